@@ -1,0 +1,146 @@
+"""Gradient descent on a dense network, step by step.
+
+Every intermediate passes through ``observe(name, value, kind, formula, sample_axis)``, which
+returns the value the computation goes on with (the full value, or the rounded one in carry
+mode).  Arrays are ``units × samples``; ``sample_axis`` tells the observer where the samples are."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from . import dense
+
+
+class Observer(Protocol):
+    def __call__(self, name: str, value, kind: str, formula: str,
+                 sample_axis: int | None = None): ...
+
+
+def forward(net, params, pre: str, observe: Observer):
+    """One forward pass from ``net.inputs``; returns (activations a0…aL, pre-activations, ŷ)."""
+    acts, zs = [net.inputs], [None]
+    for l, layer in enumerate(net.layers, start=1):
+        W, b = params[l]
+        prev = acts[-1]
+        # products W_ij · a_j for each unit i and sample s: shape out × samples × in
+        prod = observe(f"{pre}.prod{l}", W[:, None, :] * prev.T[None, :, :], "preactivation",
+                       f"W{l}_ij a{l-1}_j", sample_axis=1)
+        wa = observe(f"{pre}.Wa{l}", prod.sum(axis=2), "preactivation", f"W{l} a{l-1}", sample_axis=1)
+        z = wa + b[:, None] if b is not None else wa
+        z = observe(f"{pre}.z{l}", z, "preactivation",
+                    f"z{l} = W{l} a{l-1}" + (f" + b{l}" if b is not None else ""), sample_axis=1)
+        a = observe(f"{pre}.a{l}", dense.activate(layer.activation, z, layer.slope), "activation",
+                    f"a{l} = {layer.activation}(z{l})", sample_axis=1)
+        zs.append(z)
+        acts.append(a)
+    yhat = acts[-1]
+    if net.output == "sum":
+        yhat = observe(f"{pre}.y", yhat.sum(axis=0, keepdims=True), "activation",
+                       f"y = sum_i a{len(net.layers)}_i", sample_axis=1)
+    return acts, zs, yhat
+
+
+def loss(net, yhat, pre: str, observe: Observer) -> float:
+    """The sample-averaged loss, with its terms (and the error ŷ − y where there is a target)."""
+    y = net.targets
+    if y is not None:
+        observe(f"{pre}.err", yhat - y, "loss", "yhat - y", sample_axis=1)
+    terms = observe(f"{pre}.loss_terms", dense.loss_terms(net.loss, yhat, y), "loss",
+                    f"terms of {net.loss}", sample_axis=1)
+    m = yhat.shape[1]
+    value = dense.loss_scale(net.loss, yhat.shape[0]) * float(terms.sum()) / m
+    return observe(f"{pre}.loss", value, "loss", f"L = {net.loss}")
+
+
+def backward(net, params, acts, zs, yhat, pre: str, observe: Observer):
+    """Gradients of the loss for every layer: {l: (dW, db or None)}."""
+    L = len(net.layers)
+    m = yhat.shape[1]
+    last = net.layers[-1]
+    grads = {}
+    dyhat = observe(f"{pre}.dL_dyhat", dense.loss_grad(net.loss, yhat, net.targets), "gradient",
+                    "dL/dyhat", sample_axis=1)
+    if net.output == "sum":
+        ones = observe(f"{pre}.dy_da", np.ones_like(acts[L]), "gradient", "dy/da = 1", sample_axis=1)
+        da = observe(f"{pre}.da{L}", dyhat * ones, "gradient", f"dL/da{L} = dL/dy dy/da", sample_axis=1)
+    else:
+        da = dyhat
+    if net.output != "sum" and dense.combined_delta(net.loss, last.activation):
+        delta = observe(f"{pre}.delta{L}", yhat - net.targets, "gradient",
+                        f"delta{L} = yhat - y", sample_axis=1)
+    else:
+        delta = _delta(net, L, da, acts, zs, pre, observe)
+    for l in range(L, 0, -1):
+        W, b = params[l]
+        prev = acts[l - 1]
+        if m > 1:
+            total = observe(f"{pre}.dWsum{l}", delta @ prev.T, "gradient", f"delta{l} a{l-1}^T")
+            dW = observe(f"{pre}.dW{l}", total / m, "gradient", f"dL/dW{l} = 1/m delta{l} a{l-1}^T")
+        else:
+            dW = observe(f"{pre}.dW{l}", delta @ prev.T, "gradient", f"dL/dW{l} = delta{l} a{l-1}^T")
+        db = None
+        if b is not None:
+            db = observe(f"{pre}.db{l}", delta.sum(axis=1) / m, "gradient",
+                         f"dL/db{l} = mean delta{l}" if m > 1 else f"dL/db{l} = delta{l}")
+        grads[l] = (dW, db)
+        if l > 1:
+            da = observe(f"{pre}.da{l-1}", W.T @ delta, "gradient",
+                         f"dL/da{l-1} = W{l}^T delta{l}", sample_axis=1)
+            delta = _delta(net, l - 1, da, acts, zs, pre, observe)
+    return grads
+
+
+def _delta(net, l, da, acts, zs, pre, observe):
+    layer = net.layers[l - 1]
+    if layer.activation == "softmax":
+        J = observe(f"{pre}.J{l}", dense.softmax_jacobian(acts[l]), "gradient",
+                    f"da{l}/dz{l} = diag(a) - a a^T", sample_axis=0)
+        value = np.stack([J[s].T @ da[:, s] for s in range(da.shape[1])], axis=1)
+        return observe(f"{pre}.delta{l}", value, "gradient", f"delta{l} = J{l}^T dL/da{l}", sample_axis=1)
+    g = observe(f"{pre}.g{l}", dense.derivative(layer.activation, zs[l], acts[l], layer.slope,
+                                                net.relu_grad_at_zero),
+                "gradient", f"da{l}/dz{l} = {layer.activation}'(z{l})", sample_axis=1)
+    return observe(f"{pre}.delta{l}", da * g, "gradient", f"delta{l} = dL/da{l} * g{l}", sample_axis=1)
+
+
+def update(net, params, grads, pre: str, observe: Observer):
+    """One SGD step; frozen and absent parameters keep their value."""
+    new = {}
+    eta = net.learning_rate
+    for l, layer in enumerate(net.layers, start=1):
+        W, b = params[l]
+        dW, db = grads[l]
+        if layer.train_weights:
+            step = observe(f"{pre}.stepW{l}", eta * dW, "gradient", f"eta dL/dW{l}")
+            W = W - step
+        W = observe(f"{pre}.W{l}", W, "parameter", f"W{l} <- W{l} - eta dL/dW{l}"
+                    if layer.train_weights else f"W{l} (frozen)")
+        if b is not None:
+            if layer.train_bias:
+                step = observe(f"{pre}.stepb{l}", eta * db, "gradient", f"eta dL/db{l}")
+                b = b - step
+            b = observe(f"{pre}.b{l}", b, "parameter", f"b{l} <- b{l} - eta dL/db{l}"
+                        if layer.train_bias else f"b{l} (frozen)")
+        new[l] = (W, b)
+    return new
+
+
+def train(net, observe: Observer) -> dict:
+    """All iterations of gradient descent, then one more forward pass (``final.*``)."""
+    params = {l: (layer.weights.astype(float), None if layer.bias is None else layer.bias.astype(float))
+              for l, layer in enumerate(net.layers, start=1)}
+    for k in range(1, net.iterations + 1):
+        pre = f"it{k}"
+        acts, zs, yhat = forward(net, params, pre, observe)
+        loss(net, yhat, pre, observe)
+        grads = backward(net, params, acts, zs, yhat, pre, observe)
+        params = update(net, params, grads, pre, observe)
+    for l, (W, b) in params.items():
+        observe(f"final.W{l}", W, "parameter", f"W{l} after {net.iterations} iterations")
+        if b is not None:
+            observe(f"final.b{l}", b, "parameter", f"b{l} after {net.iterations} iterations")
+    acts, zs, yhat = forward(net, params, "final", observe)
+    loss(net, yhat, "final", observe)
+    return params

@@ -1,0 +1,49 @@
+"""The one exception hierarchy of dryrun; each class carries the CLI's exit status."""
+
+from __future__ import annotations
+
+
+class DryrunError(Exception):
+    """Base of every error dryrun reports to a user as one clean line."""
+
+    exit_code = 1
+
+
+class SpecError(DryrunError):
+    """A spec file is missing, unreadable, malformed or inconsistent.
+
+    ``where`` is the file, ``field`` the path inside it (``network.layers[1].weights``).
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, where: str = "", field: str = ""):
+        self.where = where
+        self.field = field
+        self.detail = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.where, self.field) if p]
+        return ": ".join(parts + [self.detail])
+
+    def located(self, where: str) -> "SpecError":
+        """The same error, naming the file it came from."""
+        return SpecError(self.detail, where=where, field=self.field)
+
+
+class LatexError(DryrunError):
+    """pdflatex failed; carries the first error of its log and the offending source line."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, log_excerpt: str = "", tex_path: str = ""):
+        self.log_excerpt = log_excerpt
+        self.tex_path = tex_path
+        super().__init__(message)
+
+
+class ToolMissingError(DryrunError):
+    """An external program (pdflatex) is not installed."""
+
+    exit_code = 4

@@ -1,0 +1,131 @@
+"""Rounding policy and number formatting: round half up on the decimal value, decimals or
+significant figures, decimal point or comma.  Plain functions, no LaTeX structure."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
+
+#: The kinds of quantity a policy may round differently.
+KINDS = ("preactivation", "activation", "loss", "gradient", "parameter")
+MODES = ("display", "carry")
+
+
+@dataclass(frozen=True)
+class Precision:
+    """``digits`` decimals (``style='decimals'``) or significant figures (``style='significant'``)."""
+
+    style: str = "decimals"
+    digits: int = 4
+
+    def __post_init__(self):
+        if self.style not in ("decimals", "significant"):
+            raise ValueError(f"unknown precision style {self.style!r}")
+        if not isinstance(self.digits, int) or self.digits < (1 if self.style == "significant" else 0):
+            raise ValueError(f"bad number of digits {self.digits!r}")
+
+
+@dataclass(frozen=True)
+class RoundingPolicy:
+    """How numbers are rounded and written.  ``per_kind`` maps a kind from KINDS to a Precision."""
+
+    mode: str = "display"
+    default: Precision = Precision()
+    per_kind: tuple[tuple[str, Precision], ...] = ()
+    decimal_comma: bool = False
+    trailing_zeros: bool = False
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"unknown rounding mode {self.mode!r}")
+        for kind, _ in self.per_kind:
+            if kind not in KINDS:
+                raise ValueError(f"unknown kind {kind!r}")
+
+    def precision(self, kind: str | None) -> Precision:
+        for k, p in self.per_kind:
+            if k == kind:
+                return p
+        return self.default
+
+    def with_overrides(self, **changes) -> "RoundingPolicy":
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def as_dict(self) -> dict:
+        def prec(p):
+            return {p.style: p.digits}
+        return {
+            "mode": self.mode,
+            **prec(self.default),
+            "kinds": {k: prec(p) for k, p in self.per_kind},
+            "decimal_comma": self.decimal_comma,
+            "trailing_zeros": self.trailing_zeros,
+        }
+
+
+def to_decimal(x: float) -> Decimal:
+    """The decimal a person reads for ``x``: the shortest repr that round-trips (2.675, not 2.67499…)."""
+    return Decimal(repr(float(x)))
+
+
+def round_decimal(x: float, p: Precision) -> Decimal:
+    """``x`` rounded half up on its decimal value, as a Decimal with the exponent of the precision."""
+    d = to_decimal(x)
+    if d == 0:
+        return Decimal(0).quantize(Decimal(1).scaleb(-p.digits)) if p.style == "decimals" else Decimal(0)
+    if p.style == "decimals":
+        exp = -p.digits
+    else:
+        exp = d.adjusted() - (p.digits - 1)
+    q = d.quantize(Decimal(1).scaleb(exp), rounding=ROUND_HALF_UP)
+    if p.style == "significant" and q.adjusted() > d.adjusted():
+        # 9.99 -> 10.0 at 3 significant figures gained a digit: re-quantize one place coarser.
+        q = d.quantize(Decimal(1).scaleb(exp + 1), rounding=ROUND_HALF_UP)
+    return q
+
+
+def round_value(x: float, p: Precision) -> float:
+    """``x`` rounded half up at precision ``p``, as a float; never −0."""
+    if not math.isfinite(x):
+        return x
+    r = float(round_decimal(x, p))
+    return 0.0 if r == 0 else r
+
+
+def format_decimal(d: Decimal, *, decimal_comma: bool = False, trailing_zeros: bool = False) -> str:
+    """Plain text of a Decimal: no exponent, no −0, optional comma, trailing zeros kept or dropped."""
+    if d == 0:
+        d = abs(d)
+    text = format(d, "f")
+    if not trailing_zeros and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    if decimal_comma:
+        text = text.replace(".", ",")
+    return text
+
+
+def format_number(x: float, policy: RoundingPolicy, kind: str | None = None) -> str:
+    """``x`` as a person writes it under ``policy``; integers print as integers.
+
+    ``kind=None`` prints a given value as given (shortest form, no rounding)."""
+    if isinstance(x, bool):
+        x = int(x)
+    if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) < 1e15):
+        return format_decimal(Decimal(int(x)), decimal_comma=policy.decimal_comma)
+    if kind is None:
+        d = to_decimal(x)
+    else:
+        d = round_decimal(x, policy.precision(kind))
+        if d == d.to_integral_value() and not policy.trailing_zeros:
+            d = d.to_integral_value()
+    return format_decimal(d, decimal_comma=policy.decimal_comma, trailing_zeros=policy.trailing_zeros)
+
+
+def is_exact(x: float, p: Precision) -> bool:
+    """Whether ``x`` is shown without loss at precision ``p`` (then a document writes "=", else "≈")."""
+    if not math.isfinite(x):
+        return False
+    return round_decimal(x, p) == to_decimal(x)

@@ -1,0 +1,47 @@
+"""Solve a validated spec into its trace: run each problem's engine under a recorder."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import SpecError
+from .numbers import RoundingPolicy
+from .spec import Network, Spec
+from .trace import ProblemTrace, Recorder, Trace
+
+
+def solve(spec: Spec, rounding: RoundingPolicy | None = None) -> Trace:
+    """The trace of every problem of ``spec`` under ``rounding`` (default: the spec's own policy)."""
+    policy = rounding or spec.rounding
+    return Trace(rounding=policy, problems=[_SOLVERS[p.kind](p, policy) for p in spec.problems])
+
+
+def solve_network(net: Network, policy: RoundingPolicy) -> ProblemTrace:
+    from .engine import network as engine
+
+    info = {"batch": net.batch, "samples": net.samples, "iterations": net.iterations,
+            "layers": [{"units": l.units, "activation": l.activation, "bias": l.bias is not None,
+                        "train_weights": l.train_weights, "train_bias": l.train_bias}
+                       for l in net.layers],
+            "inputs": int(net.inputs.shape[0]), "output": net.output, "loss": net.loss,
+            "learning_rate": net.learning_rate, "mode": policy.mode}
+    problem = ProblemTrace(id=net.id, kind="network", info=info)
+    rec = Recorder(problem, policy, batch=net.batch)
+    rec.given("x", net.inputs if net.batch else net.inputs[:, 0], "input")
+    if net.targets is not None:
+        rec.given("target", net.targets if net.batch else net.targets[:, 0], "target")
+    for l, layer in enumerate(net.layers, start=1):
+        rec.given(f"init.W{l}", layer.weights, f"initial W{l}")
+        if layer.bias is not None:
+            rec.given(f"init.b{l}", layer.bias, f"initial b{l}")
+    rec.given("learning_rate", net.learning_rate, "eta")
+    with np.errstate(all="raise"):
+        try:
+            engine.train(net, rec)
+        except FloatingPointError as e:
+            raise SpecError(f"the computation overflows or leaves the domain of the loss ({e}); "
+                            "choose smaller weights or another learning rate", field=net.id) from None
+    return problem
+
+
+_SOLVERS = {"network": solve_network}

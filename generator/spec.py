@@ -1,0 +1,406 @@
+"""Load a YAML spec and validate it into a frozen model; every error names the file and the field."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from .engine.dense import ACTIVATIONS, LOSSES
+from .errors import SpecError
+from .numbers import KINDS, MODES, Precision, RoundingPolicy
+
+ACTIVATION_ALIASES = {"linear": "identity", "none": "identity", "leakyrelu": "leaky_relu",
+                      "logistic": "sigmoid"}
+LOSS_ALIASES = {"squared_output": "square", "binary_cross_entropy": "bce",
+                "categorical_cross_entropy": "cce", "cross_entropy": "cce"}
+NOTATIONS = ("matrix", "scalar")
+OUTPUTS = ("layer", "sum")
+MAX_SPEC_BYTES = 1_000_000
+
+_NUMBER_TEXT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    activation: str
+    weights: np.ndarray          # units × inputs
+    bias: np.ndarray | None      # units, or None when the layer has no bias
+    slope: float = 0.01          # leaky ReLU slope
+    train_weights: bool = True
+    train_bias: bool = True
+
+    @property
+    def units(self) -> int:
+        return self.weights.shape[0]
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    id: str
+    title: str
+    text: str
+    inputs: np.ndarray           # inputs × samples
+    batch: bool                  # given as a matrix (one sample per column)
+    targets: np.ndarray | None   # outputs × samples
+    layers: tuple[Layer, ...]
+    output: str                  # "layer" or "sum"
+    loss: str
+    learning_rate: float
+    iterations: int
+    relu_grad_at_zero: float = 0.0
+    notation: str = "matrix"
+    kind: str = "network"
+
+    @property
+    def samples(self) -> int:
+        return self.inputs.shape[1]
+
+
+@dataclass(frozen=True, eq=False)
+class Spec:
+    path: str
+    name: str
+    title: str
+    description: str
+    rounding: RoundingPolicy
+    problems: tuple
+    diagram_weights: str = "auto"   # auto | always | never
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_yaml(path: str | Path):
+    """The YAML document of ``path`` as plain data, or a SpecError naming what is wrong."""
+    p = Path(path)
+    where = str(path)
+    if not p.exists():
+        raise SpecError("no such file", where=where)
+    if not p.is_file():
+        raise SpecError("not a file", where=where)
+    raw = p.read_bytes()
+    if len(raw) > MAX_SPEC_BYTES:
+        raise SpecError(f"file is larger than {MAX_SPEC_BYTES} bytes", where=where)
+    if b"\0" in raw:
+        raise SpecError("binary file, expected YAML text", where=where)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"not UTF-8 text (byte {e.start})", where=where) from None
+    return parse_yaml(text, where)
+
+
+def parse_yaml(text: str, where: str = "<spec>"):
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = f"line {mark.line + 1}" if mark else ""
+        raise SpecError(f"YAML syntax error: {e.problem or e.context}", where=where, field=line) from None
+    except yaml.YAMLError as e:
+        raise SpecError(f"YAML error: {e}", where=where) from None
+    except RecursionError:
+        raise SpecError("structure nested too deeply", where=where) from None
+    if data is None:
+        raise SpecError("spec is empty", where=where)
+    return data
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with a cap on the nodes aliases may expand to (no billion laughs)."""
+
+    max_nodes = 200_000
+
+    def compose_document(self):
+        self._nodes = 0
+        return super().compose_document()
+
+    def compose_node(self, parent, index):
+        self._nodes = getattr(self, "_nodes", 0) + 1
+        if self._nodes > self.max_nodes:
+            raise yaml.YAMLError("document too large (too many nodes or aliases)")
+        node = super().compose_node(parent, index)
+        return node
+
+    def construct_document(self, node):
+        self._constructed = 0
+        return super().construct_document(node)
+
+    def construct_object(self, node, deep=False):
+        self._constructed = getattr(self, "_constructed", 0) + 1
+        if self._constructed > self.max_nodes:
+            raise yaml.YAMLError("document too large (aliases expand to too many values)")
+        return super().construct_object(node, deep)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _mapping(value, field: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict:
+    if not isinstance(value, dict):
+        raise SpecError(f"expected a mapping, got {_typename(value)}", field=field)
+    for key in value:
+        if not isinstance(key, str) or key not in allowed:
+            hint = difflib.get_close_matches(str(key), allowed, n=1)
+            more = f" (did you mean '{hint[0]}'?)" if hint else f" (known: {', '.join(allowed)})"
+            raise SpecError(f"unknown key '{key}'{more}", field=field)
+    for key in required:
+        if key not in value:
+            raise SpecError(f"missing required key '{key}'", field=field)
+    return value
+
+
+def _join(field: str, key) -> str:
+    return f"{field}[{key}]" if isinstance(key, int) else (f"{field}.{key}" if field else key)
+
+
+def _typename(v) -> str:
+    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false",
+            type(None): "nothing"}.get(type(v), type(v).__name__)
+
+
+def number(value, field: str, *, positive=False, nonnegative=False, integer=False) -> float:
+    if isinstance(value, str) and _NUMBER_TEXT.match(value.strip()):
+        value = float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(f"expected a number, got {_typename(value)} {_short(value)}", field=field)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise SpecError(f"expected a finite number, got {value}", field=field)
+    if abs(value) > 1e12:
+        raise SpecError(f"number {value} is too large (limit 1e12)", field=field)
+    if integer and float(value) != int(value):
+        raise SpecError(f"expected a whole number, got {value}", field=field)
+    if positive and value <= 0:
+        raise SpecError(f"must be greater than 0, got {value}", field=field)
+    if nonnegative and value < 0:
+        raise SpecError(f"must not be negative, got {value}", field=field)
+    return int(value) if integer else float(value)
+
+
+def _short(v) -> str:
+    text = repr(v)
+    return f"({text[:40]}…)" if len(text) > 40 else f"({text})"
+
+
+def vector(value, field: str) -> np.ndarray:
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        return np.array([number(value, field)])
+    if not isinstance(value, list) or not value:
+        raise SpecError(f"expected a list of numbers, got {_typename(value)}", field=field)
+    return np.array([number(v, _join(field, i)) for i, v in enumerate(value)], dtype=float)
+
+
+def matrix(value, field: str) -> np.ndarray:
+    """A list of rows.  A flat list is one row."""
+    if not isinstance(value, list) or not value:
+        raise SpecError(f"expected a matrix (a list of rows), got {_typename(value)}", field=field)
+    if not any(isinstance(r, list) for r in value):
+        return vector(value, field)[None, :]
+    rows = []
+    for i, row in enumerate(value):
+        if not isinstance(row, list):
+            raise SpecError(f"expected a row (a list of numbers), got {_typename(row)}", field=_join(field, i))
+        rows.append(vector(row, _join(field, i)))
+    widths = {len(r) for r in rows}
+    if len(widths) > 1:
+        raise SpecError(f"rows have different lengths {sorted(widths)}", field=field)
+    return np.array(rows)
+
+
+def _shape(a: np.ndarray) -> str:
+    return "×".join(str(n) for n in a.shape)
+
+
+def _choice(value, field: str, options, aliases=None) -> str:
+    if not isinstance(value, str):
+        raise SpecError(f"expected one of {', '.join(options)}, got {_typename(value)}", field=field)
+    key = value.strip().lower().replace("-", "_")
+    key = (aliases or {}).get(key, key)
+    if key not in options:
+        hint = difflib.get_close_matches(key, list(options), n=1)
+        more = f"; did you mean '{hint[0]}'?" if hint else ""
+        raise SpecError(f"unknown value '{value}' (known: {', '.join(options)}){more}", field=field)
+    return key
+
+
+def _text(value, field: str, limit: int = 20_000) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise SpecError(f"expected text, got {_typename(value)}", field=field)
+    if len(value) > limit:
+        raise SpecError(f"text longer than {limit} characters", field=field)
+    return value
+
+
+def _flag(value, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise SpecError(f"expected true or false, got {_typename(value)}", field=field)
+    return value
+
+
+# --------------------------------------------------------------------------- model
+
+
+def _precision(value, field: str) -> Precision:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = {"decimals": value}
+    m = _mapping(value, field, ("decimals", "significant"))
+    if len(m) != 1:
+        raise SpecError("give exactly one of 'decimals' or 'significant'", field=field)
+    style, digits = next(iter(m.items()))
+    d = number(digits, _join(field, style), integer=True)
+    if not (0 if style == "decimals" else 1) <= d <= 15:
+        raise SpecError(f"must be between {0 if style == 'decimals' else 1} and 15, got {d}",
+                        field=_join(field, style))
+    return Precision(style, d)
+
+
+def rounding_policy(value, field: str = "rounding") -> RoundingPolicy:
+    if value is None:
+        return RoundingPolicy()
+    m = _mapping(value, field, ("mode", "decimals", "significant", "kinds", "decimal_comma",
+                                "trailing_zeros"))
+    mode = _choice(m.get("mode", "display"), _join(field, "mode"), MODES)
+    digits = {k: m[k] for k in ("decimals", "significant") if k in m}
+    default = _precision(digits, field) if digits else Precision()
+    kinds = _mapping(m.get("kinds", {}) or {}, _join(field, "kinds"), KINDS)
+    per_kind = tuple((k, _precision(v, _join(_join(field, "kinds"), k))) for k, v in kinds.items())
+    return RoundingPolicy(
+        mode=mode, default=default, per_kind=per_kind,
+        decimal_comma=_flag(m.get("decimal_comma", False), _join(field, "decimal_comma")),
+        trailing_zeros=_flag(m.get("trailing_zeros", False), _join(field, "trailing_zeros")))
+
+
+LAYER_KEYS = ("activation", "weights", "bias", "units", "slope", "freeze")
+NETWORK_KEYS = ("id", "title", "text", "input", "target", "layers", "output", "loss",
+                "learning_rate", "iterations", "relu_grad_at_zero", "notation")
+
+
+def _layer(value, field: str, n_in: int, index: int) -> Layer:
+    m = _mapping(value, field, LAYER_KEYS, ("activation", "weights"))
+    act = _choice(m["activation"], _join(field, "activation"), ACTIVATIONS, ACTIVATION_ALIASES)
+    W = matrix(m["weights"], _join(field, "weights"))
+    units = W.shape[0]
+    if "units" in m:
+        units = number(m["units"], _join(field, "units"), integer=True, positive=True)
+    source = "inputs" if index == 1 else f"units in layer {index - 1}"
+    if W.shape != (units, n_in):
+        raise SpecError(f"W{index} must be {units}×{n_in} ({units} units × {n_in} {source}), "
+                        f"got {_shape(W)}", field=_join(field, "weights"))
+    b = None
+    if m.get("bias") is not None:
+        b = vector(m["bias"], _join(field, "bias"))
+        if b.shape != (units,):
+            raise SpecError(f"b{index} must have {units} entries (one per unit), got {b.size}",
+                            field=_join(field, "bias"))
+    freeze = m.get("freeze", [])
+    if freeze is True:
+        freeze = ["weights", "bias"]
+    elif freeze is False or freeze is None:
+        freeze = []
+    elif isinstance(freeze, str):
+        freeze = [freeze]
+    if not isinstance(freeze, list):
+        raise SpecError("expected a list of 'weights'/'bias', or true", field=_join(field, "freeze"))
+    frozen = {_choice(f, _join(_join(field, "freeze"), i), ("weights", "bias")) for i, f in enumerate(freeze)}
+    slope = 0.01
+    if "slope" in m:
+        slope = number(m["slope"], _join(field, "slope"), nonnegative=True)
+        if act != "leaky_relu":
+            raise SpecError(f"'slope' applies only to leaky_relu, not {act}", field=_join(field, "slope"))
+    return Layer(activation=act, weights=W, bias=b, slope=slope,
+                 train_weights="weights" not in frozen, train_bias="bias" not in frozen)
+
+
+def network(value, field: str = "network", *, default_id: str = "main") -> Network:
+    m = _mapping(value, field, NETWORK_KEYS, ("input", "layers", "loss", "learning_rate", "iterations"))
+    raw_x = m["input"]
+    batch = isinstance(raw_x, list) and any(isinstance(r, list) for r in raw_x)
+    X = matrix(raw_x, _join(field, "input")) if batch else vector(raw_x, _join(field, "input"))[:, None]
+    layers_raw = m["layers"]
+    if not isinstance(layers_raw, list) or not layers_raw:
+        raise SpecError("the network needs at least one layer", field=_join(field, "layers"))
+    layers, n_in = [], X.shape[0]
+    for i, lv in enumerate(layers_raw):
+        layer = _layer(lv, _join(_join(field, "layers"), i), n_in, i + 1)
+        layers.append(layer)
+        n_in = layer.units
+    output = _choice(m.get("output", "layer"), _join(field, "output"), OUTPUTS)
+    loss = _choice(m["loss"], _join(field, "loss"), LOSSES, LOSS_ALIASES)
+    n_out = 1 if output == "sum" else layers[-1].units
+    Y = _targets(m.get("target"), _join(field, "target"), loss, n_out, X.shape[1], batch)
+    last = layers[-1].activation
+    if loss in ("bce", "cce"):
+        want = "sigmoid" if loss == "bce" else "softmax"
+        if output == "sum" or last not in ("sigmoid", "softmax"):
+            raise SpecError(f"loss '{loss}' needs outputs in (0, 1): use a {want} output layer",
+                            field=_join(field, "loss"))
+        if Y.min() < 0 or Y.max() > 1:
+            raise SpecError(f"targets of loss '{loss}' must lie in [0, 1]", field=_join(field, "target"))
+    iterations = number(m["iterations"], _join(field, "iterations"), integer=True)
+    if iterations < 1:
+        raise SpecError(f"must be at least 1, got {iterations}", field=_join(field, "iterations"))
+    r0 = number(m.get("relu_grad_at_zero", 0), _join(field, "relu_grad_at_zero"), nonnegative=True)
+    if r0 > 1:
+        raise SpecError(f"must lie in [0, 1], got {r0}", field=_join(field, "relu_grad_at_zero"))
+    ident = _text(m.get("id", default_id), _join(field, "id"), 40)
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", ident):
+        raise SpecError("use letters, digits, '-' and '_' only", field=_join(field, "id"))
+    return Network(
+        id=ident, title=_text(m.get("title"), _join(field, "title"), 300),
+        text=_text(m.get("text"), _join(field, "text")),
+        inputs=X, batch=batch, targets=Y, layers=tuple(layers), output=output, loss=loss,
+        learning_rate=number(m["learning_rate"], _join(field, "learning_rate"), positive=True),
+        iterations=iterations, relu_grad_at_zero=r0,
+        notation=_choice(m.get("notation", "matrix"), _join(field, "notation"), NOTATIONS))
+
+
+def _targets(value, field, loss, n_out, samples, batch):
+    if loss == "square":
+        if value is not None:
+            raise SpecError("loss 'square' (L = y²) takes no target; remove it", field=field)
+        return None
+    if value is None:
+        raise SpecError(f"loss '{loss}' needs a target", field=field)
+    if batch:
+        Y = matrix(value, field)
+        if Y.shape != (n_out, samples):
+            raise SpecError(f"target must be {n_out}×{samples} ({n_out} outputs × {samples} samples), "
+                            f"got {_shape(Y)}", field=field)
+        return Y
+    y = vector(value, field)
+    if y.size != n_out:
+        raise SpecError(f"target has {y.size} entries but the output layer has {n_out} units", field=field)
+    return y[:, None]
+
+
+SPEC_KEYS = ("title", "description", "rounding", "network", "diagram_weights")
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate the spec at ``path``."""
+    where = str(path)
+    data = read_yaml(path)
+    try:
+        return spec_from_data(data, where)
+    except SpecError as e:
+        raise e.located(where) from None
+
+
+def spec_from_data(data, where: str = "<spec>") -> Spec:
+    m = _mapping(data, "", SPEC_KEYS, ("network",))
+    problems = (network(m["network"]),)
+    return Spec(
+        path=where, name=Path(where).stem, title=_text(m.get("title"), "title", 300),
+        description=_text(m.get("description"), "description"),
+        rounding=rounding_policy(m.get("rounding")), problems=problems,
+        diagram_weights=_choice(m.get("diagram_weights", "auto"), "diagram_weights",
+                                ("auto", "always", "never")))

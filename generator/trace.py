@@ -1,0 +1,105 @@
+"""The trace: every intermediate value of a solution, in order, with its kind and formula.
+
+It is the single source of every number in a document; ``to_json`` is the public contract
+printed by ``dryrun trace``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .numbers import RoundingPolicy, is_exact, round_value
+
+
+@dataclass
+class Entry:
+    name: str
+    value: object                 # float or ndarray (squeezed for a single sample)
+    kind: str
+    formula: str
+    exact: bool                   # shown without loss at the policy's precision for its kind
+
+
+@dataclass
+class ProblemTrace:
+    id: str
+    kind: str
+    entries: dict[str, Entry] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+    def __getitem__(self, name: str):
+        return self.entries[name].value
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.entries
+
+    def exact(self, name: str) -> bool:
+        return self.entries[name].exact
+
+
+@dataclass
+class Trace:
+    rounding: RoundingPolicy
+    problems: list[ProblemTrace]
+
+    def problem(self, ident: str = "main") -> ProblemTrace:
+        for p in self.problems:
+            if p.id == ident:
+                return p
+        raise KeyError(ident)
+
+    def to_dict(self) -> dict:
+        return {
+            "rounding": self.rounding.as_dict(),
+            "problems": [{
+                "id": p.id, "kind": p.kind, **p.info,
+                "values": {n: _plain(e.value) for n, e in p.entries.items()},
+                "steps": [{"name": n, "kind": e.kind, "formula": e.formula, "exact": e.exact}
+                          for n, e in p.entries.items()],
+            } for p in self.problems],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1, allow_nan=False)
+
+
+def _plain(v):
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, (np.floating, np.integer)):
+        return v.item()
+    return v
+
+
+class Recorder:
+    """The observer a numeric engine reports to.  In carry mode it returns the rounded value,
+    so the next step goes on with what a student would have written down."""
+
+    def __init__(self, problem: ProblemTrace, policy: RoundingPolicy, *, batch: bool):
+        self.problem = problem
+        self.policy = policy
+        self.batch = batch
+        self._round = np.vectorize(round_value, otypes=[float])
+        self._exact = np.vectorize(is_exact, otypes=[bool])
+
+    def __call__(self, name, value, kind, formula, sample_axis=None):
+        prec = self.policy.precision(kind)
+        scalar = np.ndim(value) == 0
+        arr = np.asarray(value, dtype=float)
+        exact = bool(np.all(self._exact(arr, prec))) if arr.size else True
+        if self.policy.mode == "carry":
+            arr = self._round(arr, prec) if arr.size else arr
+        arr = arr + 0.0  # no −0
+        shown = arr
+        if sample_axis is not None and not self.batch:
+            shown = np.take(arr, 0, axis=sample_axis)
+        self.problem.entries[name] = Entry(name, float(shown) if scalar else shown.copy(), kind, formula, exact)
+        return float(arr) if scalar else arr
+
+    def given(self, name, value, formula):
+        """A value of the problem statement: recorded as given, never rounded."""
+        arr = np.asarray(value, dtype=float)
+        v = float(arr) if arr.ndim == 0 else arr.copy()
+        self.problem.entries[name] = Entry(name, v, "given", formula, True)
