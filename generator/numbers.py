@@ -125,7 +125,10 @@ def format_number(x: float, policy: RoundingPolicy, kind: str | None = None) -> 
 
 
 def is_exact(x: float, p: Precision) -> bool:
-    """Whether ``x`` is shown without loss at precision ``p`` (then a document writes "=", else "≈")."""
+    """Whether ``x`` is shown without loss at precision ``p`` (then a document writes "=", else "≈").
+
+    Float noise of a few units in the last place (21.6**2 = 466.56000000000006) counts as exact."""
     if not math.isfinite(x):
         return False
-    return round_decimal(x, p) == to_decimal(x)
+    r = float(round_decimal(x, p))
+    return r == x or abs(r - x) <= 1e-12 * abs(x)

@@ -108,34 +108,31 @@ def parse_yaml(text: str, where: str = "<spec>"):
         raise SpecError("structure nested too deeply", where=where) from None
     if data is None:
         raise SpecError("spec is empty", where=where)
+    _check_size(data, where)
     return data
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with a cap on the nodes aliases may expand to (no billion laughs)."""
+    """The safe loader: plain data only, no Python objects."""
 
-    max_nodes = 200_000
 
-    def compose_document(self):
-        self._nodes = 0
-        return super().compose_document()
+MAX_VALUES = 200_000
 
-    def compose_node(self, parent, index):
-        self._nodes = getattr(self, "_nodes", 0) + 1
-        if self._nodes > self.max_nodes:
-            raise yaml.YAMLError("document too large (too many nodes or aliases)")
-        node = super().compose_node(parent, index)
-        return node
 
-    def construct_document(self, node):
-        self._constructed = 0
-        return super().construct_document(node)
-
-    def construct_object(self, node, deep=False):
-        self._constructed = getattr(self, "_constructed", 0) + 1
-        if self._constructed > self.max_nodes:
-            raise yaml.YAMLError("document too large (aliases expand to too many values)")
-        return super().construct_object(node, deep)
+def _check_size(data, where: str) -> None:
+    """Refuse documents whose aliases expand to too many values (a "billion laughs")."""
+    budget, stack = MAX_VALUES, [data]
+    while stack:
+        item = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise SpecError(f"document too large: more than {MAX_VALUES} values once aliases are expanded",
+                            where=where)
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 # --------------------------------------------------------------------------- checks

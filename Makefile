@@ -1,0 +1,23 @@
+# The two commands of the README:  make demo  (render every spec)  and  make test.
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test bench golden clean
+
+setup:
+	bash scripts/setup.sh all
+
+demo: setup
+	$(BIN)/dryrun render specs/*.yaml -o output
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python scripts/bench.py
+
+golden: setup
+	$(BIN)/python -m tests.update_golden
+
+clean:
+	rm -rf output/*.pdf output/*.tex output/*.json

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Set up everything dryrun needs on a fresh Debian-like machine:
+#   a virtual environment in .venv with dryrun and its dependencies, and pdflatex (TeX Live).
+# Usage: scripts/setup.sh [python|tex|all]   (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-all}"
+VENV=.venv
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo "$@"
+  else return 99
+  fi
+}
+
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: apt-get is not available; install these yourself: $*" >&2; return 1
+  fi
+  if ! as_root apt-get update -qq; then
+    echo "setup: cannot run apt-get as root (no root, no sudo). Ask an administrator to run:" >&2
+    echo "  apt-get install --no-install-recommends $*" >&2
+    return 1
+  fi
+  as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+setup_python() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    if ! python3 -m venv "$VENV" 2>/dev/null; then
+      rm -rf "$VENV"
+      apt_install python3-venv python3-pip
+      python3 -m venv "$VENV"
+    fi
+  fi
+  if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
+    touch "$VENV/.installed"
+  fi
+}
+
+setup_tex() {
+  if command -v pdflatex >/dev/null 2>&1 && kpsewhich tikz.sty >/dev/null 2>&1 \
+     && kpsewhich mathtools.sty >/dev/null 2>&1; then
+    return 0
+  fi
+  echo "setup: installing TeX Live from Debian's packages (a few minutes, once)…" >&2
+  apt_install texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures \
+    poppler-utils || {
+    echo "setup: pdflatex is missing. 'dryrun render --format tex' still works without it." >&2
+    exit 1
+  }
+}
+
+case "$what" in
+  python) setup_python ;;
+  tex) setup_tex ;;
+  all) setup_python; setup_tex ;;
+  *) echo "usage: $0 [python|tex|all]" >&2; exit 2 ;;
+esac
