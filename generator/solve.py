@@ -41,6 +41,8 @@ def solve_network(net: Network, policy: RoundingPolicy) -> ProblemTrace:
         except FloatingPointError as e:
             raise SpecError(f"the computation overflows or leaves the domain of the loss ({e}); "
                             "choose smaller weights or another learning rate", field=net.id) from None
+    losses = [problem[f"it{k}.loss"] for k in range(1, net.iterations + 1)] + [problem["final.loss"]]
+    problem.info["loss_decreased"] = all(b < a for a, b in zip(losses, losses[1:]))
     return problem
 
 

@@ -43,12 +43,12 @@ setup_python() {
 
 setup_tex() {
   if command -v pdflatex >/dev/null 2>&1 && kpsewhich tikz.sty >/dev/null 2>&1 \
-     && kpsewhich mathtools.sty >/dev/null 2>&1; then
+     && kpsewhich lmodern.sty >/dev/null 2>&1; then
     return 0
   fi
   echo "setup: installing TeX Live from Debian's packages (a few minutes, once)…" >&2
   apt_install texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures \
-    poppler-utils || {
+    lmodern poppler-utils || {
     echo "setup: pdflatex is missing. 'dryrun render --format tex' still works without it." >&2
     exit 1
   }

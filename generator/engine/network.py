@@ -66,7 +66,7 @@ def backward(net, params, acts, zs, yhat, pre: str, observe: Observer):
         ones = observe(f"{pre}.dy_da", np.ones_like(acts[L]), "gradient", "dy/da = 1", sample_axis=1)
         da = observe(f"{pre}.da{L}", dyhat * ones, "gradient", f"dL/da{L} = dL/dy dy/da", sample_axis=1)
     else:
-        da = dyhat
+        da = observe(f"{pre}.da{L}", dyhat, "gradient", f"dL/da{L} = dL/dyhat", sample_axis=1)
     if net.output != "sum" and dense.combined_delta(net.loss, last.activation):
         delta = observe(f"{pre}.delta{L}", yhat - net.targets, "gradient",
                         f"delta{L} = yhat - y", sample_axis=1)

@@ -1,0 +1,142 @@
+"""Filters that turn trace values into LaTeX math: numbers, matrices, expanded sums.
+
+They format, never compute: every number they print is a value they were given."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .numbers import RoundingPolicy, format_number
+
+_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", '"': r"\textquotedbl{}",
+}
+_ESCAPE_RE = re.compile("|".join(re.escape(k) for k in _ESCAPES))
+_UNICODE = {"σ": r"$\sigma$", "η": r"$\eta$", "δ": r"$\delta$", "Σ": r"$\Sigma$", "∂": r"$\partial$",
+            "×": r"$\times$", "·": r"$\cdot$", "−": "-", "≈": r"$\approx$", "→": r"$\to$",
+            "²": r"\textsuperscript{2}", "π": r"$\pi$", "α": r"$\alpha$", "β": r"$\beta$",
+            "λ": r"$\lambda$", "μ": r"$\mu$", "ŷ": r"$\hat{y}$", "∇": r"$\nabla$", "⊙": r"$\odot$"}
+
+
+def escape_latex(text) -> str:
+    """User text, printed literally: every TeX special character escaped, control characters dropped,
+    a few common symbols mapped to their math form, other non-Latin-1 characters replaced by '?'."""
+    text = str(text)
+    text = _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group()], text)
+    out = []
+    for ch in text:
+        if ch in _UNICODE:
+            out.append(_UNICODE[ch])
+        elif ch == "\n" or ch == "\t":
+            out.append(" ")
+        elif ord(ch) < 32 or 0x7f <= ord(ch) < 0xa0:
+            continue
+        elif ord(ch) > 0xff:
+            out.append("?")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def paragraphs(text) -> list[str]:
+    """Free text split at blank lines, each paragraph escaped."""
+    parts = re.split(r"\n\s*\n", str(text).strip())
+    return [escape_latex(p) for p in parts if p.strip()]
+
+
+class Formatter:
+    """Number and matrix filters bound to one rounding policy."""
+
+    def __init__(self, policy: RoundingPolicy):
+        self.policy = policy
+
+    def num(self, x, kind: str | None = None) -> str:
+        text = format_number(float(x), self.policy, kind)
+        return text.replace(",", "{,}")
+
+    def factor(self, x, kind: str | None = None) -> str:
+        """A number as a factor of a product: negative values in parentheses."""
+        text = self.num(x, kind)
+        return f"({text})" if text.startswith("-") else text
+
+    def matrix(self, cells: list[list[str]]) -> str:
+        body = r" \\ ".join(" & ".join(row) for row in cells)
+        return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
+
+    def mat(self, value, kind: str | None = None) -> str:
+        """A matrix (list of rows) or a column vector (flat list) as a bmatrix."""
+        a = np.asarray(value, dtype=float)
+        if a.size == 1:           # a 1×1 matrix is written as a number
+            return self.num(a.ravel()[0], kind)
+        if a.ndim == 1:
+            a = a[:, None]
+        return self.matrix([[self.num(v, kind) for v in row] for row in a])
+
+    def rowvec(self, value, kind: str | None = None) -> str:
+        """A vector written as one row (for transposes)."""
+        a = np.atleast_1d(np.asarray(value, dtype=float)).ravel()
+        return self.matrix([[self.num(v, kind) for v in a]])
+
+    def tmat(self, value, kind: str | None = None) -> str:
+        """The transpose of a matrix (a flat vector becomes one row)."""
+        a = np.asarray(value, dtype=float)
+        return self.rowvec(a, kind) if a.ndim <= 1 else self.mat(a.T, kind)
+
+    def dot_cells(self, W, A, wkind=None, akind=None, transpose=False) -> str:
+        """Cell (i, s) is the expanded dot product Σ_j W_ij · A_js (Wᵀ with ``transpose``),
+        each factor as given."""
+        W = np.atleast_2d(np.asarray(W, dtype=float))
+        if transpose:
+            W = W.T
+        A = np.asarray(A, dtype=float)
+        if A.ndim == 1:
+            A = A[:, None]
+        if W.shape[0] == 1 and A.shape[1] == 1:
+            return " + ".join(f"{self.factor(W[0, j], wkind)} \\cdot {self.factor(A[j, 0], akind)}"
+                              for j in range(W.shape[1]))
+        return self.matrix([[" + ".join(f"{self.factor(W[i, j], wkind)} \\cdot {self.factor(A[j, s], akind)}"
+                                        for j in range(W.shape[1])) for s in range(A.shape[1])]
+                            for i in range(W.shape[0])])
+
+    def sum_cells(self, P, kind=None) -> str:
+        """Cell (i, s) is the sum of the terms P[i, s, :] (P[i, :] for a single sample)."""
+        P = np.asarray(P, dtype=float)
+        if P.ndim == 2:
+            P = P[:, None, :]
+        if P.shape[0] == 1 and P.shape[1] == 1:
+            return self.terms(P[0, 0], kind)
+        return self.matrix([[self.terms(P[i, s], kind) for s in range(P.shape[1])]
+                            for i in range(P.shape[0])])
+
+    def terms(self, values, kind=None) -> str:
+        """``v1 + v2 - v3`` from a list of terms."""
+        out = ""
+        for n, v in enumerate(np.asarray(values, dtype=float).ravel(order="F")):
+            text = self.num(v, kind)
+            if n == 0:
+                out = text
+            elif text.startswith("-"):
+                out += " - " + text[1:]
+            else:
+                out += " + " + text
+        return out
+
+    def fn_cells(self, value, fn: str, kind=None) -> str:
+        """Each entry wrapped in a function: ``\\sigma(0.3)``."""
+        a = np.asarray(value, dtype=float)
+        if a.size == 1:
+            return f"{fn}({self.num(a.ravel()[0], kind)})"
+        if a.ndim == 1:
+            a = a[:, None]
+        return self.matrix([[f"{fn}({self.num(v, kind)})" for v in row] for row in a])
+
+
+def filters(policy: RoundingPolicy) -> dict:
+    f = Formatter(policy)
+    return {"num": f.num, "factor": f.factor, "mat": f.mat, "rowvec": f.rowvec, "tmat": f.tmat,
+            "dot_cells": f.dot_cells, "sum_cells": f.sum_cells, "terms": f.terms,
+            "fn_cells": f.fn_cells, "e": escape_latex, "paragraphs": paragraphs}

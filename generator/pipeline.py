@@ -1,0 +1,69 @@
+"""The whole pipeline for many specs: load and check everything first, then solve, render and
+compile.  ``render_specs`` is what ``dryrun render`` runs."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import DryrunError, LatexError
+from .files import write_atomic
+
+
+@dataclass(frozen=True)
+class Job:
+    """One document to produce: its LaTeX source and where it goes."""
+    tex: str
+    stem: Path          # output path without extension: out/seed000-solution
+
+
+@dataclass
+class Report:
+    written: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def plan(spec_paths, out_dir: Path, *, what=("solution", "question"), rounding=None,
+         templates=None) -> list[Job]:
+    """Load every spec (all errors before any work), solve and render each; nothing is written."""
+    from .render import render
+    from .solve import solve
+    from .spec import load_spec
+
+    specs = [load_spec(p) for p in spec_paths]
+    names = [s.name for s in specs]
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        raise DryrunError(f"two specs would write the same output names: {', '.join(sorted(dupes))}")
+    jobs = []
+    for spec in specs:
+        policy = rounding(spec.rounding) if rounding else spec.rounding
+        trace = solve(spec, policy)
+        for w in what:
+            jobs.append(Job(render(spec, trace, w, templates), Path(out_dir) / f"{spec.name}-{w}"))
+    return jobs
+
+
+def write(jobs: list[Job], *, pdf=True, tex=False, jobs_n: int = 1) -> Report:
+    """Write the ``.tex`` and/or compile the PDFs (in parallel); failures are collected, not raised."""
+    from .compile import compile_pdf
+
+    report = Report()
+
+    def one(job: Job):
+        tex_path = job.stem.with_suffix(".tex")
+        if tex:
+            write_atomic(tex_path, job.tex.encode("utf-8"))
+            report.written.append(tex_path)
+        if pdf:
+            pdf_path = job.stem.with_suffix(".pdf")
+            try:
+                compile_pdf(job.tex, pdf_path, keep_tex_on_error=tex_path)
+                report.written.append(pdf_path)
+            except LatexError as err:
+                report.failed.append((pdf_path, str(err)))
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs_n)) as pool:
+        list(pool.map(one, jobs))
+    return report

@@ -1,0 +1,146 @@
+"""Render a solved spec to LaTeX with the Jinja2 templates in ``templates/``.
+
+One environment, TeX-safe delimiters (``((* block *))``, ``((( value )))``, ``((= comment =))``),
+undefined names are errors.  Templates read the trace; the filters in ``latex`` format it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from .errors import DryrunError, SpecError
+from .latex import Formatter, escape_latex, filters
+from .spec import Spec
+from .trace import Trace
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+WHATS = ("solution", "question")
+
+
+def environment(policy, user_templates: str | Path | None = None) -> jinja2.Environment:
+    search = [str(user_templates)] if user_templates else []
+    search.append(str(TEMPLATES))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(search),
+        block_start_string="((*", block_end_string="*))",
+        variable_start_string="(((", variable_end_string=")))",
+        comment_start_string="((=", comment_end_string="=))",
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined, autoescape=False)
+    env.filters.update(filters(policy))
+    env.globals.update(prev=_prev, inp=_inp, zip=zip, range=range, len=len, enumerate=enumerate)
+    return env
+
+
+def _prev(k: int, name: str) -> str:
+    """Trace name of parameter ``name`` ('W1') as it was at the start of iteration k."""
+    return f"init.{name}" if k == 1 else f"it{k - 1}.{name}"
+
+
+def _inp(pre: str, l: int) -> str:
+    """Trace name of the input a^(l-1) of layer l in pass ``pre`` ('it1', 'final')."""
+    return "x" if l == 1 else f"{pre}.a{l - 1}"
+
+
+class View:
+    """What a template sees of one solved problem: named trace values, formatted at their kind.
+
+    ``p.m("it1.z1")`` a matrix or column, ``p.n(...)`` a number, ``p.rel(...)`` '=' or
+    '\\approx', ``p.v(...)`` the raw value for indexing; nothing here computes a value."""
+
+    def __init__(self, model, problem, fmt, show_weights: bool):
+        self.model = model
+        self.t = problem
+        self.fmt = fmt
+        self.info = problem.info
+        self.show_weights = show_weights
+
+    def _kind(self, name):
+        kind = self.t.entries[name].kind
+        return None if kind == "given" else kind
+
+    def has(self, name):
+        return name in self.t
+
+    def v(self, name):
+        return self.t[name]
+
+    def rel(self, name):
+        return "=" if self.t.exact(name) else r"\approx"
+
+    def n(self, name, *index):
+        value = self.t[name]
+        for i in index:
+            value = value[i]
+        return self.fmt.num(value, self._kind(name))
+
+    def fac(self, name, *index):
+        value = self.t[name]
+        for i in index:
+            value = value[i]
+        return self.fmt.factor(value, self._kind(name))
+
+    def _element(self, name, i, s):
+        value = self.t[name]
+        return value[i][s] if self.model.batch else value[i]
+
+    def e(self, name, i, s=0):
+        """Element (unit i, sample s) of a units × samples value (a flat vector for one sample)."""
+        return self.fmt.num(self._element(name, i, s), self._kind(name))
+
+    def ef(self, name, i, s=0):
+        """The same element as a factor (negative values in parentheses)."""
+        return self.fmt.factor(self._element(name, i, s), self._kind(name))
+
+    def m(self, name):
+        return self.fmt.mat(self.t[name], self._kind(name))
+
+    def row(self, name):
+        return self.fmt.rowvec(self.t[name], self._kind(name))
+
+    def tm(self, name):
+        return self.fmt.tmat(self.t[name], self._kind(name))
+
+    def fn(self, name, fn):
+        return self.fmt.fn_cells(self.t[name], fn, self._kind(name))
+
+    def dot(self, wname, aname, transpose=False):
+        return self.fmt.dot_cells(self.t[wname], self.t[aname], self._kind(wname), self._kind(aname),
+                                  transpose=transpose)
+
+    def sums(self, name):
+        return self.fmt.sum_cells(self.t[name], self._kind(name))
+
+    def terms(self, name):
+        return self.fmt.terms(self.t[name], self._kind(name))
+
+
+def show_weights(spec: Spec, model) -> bool:
+    """Weights on the diagram's edges: always, never, or (auto) when the network is small."""
+    if spec.diagram_weights != "auto":
+        return spec.diagram_weights == "always"
+    sizes = [model.inputs.shape[0]] + [layer.units for layer in model.layers]
+    edges = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    return edges <= 12 and max(sizes) <= 4
+
+
+def render(spec: Spec, trace: Trace, what: str = "solution",
+           templates: str | Path | None = None) -> str:
+    """The LaTeX source of the ``what`` document ('solution' or 'question') of ``spec``."""
+    if what not in WHATS:
+        raise ValueError(what)
+    env = environment(trace.rounding, templates)
+    fmt = Formatter(trace.rounding)
+    problems = [View(model, pt, fmt, show_weights(spec, model))
+                for model, pt in zip(spec.problems, trace.problems)]
+    try:
+        return env.get_template(f"{what}.tex.j2").render(
+            spec=spec, title=escape_latex(spec.title or spec.name), problems=problems,
+            policy=trace.rounding, what=what)
+    except jinja2.TemplateNotFound as e:
+        raise DryrunError(f"template not found: {e.name} (searched {templates or ''} {TEMPLATES})") from None
+    except jinja2.TemplateSyntaxError as e:
+        raise DryrunError(f"template error in {e.filename}:{e.lineno}: {e.message}") from None
+    except jinja2.UndefinedError as e:
+        raise DryrunError(f"template error: {e.message}") from None
