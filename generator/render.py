@@ -19,10 +19,12 @@ WHATS = ("solution", "question")
 
 
 def environment(policy, user_templates: str | Path | None = None) -> jinja2.Environment:
-    search = [str(user_templates)] if user_templates else []
-    search.append(str(TEMPLATES))
+    builtin = jinja2.FileSystemLoader(str(TEMPLATES))
+    loaders = [jinja2.FileSystemLoader(str(user_templates))] if user_templates else []
+    # "builtin/base.tex.j2" always names the built-in template, so a user's base.tex.j2 can extend it
+    loaders += [builtin, jinja2.PrefixLoader({"builtin": builtin})]
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(search),
+        loader=jinja2.ChoiceLoader(loaders),
         block_start_string="((*", block_end_string="*))",
         variable_start_string="(((", variable_end_string=")))",
         comment_start_string="((=", comment_end_string="=))",

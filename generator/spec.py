@@ -348,6 +348,10 @@ def network(value, field: str = "network", *, default_id: str = "main") -> Netwo
     r0 = number(m.get("relu_grad_at_zero", 0), _join(field, "relu_grad_at_zero"), nonnegative=True)
     if r0 > 1:
         raise SpecError(f"must lie in [0, 1], got {r0}", field=_join(field, "relu_grad_at_zero"))
+    notation = _choice(m.get("notation", "matrix"), _join(field, "notation"), NOTATIONS)
+    if notation == "scalar" and (batch or any(l.activation == "softmax" for l in layers)):
+        raise SpecError("scalar notation needs a single sample and no softmax layer; use 'matrix'",
+                        field=_join(field, "notation"))
     ident = _text(m.get("id", default_id), _join(field, "id"), 40)
     if not re.fullmatch(r"[A-Za-z0-9_-]+", ident):
         raise SpecError("use letters, digits, '-' and '_' only", field=_join(field, "id"))
@@ -357,7 +361,7 @@ def network(value, field: str = "network", *, default_id: str = "main") -> Netwo
         inputs=X, batch=batch, targets=Y, layers=tuple(layers), output=output, loss=loss,
         learning_rate=number(m["learning_rate"], _join(field, "learning_rate"), positive=True),
         iterations=iterations, relu_grad_at_zero=r0,
-        notation=_choice(m.get("notation", "matrix"), _join(field, "notation"), NOTATIONS))
+        notation=notation)
 
 
 def _targets(value, field, loss, n_out, samples, batch):
