@@ -111,6 +111,20 @@ class View:
         return self.fmt.dot_cells(self.t[wname], self.t[aname], self._kind(wname), self._kind(aname),
                                   transpose=transpose)
 
+    def dot1(self, wname, aname, i, s=0, transpose=False):
+        """The expanded dot product of entry (i, s) alone: ``w_i1 · a_1s + …``."""
+        W = self.t[wname]
+        row = [W[j][i] for j in range(len(W))] if transpose else list(W[i])
+        A = self.t[aname]
+        col = [A[j][s] if self.model.batch else A[j] for j in range(len(row))]
+        return " + ".join(f"{self.fmt.factor(w, self._kind(wname))} \\cdot {self.fmt.factor(a, self._kind(aname))}"
+                          for w, a in zip(row, col))
+
+    def terms1(self, name, i, s=0):
+        """The sum of the products of entry (i, s) alone."""
+        P = self.t[name]
+        return self.fmt.terms(P[i][s] if self.model.batch else P[i], self._kind(name))
+
     def sums(self, name):
         return self.fmt.sum_cells(self.t[name], self._kind(name))
 
