@@ -98,6 +98,21 @@ class View:
     def m(self, name):
         return self.fmt.mat(self.t[name], self._kind(name))
 
+    def mf(self, name):
+        """A value as an operand: like ``m``, with a negative number in parentheses."""
+        a = self.t[name]
+        return self.fac(name, *([0] * getattr(a, "ndim", 0))) if getattr(a, "size", 1) == 1 else self.m(name)
+
+    def tmf(self, name):
+        """The transpose as an operand."""
+        a = self.t[name]
+        return self.mf(name) if getattr(a, "size", 1) == 1 else self.tm(name)
+
+    def rowterms(self, name):
+        """A column whose entry i is the sum of row i written out (the batch sum of a bias gradient)."""
+        a = self.t[name]
+        return self.fmt.matrix([[self.fmt.terms(row, self._kind(name))] for row in a])
+
     def row(self, name):
         return self.fmt.rowvec(self.t[name], self._kind(name))
 
@@ -138,7 +153,7 @@ def show_weights(spec: Spec, model) -> bool:
         return spec.diagram_weights == "always"
     sizes = [model.inputs.shape[0]] + [layer.units for layer in model.layers]
     edges = sum(a * b for a, b in zip(sizes, sizes[1:]))
-    return edges <= 12 and max(sizes) <= 4
+    return edges <= 10 and max(sizes) <= 4
 
 
 def render(spec: Spec, trace: Trace, what: str = "solution",

@@ -46,4 +46,28 @@ def solve_network(net: Network, policy: RoundingPolicy) -> ProblemTrace:
     return problem
 
 
-_SOLVERS = {"network": solve_network}
+def solve_expression(problem, policy: RoundingPolicy) -> ProblemTrace:
+    from .engine import expression as engine
+
+    pt = ProblemTrace(id=problem.id, kind="expression",
+                      info={"output": problem.output, "loss": problem.loss, "train": list(problem.train)})
+    rec = Recorder(pt, policy, batch=False)
+    graph = engine.run(problem, rec)
+    pt.info["graph"] = [{"id": n.id, "op": n.op, "inputs": list(n.inputs), "role": n.role}
+                        for n in graph.nodes.values()]
+    return pt
+
+
+def solve_conv(problem, policy: RoundingPolicy) -> ProblemTrace:
+    from .engine import conv as engine
+
+    pt = ProblemTrace(id=problem.id, kind=problem.kind,
+                      info={"stride": problem.stride, "padding": problem.padding})
+    rec = Recorder(pt, policy, batch=False)
+    run = engine.convolve if problem.kind == "conv" else engine.pool
+    pt.info.update(run(problem, rec))
+    return pt
+
+
+_SOLVERS = {"network": solve_network, "expression": solve_expression, "conv": solve_conv,
+            "pool": solve_conv}

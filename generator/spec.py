@@ -383,7 +383,9 @@ def _targets(value, field, loss, n_out, samples, batch):
     return y[:, None]
 
 
-SPEC_KEYS = ("title", "description", "rounding", "network", "diagram_weights")
+SPEC_KEYS = ("title", "description", "rounding", "network", "parts", "diagram_weights")
+PART_KINDS = ("network", "expression", "conv", "pool")
+MAX_PARTS = 20
 
 
 def load_spec(path: str | Path) -> Spec:
@@ -396,9 +398,37 @@ def load_spec(path: str | Path) -> Spec:
         raise e.located(where) from None
 
 
+def _parts(value) -> tuple:
+    from . import spec_parts
+
+    if not isinstance(value, list) or not value:
+        raise SpecError("expected a list of exercises", field="parts")
+    if len(value) > MAX_PARTS:
+        raise SpecError(f"more than {MAX_PARTS} parts", field="parts")
+    problems, ids = [], set()
+    for i, part in enumerate(value):
+        field = f"parts[{i}]"
+        if not isinstance(part, dict):
+            raise SpecError(f"expected a mapping, got {_typename(part)}", field=field)
+        kind = _choice(part.get("kind", "network"), _join(field, "kind"), PART_KINDS)
+        ident = _text(part.get("id", f"part{i + 1}"), _join(field, "id"), 40)
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", ident) or ident in ids:
+            raise SpecError(f"id '{ident}' must be unique and use letters, digits, '-' and '_'",
+                            field=_join(field, "id"))
+        ids.add(ident)
+        if kind == "network":
+            problem = network({k: v for k, v in part.items() if k != "kind"}, field, default_id=ident)
+        else:
+            problem = getattr(spec_parts, kind)(part, field, ident)
+        problems.append(problem)
+    return tuple(problems)
+
+
 def spec_from_data(data, where: str = "<spec>") -> Spec:
-    m = _mapping(data, "", SPEC_KEYS, ("network",))
-    problems = (network(m["network"]),)
+    m = _mapping(data, "", SPEC_KEYS)
+    if ("network" in m) == ("parts" in m):
+        raise SpecError("give either 'network' (one exercise) or 'parts' (a list of exercises)")
+    problems = (network(m["network"]),) if "network" in m else _parts(m["parts"])
     return Spec(
         path=where, name=Path(where).stem, title=_text(m.get("title"), "title", 300),
         description=_text(m.get("description"), "description"),

@@ -20,6 +20,7 @@ class Entry:
     kind: str
     formula: str
     exact: bool                   # shown without loss at the policy's precision for its kind
+    symbolic: object = None       # the exact (sympy) value, where the engine computes exactly
 
 
 @dataclass
@@ -56,13 +57,18 @@ class Trace:
             "problems": [{
                 "id": p.id, "kind": p.kind, **p.info,
                 "values": {n: _plain(e.value) for n, e in p.entries.items()},
-                "steps": [{"name": n, "kind": e.kind, "formula": e.formula, "exact": e.exact}
+                "steps": [{"name": n, "kind": e.kind, "formula": e.formula, "exact": e.exact,
+                           **({"exact_value": _symbolic_text(e.symbolic)} if e.symbolic is not None else {})}
                           for n, e in p.entries.items()],
             } for p in self.problems],
         }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=1, allow_nan=False)
+
+
+def _symbolic_text(v):
+    return [str(x) for x in v] if isinstance(v, tuple) else str(v)
 
 
 def _plain(v):
@@ -84,7 +90,7 @@ class Recorder:
         self._round = np.vectorize(round_value, otypes=[float])
         self._exact = np.vectorize(is_exact, otypes=[bool])
 
-    def __call__(self, name, value, kind, formula, sample_axis=None):
+    def __call__(self, name, value, kind, formula, sample_axis=None, symbolic=None):
         prec = self.policy.precision(kind)
         scalar = np.ndim(value) == 0
         arr = np.asarray(value, dtype=float)
@@ -95,7 +101,10 @@ class Recorder:
         shown = arr
         if sample_axis is not None and not self.batch:
             shown = np.take(arr, 0, axis=sample_axis)
-        self.problem.entries[name] = Entry(name, float(shown) if scalar else shown.copy(), kind, formula, exact)
+        self.problem.entries[name] = Entry(name, float(shown) if scalar else shown.copy(), kind, formula,
+                                           exact, symbolic)
+        if symbolic is not None:
+            return value            # exact values are carried exactly
         return float(arr) if scalar else arr
 
     def given(self, name, value, formula):

@@ -42,7 +42,7 @@ def test_shapes_single_sample_and_batch():
     v = trace_json("seed000")["problems"][0]["values"]
     assert v["it1.z1"] == pytest.approx([3.1, 7.2, 11.3])       # a single sample's vector is flat
     assert len(v["it1.W1"]) == 3 and len(v["it1.W1"][0]) == 4   # W is out × in
-    b = trace_json("seed001")["problems"][0]["values"]
+    b = trace_json("seed001", "--mode", "display")["problems"][0]["values"]
     assert len(b["it1.a1"]) == 2 and len(b["it1.a1"][0]) == 4   # units × samples
     assert b["it1.a1"][0][0] == pytest.approx(sig(0.3), rel=1e-15)
 
@@ -68,7 +68,7 @@ def test_relu_kink_convention_is_configurable(write_spec):
 
 
 def test_seed004_values_by_hand():
-    v = trace_json("seed004")["problems"][0]["values"]
+    v = trace_json("seed004", "--mode", "display")["problems"][0]["values"]
     x = [0.5, 0.5, 0.1]
     a1 = [sig(0.1 * 0.5 + 0.2 * 0.5 + 0.5 * 0.1 + 0.2), sig(0.4 * 0.5 + 0.1 * 0.5 + 0.5 * 0.1 + 0.2)]
     a2 = [sig(0.6 * a1[0] + 0.1 * a1[1] + 0.2), sig(0.5 * a1[0] + 0.2 * a1[1] + 0.1)]
@@ -82,7 +82,7 @@ def test_seed004_values_by_hand():
 
 
 def test_carry_mode_rounds_what_the_next_step_uses():
-    display = trace_json("seed001")["problems"][0]["values"]
+    display = trace_json("seed001", "--mode", "display")["problems"][0]["values"]
     carry = trace_json("seed001", "--mode", "carry")
     assert carry["rounding"]["mode"] == "carry"
     c = carry["problems"][0]["values"]

@@ -57,6 +57,6 @@ def result(box: str):
 def steps(tex: str, iteration: int) -> dict[str, str]:
     """Step title -> step text, within the given iteration's subsection."""
     part = tex.split(f"\\subsection{{Iteration {iteration}}}", 1)[1]
-    part = re.split(r"\\subsection\{Iteration|\\section\{Summary\}", part)[0]
+    part = re.split(r"\\subsection\{Iteration|\\subsection\{Loss after|\\section\{Summary\}", part)[0]
     chunks = part.split(r"\step{")[1:]
     return {c.split("}", 1)[0].split("$")[0].strip(" :"): c for c in chunks}
