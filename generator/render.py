@@ -29,7 +29,7 @@ def environment(policy, user_templates: str | Path | None = None) -> jinja2.Envi
         variable_start_string="(((", variable_end_string=")))",
         comment_start_string="((=", comment_end_string="=))",
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined, autoescape=False)
+        undefined=jinja2.StrictUndefined, autoescape=False, extensions=["jinja2.ext.do"])
     env.filters.update(filters(policy))
     env.globals.update(prev=_prev, inp=_inp, zip=zip, range=range, len=len, enumerate=enumerate)
     return env
@@ -113,6 +113,71 @@ class View:
         a = self.t[name]
         return self.fmt.matrix([[self.fmt.terms(row, self._kind(name))] for row in a])
 
+    # --- exact values (expression models) ---------------------------------------------------
+
+    def show(self, name):
+        """An exact value as sympy writes it, with its decimal beside it where they differ:
+        ``2 \\pi \\approx 6.2832``, ``0``; a vector as a column; an inexact value ``\\approx 0.8415``."""
+        entry = self.t.entries[name]
+        exact = entry.symbolic
+        if isinstance(exact, tuple):
+            return self._vector_show(name, exact)
+        return _show_scalar(exact, entry.value, self.fmt, entry.kind)
+
+    def _vector_show(self, name, exact):
+        values = self.t[name]
+        parts = [_split_show(e, v, self.fmt, self.t.entries[name].kind) for e, v in zip(exact, values)]
+        exact_col = r" \\ ".join(e for e, _ in parts)
+        if all(d is None for _, d in parts):
+            return r"\begin{pmatrix} " + exact_col + r" \end{pmatrix}"
+        dec_col = r" \\ ".join(d if d is not None else e for e, d in parts)
+        if all(e is None for e, _ in parts):
+            return r"\approx \begin{pmatrix} " + dec_col + r" \end{pmatrix}"
+        return (r"\begin{pmatrix} " + exact_col + r" \end{pmatrix} \approx \begin{pmatrix} "
+                + dec_col + r" \end{pmatrix}")
+
+    def tex(self, name):
+        """The exact value alone (sympy's LaTeX), for use inside a longer expression."""
+        import sympy
+        exact = self.t.entries[name].symbolic
+        if isinstance(exact, tuple):
+            return r"\begin{pmatrix} " + r" \\ ".join(sympy.latex(e) for e in exact) + r" \end{pmatrix}"
+        return _paren_tex(exact)
+
+    def short(self, name):
+        """Exact LaTeX where exact, else the rounded decimal; a vector as a row (a, b)."""
+        import sympy
+        entry = self.t.entries[name]
+        exact = entry.symbolic
+        items = exact if isinstance(exact, tuple) else (exact,)
+        values = entry.value if isinstance(exact, tuple) else [entry.value]
+        parts = [sympy.latex(e) if _is_exact(e) else self.fmt.num(v, entry.kind)
+                 for e, v in zip(items, values)]
+        return r"\left(" + ", ".join(parts) + r"\right)" if isinstance(exact, tuple) else parts[0]
+
+    def element(self, name, i):
+        """Entry i of an exact vector value, as LaTeX (parenthesized when it is a sum or negative)."""
+        entry = self.t.entries[name]
+        e = entry.symbolic[i]
+        return _paren_tex(e) if _is_exact(e) else self.fmt.factor(entry.value[i], entry.kind)
+
+    def cv(self, name, *index, c=0):
+        """Entry ``index`` of a convolution value, then channel ``c`` where there are several."""
+        value = self.t[name]
+        for i in index:
+            value = value[i]
+        return value[c] if self.model.kind == "conv" and self.model.input.shape[0] > 1 else value
+
+    def node(self, ident):
+        return next(n for n in self.info["graph"] if n["id"] == ident)
+
+    def layout(self, upto=None):
+        return graph_layout(self.info["graph"], upto)
+
+    def consumers(self, ident, upto=None):
+        """Nodes that take ``ident`` as an input (within the graph up to ``upto``)."""
+        return [n for n in self.layout(upto)["nodes"] if ident in n["inputs"]]
+
     def row(self, name):
         return self.fmt.rowvec(self.t[name], self._kind(name))
 
@@ -147,8 +212,67 @@ class View:
         return self.fmt.terms(self.t[name], self._kind(name))
 
 
+def _is_exact(e) -> bool:
+    import sympy
+    return e is not None and not e.has(sympy.Float)
+
+
+def _split_show(exact, value, fmt, kind):
+    """(exact LaTeX or None, decimal text or None when the exact form already is the decimal)."""
+    import sympy
+    if not _is_exact(exact):
+        return None, fmt.num(value, kind)
+    if exact.is_Integer:
+        return sympy.latex(exact), None
+    return sympy.latex(exact), fmt.num(value, kind)
+
+
+def _show_scalar(exact, value, fmt, kind):
+    tex, dec = _split_show(exact, value, fmt, kind)
+    if tex is None:
+        return r"\approx " + dec
+    return tex if dec is None else f"{tex} \\approx {dec}"
+
+
+def _paren_tex(e):
+    import sympy
+    tex = sympy.latex(e)
+    if e.is_Add or (e.is_number and e.could_extract_minus_sign()) or e.is_Float and e < 0:
+        return f"\\left({tex}\\right)"
+    return tex
+
+
+def graph_layout(graph: list[dict], upto: str | None = None) -> dict:
+    """Column (longest path from a leaf) and row of each node, for drawing a computational graph
+    left to right; ``upto`` keeps the nodes up to and including that id."""
+    nodes = []
+    for node in graph:
+        nodes.append(node)
+        if node["id"] == upto:
+            break
+    used = {i for n in nodes for i in n["inputs"]}
+    nodes = [n for n in nodes if n["inputs"] or n["id"] in used]
+    col = {}
+    for n in nodes:
+        col[n["id"]] = 1 + max((col[i] for i in n["inputs"]), default=-1)
+    for n in nodes:   # a leaf stands one column before the first operation that uses it
+        if not n["inputs"]:
+            users = [col[m["id"]] for m in nodes if n["id"] in m["inputs"]]
+            col[n["id"]] = max(0, min(users) - 1) if users else 0
+    rows: dict[int, int] = {}
+    place = {}
+    # operations first in their column, so the main chain runs along the top row
+    for n in sorted(nodes, key=lambda n: not n["inputs"]):
+        c = col[n["id"]]
+        place[n["id"]] = (c, rows.get(c, 0))
+        rows[c] = rows.get(c, 0) + 1
+    return {"nodes": nodes, "place": place, "height": max(rows.values()) if rows else 1}
+
+
 def show_weights(spec: Spec, model) -> bool:
     """Weights on the diagram's edges: always, never, or (auto) when the network is small."""
+    if model.kind != "network":
+        return False
     if spec.diagram_weights != "auto":
         return spec.diagram_weights == "always"
     sizes = [model.inputs.shape[0]] + [layer.units for layer in model.layers]

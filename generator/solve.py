@@ -52,6 +52,8 @@ def solve_expression(problem, policy: RoundingPolicy) -> ProblemTrace:
     pt = ProblemTrace(id=problem.id, kind="expression",
                       info={"output": problem.output, "loss": problem.loss, "train": list(problem.train)})
     rec = Recorder(pt, policy, batch=False)
+    if problem.learning_rate is not None:
+        rec.given("learning_rate", float(problem.learning_rate), "alpha", symbolic=problem.learning_rate)
     graph = engine.run(problem, rec)
     pt.info["graph"] = [{"id": n.id, "op": n.op, "inputs": list(n.inputs), "role": n.role}
                         for n in graph.nodes.values()]
@@ -63,7 +65,9 @@ def solve_conv(problem, policy: RoundingPolicy) -> ProblemTrace:
 
     pt = ProblemTrace(id=problem.id, kind=problem.kind,
                       info={"stride": problem.stride, "padding": problem.padding})
-    rec = Recorder(pt, policy, batch=False)
+    # the channel axis is kept only for several channels (as the sample axis of a batch is)
+    channels = problem.input.shape[0] if problem.kind == "conv" else 1
+    rec = Recorder(pt, policy, batch=channels > 1)
     run = engine.convolve if problem.kind == "conv" else engine.pool
     pt.info.update(run(problem, rec))
     return pt

@@ -107,8 +107,8 @@ class Recorder:
             return value            # exact values are carried exactly
         return float(arr) if scalar else arr
 
-    def given(self, name, value, formula):
+    def given(self, name, value, formula, symbolic=None):
         """A value of the problem statement: recorded as given, never rounded."""
         arr = np.asarray(value, dtype=float)
         v = float(arr) if arr.ndim == 0 else arr.copy()
-        self.problem.entries[name] = Entry(name, v, "given", formula, True)
+        self.problem.entries[name] = Entry(name, v, "given", formula, True, symbolic)

@@ -15,14 +15,17 @@ def convolve(problem, observe):
     x, k, s, p = problem.input, problem.kernel, problem.stride, problem.padding
     C, H, W = x.shape
     _, kh, kw = k.shape
-    xp = observe("padded_input", np.pad(x, ((0, 0), (p, p), (p, p))), "preactivation", "zero padding")
+    xp = observe("padded_input", np.pad(x, ((0, 0), (p, p), (p, p))), "preactivation", "zero padding",
+                 sample_axis=0)
     oh, ow = out_size(H, kh, s, p), out_size(W, kw, s, p)
     windows = np.zeros((oh, ow, C, kh, kw))
     for i in range(oh):
         for j in range(ow):
             windows[i, j] = xp[:, i * s:i * s + kh, j * s:j * s + kw]
-    windows = observe("windows", windows, "preactivation", "window (i, j) of the padded input")
-    products = observe("products", windows * k[None, None], "preactivation", "window ⊙ kernel")
+    windows = observe("windows", windows, "preactivation", "window (i, j) of the padded input",
+                      sample_axis=2)
+    products = observe("products", windows * k[None, None], "preactivation", "window ⊙ kernel",
+                       sample_axis=2)
     out = products.sum(axis=(2, 3, 4))
     if problem.bias is not None:
         out = out + problem.bias
@@ -44,9 +47,10 @@ def convolve(problem, observe):
                             if 0 <= r < H and 0 <= q < W:
                                 routes[c][r][q].append([i, j, a, b])
         observe("upstream", G, "gradient", "dL/dz (given)")
-        observe("grad.kernel", gk, "gradient", "dL/dw_ab = sum_ij dL/dz_ij x_pad[i s + a, j s + b]")
+        observe("grad.kernel", gk, "gradient", "dL/dw_ab = sum_ij dL/dz_ij x_pad[i s + a, j s + b]",
+                sample_axis=0)
         observe("grad.input", gxp[:, p:p + H, p:p + W], "gradient",
-                "dL/dx_rc = sum over windows covering (r, c) of dL/dz_ij w_ab")
+                "dL/dx_rc = sum over windows covering (r, c) of dL/dz_ij w_ab", sample_axis=0)
         if problem.bias is not None:
             observe("grad.bias", float(G.sum()), "gradient", "dL/db = sum_ij dL/dz_ij")
     return {"out_h": oh, "out_w": ow, "span_h": H + 2 * p - kh, "span_w": W + 2 * p - kw,
