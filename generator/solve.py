@@ -13,7 +13,13 @@ from .trace import ProblemTrace, Recorder, Trace
 def solve(spec: Spec, rounding: RoundingPolicy | None = None) -> Trace:
     """The trace of every problem of ``spec`` under ``rounding`` (default: the spec's own policy)."""
     policy = rounding or spec.rounding
-    return Trace(rounding=policy, problems=[_SOLVERS[p.kind](p, policy) for p in spec.problems])
+    problems = []
+    for p in spec.problems:
+        try:
+            problems.append(_SOLVERS[p.kind](p, policy))
+        except SpecError as e:   # found while computing: name the exercise (and the file)
+            raise SpecError(e.detail, where=spec.path, field=e.field or p.id) from None
+    return Trace(rounding=policy, problems=problems)
 
 
 def solve_network(net: Network, policy: RoundingPolicy) -> ProblemTrace:

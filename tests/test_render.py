@@ -22,7 +22,7 @@ from tests import texparse
 from tests.conftest import SPECS
 
 needs_tex = pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
-SEEDS = ["seed000", "seed001", "seed003", "seed004"]
+SEEDS = ["seed000", "seed001", "seed002", "seed003", "seed004"]
 
 
 def rendered(name, policy=None, what="solution"):
@@ -193,7 +193,7 @@ def test_two_renders_are_byte_identical_and_nothing_runs_off_the_page(tmp_path):
                                            "-o", str(d), "--format", "both"])
         assert result.exit_code == 0, result.output
     names = sorted(p.name for p in a.iterdir())
-    assert len(names) == 16
+    assert len(names) == 4 * len(SEEDS)
     for n in names:
         assert (a / n).read_bytes() == (b / n).read_bytes(), n
 
@@ -232,3 +232,15 @@ def test_user_template_extends_the_builtin_base(tmp_path):
     spec = load_spec(SPECS / "seed003.yaml")
     tex = render(spec, solve(spec), "question", templates=tmp_path)
     assert "COURSE HEADER" in tex and r"\section{Tasks}" in tex
+
+
+def test_seed002_document_prints_exact_and_computed_values():
+    spec, trace, tex = rendered("seed002")
+    assert r"u_{1} = w^{T} x = \frac{\pi}{2} \cdot 2 + \pi \cdot 1 = 2 \pi \approx 6.2832" in tex
+    assert r"\begin{pmatrix} \frac{\pi}{2} + 4 \\ 2 + \pi \end{pmatrix} \approx \begin{pmatrix} 5.5708 \\ 5.1416 \end{pmatrix}" in tex
+    conv = tex.split(r"\section{Convolution, stride 3, padding 1}")[1]
+    z = {m.group(1): texparse.number(m.group(2))
+         for m in re.finditer(r"z_\{(\d\d)\} = .*= (-?[\d.]+)\}", conv.split(r"\section")[0])}
+    out = trace.problem("conv-s3p1")["output"]
+    assert z == {"11": out[0][0], "12": out[0][1], "21": out[1][0], "22": out[1][1]} == \
+        {"11": 2, "12": 0, "21": 0, "22": 2}

@@ -127,8 +127,8 @@ class Graph:
         a = vals[0]
         if op == "neg":
             return {ids[0]: sympy.Integer(-1)}
-        if op in ("add", "sub"):
-            return {ids[0]: sympy.Integer(1), ids[1]: sympy.Integer(1 if op == "add" else -1)}
+        if op in ("add", "sub"):      # merged: x + x has ∂/∂x = 2, b − b has 0
+            return _merge(ids, [sympy.Integer(1), sympy.Integer(1 if op == "add" else -1)])
         if op == "mul":
             return _merge(ids, [vals[1], vals[0]])
         if op == "div":
