@@ -122,17 +122,20 @@ class View:
         exact = entry.symbolic
         if isinstance(exact, tuple):
             return self._vector_show(name, exact)
-        return _show_scalar(exact, entry.value, self.fmt, entry.kind)
+        tex, dec = _split_show(exact, entry.value, self.fmt, entry.kind)
+        if tex is None:
+            return dec if entry.exact else r"\approx " + dec
+        return tex if dec is None else f"{tex} \\approx {dec}"
 
     def _vector_show(self, name, exact):
-        values = self.t[name]
-        parts = [_split_show(e, v, self.fmt, self.t.entries[name].kind) for e, v in zip(exact, values)]
-        exact_col = r" \\ ".join(e for e, _ in parts)
+        entry = self.t.entries[name]
+        parts = [_split_show(e, v, self.fmt, entry.kind) for e, v in zip(exact, entry.value)]
+        exact_col = r" \\ ".join(e if e is not None else d for e, d in parts)
         if all(d is None for _, d in parts):
             return r"\begin{pmatrix} " + exact_col + r" \end{pmatrix}"
         dec_col = r" \\ ".join(d if d is not None else e for e, d in parts)
         if all(e is None for e, _ in parts):
-            return r"\approx \begin{pmatrix} " + dec_col + r" \end{pmatrix}"
+            return ("" if entry.exact else r"\approx ") + r"\begin{pmatrix} " + dec_col + r" \end{pmatrix}"
         return (r"\begin{pmatrix} " + exact_col + r" \end{pmatrix} \approx \begin{pmatrix} "
                 + dec_col + r" \end{pmatrix}")
 
@@ -151,7 +154,7 @@ class View:
         exact = entry.symbolic
         items = exact if isinstance(exact, tuple) else (exact,)
         values = entry.value if isinstance(exact, tuple) else [entry.value]
-        parts = [sympy.latex(e) if _is_exact(e) else self.fmt.num(v, entry.kind)
+        parts = [sympy.latex(e) if _is_exact(e) and not _is_decimal(e) else self.fmt.num(v, entry.kind)
                  for e, v in zip(items, values)]
         return r"\left(" + ", ".join(parts) + r"\right)" if isinstance(exact, tuple) else parts[0]
 
@@ -217,21 +220,25 @@ def _is_exact(e) -> bool:
     return e is not None and not e.has(sympy.Float)
 
 
+def _is_decimal(e) -> bool:
+    """A rational number whose decimal expansion ends (3/10, not 1/3): written as a decimal."""
+    if not e.is_Rational:
+        return False
+    q = int(e.q)
+    for f in (2, 5):
+        while q % f == 0:
+            q //= f
+    return q == 1
+
+
 def _split_show(exact, value, fmt, kind):
-    """(exact LaTeX or None, decimal text or None when the exact form already is the decimal)."""
+    """(exact LaTeX, or None where the decimal says it all; the decimal, or None for an integer)."""
     import sympy
-    if not _is_exact(exact):
+    if not _is_exact(exact) or _is_decimal(exact) and not exact.is_Integer:
         return None, fmt.num(value, kind)
     if exact.is_Integer:
         return sympy.latex(exact), None
     return sympy.latex(exact), fmt.num(value, kind)
-
-
-def _show_scalar(exact, value, fmt, kind):
-    tex, dec = _split_show(exact, value, fmt, kind)
-    if tex is None:
-        return r"\approx " + dec
-    return tex if dec is None else f"{tex} \\approx {dec}"
 
 
 def _paren_tex(e):

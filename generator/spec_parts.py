@@ -67,7 +67,12 @@ def _exact(value, field):
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise SpecError("expected a number or a constant expression such as pi/2", field=field)
     if isinstance(value, float):
+        # a short decimal (0.3) is exact, 3/10; a long one (0.318309886) is a measurement: a float
+        import sympy
         number(value, field)
+        digits = repr(value).lower().split("e")[0].replace("-", "").replace(".", "").strip("0")
+        if len(digits) > 6:
+            return sympy.Float(repr(value), 17)
         value = repr(value)
     try:
         v = to_sympy(parse_value(str(value)))
