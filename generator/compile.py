@@ -1,8 +1,14 @@
 """Compile LaTeX to PDF: pdflatex in a temporary directory, no shell escape, files confined to
-that directory, under a timeout; the PDF is moved into place only when complete."""
+that directory, under a timeout; the PDF is moved into place only when complete.
+
+Two caches make batches fast (both content-addressed, both keyed by the TeX engine's version):
+the preamble precompiled into a format (``pdflatex -ini … \\dump``), and finished PDFs keyed by the
+hash of their LaTeX source, so an unchanged document is never compiled twice."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import re
 import shutil
@@ -14,6 +20,7 @@ from .errors import LatexError, ToolMissingError
 from .files import write_atomic
 
 TIMEOUT = 120  # seconds for one pdflatex pass
+BEGIN = "\\begin{document}"
 
 
 def pdflatex() -> str:
@@ -24,6 +31,28 @@ def pdflatex() -> str:
     return exe
 
 
+@functools.lru_cache(maxsize=None)
+def engine_version() -> str:
+    out = subprocess.run([pdflatex(), "--version"], capture_output=True, text=True, timeout=30)
+    return out.stdout.splitlines()[0] if out.stdout else "unknown"
+
+
+def cache_dir() -> Path:
+    """$DRYRUN_CACHE, else $XDG_CACHE_HOME/dryrun, else ~/.cache/dryrun."""
+    if os.environ.get("DRYRUN_CACHE"):
+        return Path(os.environ["DRYRUN_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "dryrun"
+
+
+def _key(*parts: str) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
 def _env(workdir: str) -> dict:
     env = dict(os.environ)
     env.update({"openin_any": "p", "openout_any": "p", "shell_escape": "f",
@@ -31,8 +60,9 @@ def _env(workdir: str) -> dict:
     return env
 
 
-def first_error(log: str, tex: str) -> tuple[str, int | None, str]:
-    """LaTeX's first error message, its line number in the source, and that source line."""
+def first_error(log: str, tex: str, offset: int = 0) -> tuple[str, int | None, str]:
+    """LaTeX's first error message, its line number in the source, and that source line.
+    ``offset``: lines of the source that the compiled file did not contain (a precompiled preamble)."""
     message, line = "unknown error (see the log)", None
     lines = log.splitlines()
     for i, text in enumerate(lines):
@@ -41,7 +71,7 @@ def first_error(log: str, tex: str) -> tuple[str, int | None, str]:
             for follow in lines[i + 1:i + 30]:
                 m = re.match(r"l\.(\d+)", follow)
                 if m:
-                    line = int(m.group(1))
+                    line = int(m.group(1)) + offset
                     break
             break
     source = ""
@@ -54,30 +84,85 @@ def first_error(log: str, tex: str) -> tuple[str, int | None, str]:
     return message, line, source
 
 
+def _run(cmd, work, timeout):
+    return subprocess.run(cmd, cwd=work, env=_env(work), stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+
+
+def _format(preamble: str, timeout: int) -> Path | None:
+    """The cached format of ``preamble`` (built on first use), or None if it cannot be built."""
+    key = _key(engine_version(), preamble)[:24]
+    folder = cache_dir() / "fmt"
+    fmt = folder / f"p{key}.fmt"
+    digest = folder / f"p{key}.sha256"
+    failed = folder / f"p{key}.failed"
+    if fmt.is_file() and digest.is_file():
+        if hashlib.sha256(fmt.read_bytes()).hexdigest() == digest.read_text().strip():
+            return fmt
+        fmt.unlink()        # damaged or foreign: never used, built again
+    if failed.exists():
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="dryrun-fmt-") as work:
+        Path(work, "fmt.tex").write_text(preamble + "\\dump\n", encoding="utf-8")
+        try:
+            proc = _run([pdflatex(), "-ini", "-interaction=nonstopmode", "-halt-on-error",
+                         "-no-shell-escape", f"-jobname=p{key}", "&pdflatex", "fmt.tex"], work, timeout)
+        except subprocess.TimeoutExpired:
+            proc = None
+        built = Path(work, f"p{key}.fmt")
+        if proc is None or proc.returncode != 0 or not built.is_file():
+            failed.touch()
+            return None
+        data = built.read_bytes()
+        write_atomic(fmt, data)
+        write_atomic(digest, hashlib.sha256(data).hexdigest().encode())
+    return fmt
+
+
 def compile_pdf(tex: str, pdf_path: Path, *, keep_tex_on_error: Path | None = None,
-                timeout: int = TIMEOUT) -> str:
+                timeout: int = TIMEOUT, cache: bool = True) -> str:
     """Compile ``tex`` and write the PDF to ``pdf_path`` atomically; raise LatexError on failure
     (then the source is written to ``keep_tex_on_error`` for inspection, and no PDF is written).
-    Returns LaTeX's log."""
+    Returns LaTeX's log.  With ``cache``, an unchanged source is copied from the PDF cache."""
     exe = pdflatex()
+    key = _key(engine_version(), tex) if cache else ""
+    cached = cache_dir() / "pdf" / f"{key}.pdf"
+    if cache and cached.is_file():
+        write_atomic(pdf_path, cached.read_bytes())
+        log = cached.with_suffix(".log")
+        return log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+    preamble, sep, body = tex.partition(BEGIN)
+    fmt = _format(preamble, timeout) if cache and sep else None
     with tempfile.TemporaryDirectory(prefix="dryrun-") as work:
-        Path(work, "doc.tex").write_text(tex, encoding="utf-8")
-        cmd = [exe, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "doc.tex"]
+        if fmt is not None:
+            os.symlink(fmt, Path(work, fmt.name))
+            Path(work, "doc.tex").write_text(sep + body, encoding="utf-8")
+            cmd = [exe, f"-fmt={fmt.stem}", "-interaction=nonstopmode", "-halt-on-error",
+                   "-no-shell-escape", "doc.tex"]
+            offset = preamble.count("\n")
+        else:
+            Path(work, "doc.tex").write_text(tex, encoding="utf-8")
+            cmd = [exe, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "doc.tex"]
+            offset = 0
         for _ in range(2):
             try:
-                proc = subprocess.run(cmd, cwd=work, env=_env(work), stdin=subprocess.DEVNULL,
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+                proc = _run(cmd, work, timeout)
             except subprocess.TimeoutExpired:
                 _fail(f"pdflatex did not finish within {timeout} s", tex, "", keep_tex_on_error)
             log = _read(Path(work, "doc.log")) or proc.stdout.decode("utf-8", "replace")
             pdf = Path(work, "doc.pdf")
             if proc.returncode != 0 or not pdf.is_file():
-                message, line, source = first_error(log, tex)
+                message, line, source = first_error(log, tex, offset)
                 where = f" at line {line}: {source}" if line else ""
                 _fail(f"LaTeX error: {message}{where}", tex, log, keep_tex_on_error)
             if "Rerun to get" not in log:
                 break
-        write_atomic(pdf_path, pdf.read_bytes())
+        data = pdf.read_bytes()
+        if cache:
+            write_atomic(cached.with_suffix(".log"), log.encode("utf-8"))
+            write_atomic(cached, data)
+        write_atomic(pdf_path, data)
         return log
 
 

@@ -70,6 +70,8 @@ class Spec:
     rounding: RoundingPolicy
     problems: tuple
     diagram_weights: str = "auto"   # auto | always | never
+    randomize: object = None        # a randomize.Randomizer, when the spec declares variants
+    data: object = None             # the spec's plain data (what variants are drawn from)
 
 
 # --------------------------------------------------------------------------- reading
@@ -383,7 +385,7 @@ def _targets(value, field, loss, n_out, samples, batch):
     return y[:, None]
 
 
-SPEC_KEYS = ("title", "description", "rounding", "network", "parts", "diagram_weights")
+SPEC_KEYS = ("title", "description", "rounding", "network", "parts", "diagram_weights", "randomize")
 PART_KINDS = ("network", "expression", "conv", "pool")
 MAX_PARTS = 20
 
@@ -429,8 +431,13 @@ def spec_from_data(data, where: str = "<spec>") -> Spec:
     if ("network" in m) == ("parts" in m):
         raise SpecError("give either 'network' (one exercise) or 'parts' (a list of exercises)")
     problems = (network(m["network"]),) if "network" in m else _parts(m["parts"])
+    randomizer = None
+    if m.get("randomize") is not None:
+        from .randomize import parse_randomize
+        randomizer = parse_randomize(m["randomize"])
     return Spec(
         path=where, name=Path(where).stem, title=_text(m.get("title"), "title", 300),
+        randomize=randomizer, data=data,
         description=_text(m.get("description"), "description"),
         rounding=rounding_policy(m.get("rounding")), problems=problems,
         diagram_weights=_choice(m.get("diagram_weights", "auto"), "diagram_weights",

@@ -1,0 +1,215 @@
+"""Randomized variants of a spec: "nice" values drawn per variant, rejection sampling against
+constraints.  Variant k depends only on the spec, the seed and k."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from .errors import SpecError
+
+MAX_ATTEMPTS = 2000
+CONSTRAINTS = ("no_dead_relu", "dead_relu", "sigmoid_output_within", "loss_decreases",
+               "max_abs_value", "nonzero_gradients")
+
+
+@dataclass(frozen=True)
+class Draw:
+    """One distribution: ``kind`` 'multiples' (step, lo, hi, nonzero), 'integers' (lo, hi, nonzero)
+    or 'choices' (values)."""
+    kind: str
+    args: tuple
+
+    def sample(self, rng: np.random.Generator):
+        if self.kind == "choices":
+            return self.args[int(rng.integers(len(self.args)))]
+        if self.kind == "integers":
+            lo, hi, nonzero = self.args
+            values = [v for v in range(lo, hi + 1) if not (nonzero and v == 0)]
+            return values[int(rng.integers(len(values)))]
+        step, lo, hi, nonzero = self.args          # Decimals: exact grid values, no float noise
+        first, last = int(-(-lo // step)), int(hi // step)
+        ks = [k for k in range(first, last + 1) if not (nonzero and k == 0)]
+        value = step * ks[int(rng.integers(len(ks)))]
+        return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _draw(value, field) -> Draw:
+    from .spec import _mapping, number
+
+    m = _mapping(value, field, ("multiples", "min", "max", "integers", "choices", "nonzero"))
+    nonzero = bool(m.get("nonzero", False))
+    if "choices" in m:
+        c = m["choices"]
+        if not isinstance(c, list) or not c or len(c) > 1000:
+            raise SpecError("expected a list of 1 to 1000 values", field=f"{field}.choices")
+        return Draw("choices", tuple(number(v, f"{field}.choices[{i}]") for i, v in enumerate(c)))
+    if "integers" in m:
+        r = m["integers"]
+        if not isinstance(r, list) or len(r) != 2:
+            raise SpecError("expected [low, high]", field=f"{field}.integers")
+        lo, hi = (number(v, f"{field}.integers", integer=True) for v in r)
+        if lo > hi or (nonzero and lo == hi == 0):
+            raise SpecError(f"empty range [{lo}, {hi}]", field=f"{field}.integers")
+        return Draw("integers", (lo, hi, nonzero))
+    if "multiples" in m:
+        step = Decimal(repr(number(m["multiples"], f"{field}.multiples", positive=True)))
+        lo = Decimal(repr(number(m.get("min", -1), f"{field}.min")))
+        hi = Decimal(repr(number(m.get("max", 1), f"{field}.max")))
+        if lo > hi or int(hi // step) - int(-(-lo // step)) < (1 if nonzero else 0):
+            raise SpecError(f"no multiple of {step} in [{lo}, {hi}]", field=field)
+        return Draw("multiples", (step, lo, hi, nonzero))
+    raise SpecError("give one of 'multiples' (with min, max), 'integers' or 'choices'", field=field)
+
+
+_PATH = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+
+
+def _steps(path: str, field: str):
+    steps = []
+    for part in path.split("."):
+        tokens = list(_PATH.finditer(part))
+        if not tokens or "".join(t.group(0) for t in tokens) != part:
+            raise SpecError(f"bad path '{path}'", field=field)
+        steps += [t.group(1) if t.group(1) else int(t.group(2)) for t in tokens]
+    return steps
+
+
+def _locate(data, steps, field):
+    node = data
+    for s in steps[:-1]:
+        try:
+            node = node[s]
+        except (KeyError, IndexError, TypeError):
+            raise SpecError(f"no such place in the spec: {s!r}", field=field) from None
+    last = steps[-1]
+    try:
+        node[last]
+    except (KeyError, IndexError, TypeError):
+        raise SpecError(f"no such place in the spec: {last!r}", field=field) from None
+    return node, last
+
+
+def _fill(shape_like, draw, rng):
+    if isinstance(shape_like, list):
+        return [_fill(v, draw, rng) for v in shape_like]
+    return draw.sample(rng)
+
+
+@dataclass(frozen=True)
+class Randomizer:
+    values: tuple            # ((path steps, Draw), ...)
+    constraints: tuple       # ((name, argument), ...)
+    max_attempts: int
+
+    def variant_data(self, data: dict, seed: int, k: int):
+        """The spec data of variant k (1-based) and the number of attempts it took;
+        raises SpecError naming the constraint that rejected most draws."""
+        from .solve import solve
+        from .spec import spec_from_data
+
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(seed), int(k)])))
+        rejected: Counter = Counter()
+        for attempt in range(1, self.max_attempts + 1):
+            variant = copy.deepcopy(data)
+            variant.pop("randomize", None)
+            for steps, draw in self.values:
+                node, last = _locate(variant, steps, "randomize")
+                node[last] = _fill(node[last], draw, rng)
+            try:
+                spec = spec_from_data(variant)
+                trace = solve(spec)
+            except SpecError:
+                rejected["a valid spec (e.g. finite values)"] += 1
+                continue
+            failed = first_failed(self.constraints, spec, trace)
+            if failed is None:
+                return variant, attempt
+            rejected[failed] += 1
+        worst, count = rejected.most_common(1)[0]
+        raise SpecError(f"no variant satisfies the constraints in {self.max_attempts} attempts; "
+                        f"'{worst}' rejected {count} of them", field="randomize")
+
+
+def parse_randomize(value, field="randomize") -> Randomizer:
+    from .spec import _mapping, _choice, number
+
+    m = _mapping(value, field, ("values", "constraints", "max_attempts"), ("values",))
+    vals = m["values"]
+    if not isinstance(vals, dict) or not vals:
+        raise SpecError("expected a mapping: path -> distribution", field=f"{field}.values")
+    values = tuple((_steps(path, f"{field}.values"), _draw(d, f"{field}.values.{path}"))
+                   for path, d in vals.items())
+    constraints = []
+    raw = m.get("constraints") or []
+    if not isinstance(raw, list):
+        raise SpecError("expected a list", field=f"{field}.constraints")
+    for i, c in enumerate(raw):
+        f = f"{field}.constraints[{i}]"
+        if isinstance(c, dict) and len(c) == 1:
+            name, arg = next(iter(c.items()))
+        else:
+            name, arg = c, None
+        name = _choice(name, f, CONSTRAINTS)
+        if name == "dead_relu":
+            arg = number(arg, f, integer=True, nonnegative=True)
+        elif name == "sigmoid_output_within":
+            if not isinstance(arg, list) or len(arg) != 2:
+                raise SpecError("expected [low, high]", field=f)
+            arg = (number(arg[0], f), number(arg[1], f))
+        elif name == "max_abs_value":
+            arg = number(arg, f, positive=True)
+        elif arg is not None:
+            raise SpecError(f"'{name}' takes no argument", field=f)
+        constraints.append((name, arg))
+    attempts = number(m.get("max_attempts", 200), f"{field}.max_attempts", integer=True, positive=True)
+    if attempts > MAX_ATTEMPTS:
+        raise SpecError(f"at most {MAX_ATTEMPTS}", field=f"{field}.max_attempts")
+    return Randomizer(values, tuple(constraints), attempts)
+
+
+def first_failed(constraints, spec, trace) -> str | None:
+    """The name of the first constraint the solved variant violates, or None."""
+    for name, arg in constraints:
+        if not _holds(name, arg, spec, trace):
+            return name if arg is None else f"{name}: {arg}"
+    return None
+
+
+def _holds(name, arg, spec, trace) -> bool:
+    for model, pt in zip(spec.problems, trace.problems):
+        values = [np.asarray(e.value, dtype=float) for e in pt.entries.values()]
+        if name == "max_abs_value":
+            if any(np.abs(v).max(initial=0) > arg for v in values):
+                return False
+        if model.kind != "network":
+            if name == "nonzero_gradients":
+                grads = [np.asarray(pt[n]) for n in pt.entries if n.startswith("grad.")]
+                if any(np.any(g == 0) for g in grads):
+                    return False
+            continue
+        L = len(model.layers)
+        if name in ("no_dead_relu", "dead_relu"):
+            dead = sum(int(np.all(np.atleast_2d(np.asarray(pt[f"it1.z{l}"])).reshape(layer.units, -1) <= 0, axis=1).sum())
+                       for l, layer in enumerate(model.layers, start=1)
+                       if layer.activation in ("relu", "leaky_relu"))
+            if dead != (0 if name == "no_dead_relu" else arg):
+                return False
+        elif name == "sigmoid_output_within" and model.layers[-1].activation == "sigmoid":
+            lo, hi = arg
+            for k in range(1, model.iterations + 1):
+                y = np.asarray(pt[f"it{k}.a{L}"])
+                if y.min() < lo or y.max() > hi:
+                    return False
+        elif name == "loss_decreases" and not pt.info["loss_decreased"]:
+            return False
+        elif name == "nonzero_gradients":
+            for l in range(1, L + 1):
+                if np.any(np.asarray(pt[f"it1.dW{l}"]) == 0):
+                    return False
+    return True
