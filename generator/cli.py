@@ -144,11 +144,120 @@ def render(specs, out_dir, what, fmt, mode, decimals, significant, decimal_comma
     whats = ("question", "solution") if what == "both" else (what,)
     override = _rounding_override(mode, decimals, significant, decimal_comma, trailing_zeros)
     todo = plan(specs, Path(out_dir), what=whats, rounding=override, templates=templates)
-    report = write(todo, pdf=fmt in ("pdf", "both"), tex=fmt in ("tex", "both"),
-                   jobs_n=jobs or os.cpu_count() or 1)
+    report = _write_with_progress(write, todo, pdf=fmt in ("pdf", "both"), tex=fmt in ("tex", "both"),
+                                  jobs_n=jobs or os.cpu_count() or 1)
     for path in sorted(report.written):
         click.echo(f"wrote {path}")
     for path, message in report.failed:
         click.echo(f"dryrun: error: {path}: {message}", err=True)
     if report.failed:
         sys.exit(3)
+
+
+def _write_with_progress(write, todo, **options):
+    """Run ``write`` with a progress bar on stderr when there are several documents."""
+    if len(todo) < 3:
+        return write(todo, **options)
+    with click.progressbar(length=len(todo), label="compiling", file=sys.stderr) as bar:
+        return write(todo, progress=bar.update, **options)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=True))
+@click.option("-n", "--variants", type=click.IntRange(1, 500), help="How many variants (v01, v02, …).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same spec and seed, same variants.")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
+              help="Directory [default: output/NAME-homework].")
+@click.option("--students", type=click.Path(dir_okay=False, exists=True),
+              help="A roster CSV (column 'name'): one variant per student, named after them.")
+@click.option("--shard", help="K/N: only the K-th of N slices of the variants (for CI matrices).")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
+              help="Documents compiled in parallel [default: number of cores].")
+@click.option("--templates", type=click.Path(file_okay=False, exists=True), help="Override templates.")
+def homework(spec, variants, seed, out_dir, students, shard, jobs, templates):
+    """Randomized variants of SPEC (its 'randomize' section): per variant a question and a solution
+    PDF, one combined answer key (key.pdf), and answers.csv / answers.json with the key values.
+
+    Variant k depends only on the spec, the seed and k. Variants that fail (constraints that cannot
+    be met, LaTeX errors) are reported together at the end; the others are written."""
+    import os
+
+    from . import homework as hw
+    from .files import write_atomic
+    from .pipeline import write
+    from .spec import load_spec
+
+    if not variants and not students:
+        raise click.UsageError("give --variants N or --students roster.csv")
+    base = load_spec(spec)
+    K, N = hw.parse_shard(shard)
+    roster = hw.read_roster(students) if students else None
+    planned = hw.plan_variants(variants, roster, (K, N))
+    out = Path(out_dir or Path("output") / f"{base.name}-homework")
+    suffix = f"-{K}of{N}" if N > 1 else ""
+    batch = hw.draw(base, planned, seed)
+    todo = hw.jobs(batch, out, base, templates, suffix)
+    report = _write_with_progress(write, todo, jobs_n=jobs or os.cpu_count() or 1)
+    if batch.variants:
+        csv_bytes, json_bytes = hw.answers_files(batch, base, seed)
+        write_atomic(out / f"answers{suffix}.csv", csv_bytes)
+        write_atomic(out / f"answers{suffix}.json", json_bytes)
+    click.echo(f"{len(batch.variants)} variant(s) of {base.name} in {out}"
+               + (f" (shard {K}/{N})" if N > 1 else ""))
+    failures = [(ident, msg) for ident, msg in batch.failed] + \
+               [(str(path), msg) for path, msg in report.failed]
+    for ident, message in failures:
+        click.echo(f"dryrun: error: {ident}: {message}", err=True)
+    if failures:
+        sys.exit(3 if report.failed else 2)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=True))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The snapshot file to write (JSON).")
+def snapshot(spec, output):
+    """Record every value SPEC's documents show, as rendered and at full precision."""
+    import json
+
+    from .files import write_atomic
+    from .snapshot import snapshot as take
+    from .solve import solve
+    from .spec import load_spec
+
+    s = load_spec(spec)
+    doc = take(s.name, solve(s))
+    write_atomic(Path(output), (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode())
+    click.echo(f"wrote {output} ({len(doc['values'])} values)")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=True))
+@click.option("--against", required=True, type=click.Path(dir_okay=False),
+              help="A snapshot written by 'dryrun snapshot'.")
+@click.option("--rel-tol", type=float, default=1e-9, show_default=True,
+              help="Relative tolerance for full-precision values.")
+@click.option("--abs-tol", type=float, default=1e-12, show_default=True,
+              help="Absolute tolerance for full-precision values.")
+def check(spec, against, rel_tol, abs_tol):
+    """Re-solve SPEC and compare with a snapshot: "ok" or a table of what changed (exit 1)."""
+    import json
+
+    from .errors import SpecError
+    from .snapshot import compare, snapshot as take, table
+    from .solve import solve
+    from .spec import load_spec
+
+    try:
+        expected = json.loads(Path(against).read_text(encoding="utf-8"))
+        if not isinstance(expected, dict) or "values" not in expected:
+            raise ValueError("not a dryrun snapshot")
+    except (OSError, ValueError) as e:
+        raise SpecError(f"cannot read the snapshot: {e}", where=against) from None
+    s = load_spec(spec)
+    rows = compare(expected, take(s.name, solve(s)), rel_tol=rel_tol, abs_tol=abs_tol)
+    if rows:
+        click.echo(f"{spec}: {len(rows)} value(s) changed against {against}")
+        click.echo(table(rows))
+        sys.exit(1)
+    click.echo(f"ok: {spec} matches {against} ({len(expected['values'])} values)")

@@ -45,8 +45,9 @@ def plan(spec_paths, out_dir: Path, *, what=("solution", "question"), rounding=N
     return jobs
 
 
-def write(jobs: list[Job], *, pdf=True, tex=False, jobs_n: int = 1) -> Report:
-    """Write the ``.tex`` and/or compile the PDFs (in parallel); failures are collected, not raised."""
+def write(jobs: list[Job], *, pdf=True, tex=False, jobs_n: int = 1, progress=None) -> Report:
+    """Write the ``.tex`` and/or compile the PDFs (in parallel); failures are collected, not raised.
+    ``progress(n)`` is called as documents finish."""
     from .compile import compile_pdf
 
     report = Report()
@@ -63,7 +64,10 @@ def write(jobs: list[Job], *, pdf=True, tex=False, jobs_n: int = 1) -> Report:
                 report.written.append(pdf_path)
             except LatexError as err:
                 report.failed.append((pdf_path, str(err)))
+        if progress:
+            progress(1)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs_n)) as pool:
-        list(pool.map(one, jobs))
+        for future in [pool.submit(one, job) for job in jobs]:
+            future.result()
     return report

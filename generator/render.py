@@ -306,3 +306,26 @@ def render(spec: Spec, trace: Trace, what: str = "solution",
         raise DryrunError(f"template error in {e.filename}:{e.lineno}: {e.message}") from None
     except jinja2.UndefinedError as e:
         raise DryrunError(f"template error: {e.message}") from None
+
+
+def render_key(spec: Spec, rows, templates: str | Path | None = None) -> str:
+    """One answer-key document for a homework set: a table of every variant's key answers, then
+    each variant's worked solution.  ``rows``: [(variant, {key name: shown value})]."""
+    env = environment(spec.rounding, templates)
+    names = []
+    for _, keys in rows:
+        names += [n for n in keys if n not in names]
+    chunks = [names[i:i + 6] for i in range(0, len(names), 6)]
+    variants = []
+    for v, keys in rows:
+        fmt = Formatter(v.trace.rounding)
+        problems = [View(model, pt, fmt, show_weights(v.spec, model))
+                    for model, pt in zip(v.spec.problems, v.trace.problems)]
+        variants.append({"ident": v.ident, "label": escape_latex(v.label), "keys": keys,
+                         "problems": problems, "policy": v.trace.rounding})
+    try:
+        return env.get_template("key.tex.j2").render(
+            spec=spec, title=escape_latex("Answer key: " + (spec.title or spec.name)),
+            what="key", chunks=chunks, variants=variants, policy=spec.rounding)
+    except jinja2.TemplateError as e:
+        raise DryrunError(f"template error: {e}") from None

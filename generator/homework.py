@@ -1,0 +1,165 @@
+"""Homework sets: randomized variants of one spec, each with its question and solution, one
+combined answer key, and the key answers as CSV and JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .errors import DryrunError, SpecError
+from .numbers import format_number
+from .pipeline import Job
+
+MAX_VARIANTS = 500
+
+
+@dataclass
+class Variant:
+    index: int          # k, 1-based: variant k depends only on the spec, the seed and k
+    ident: str          # v07, or the student's slug
+    label: str          # "Variant v07" or the student's name
+    spec: object = None
+    trace: object = None
+
+
+@dataclass
+class Batch:
+    variants: list = field(default_factory=list)      # the ones that were drawn
+    failed: list = field(default_factory=list)        # (ident, message)
+
+
+def parse_shard(text: str | None) -> tuple[int, int]:
+    if not text:
+        return 1, 1
+    m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise DryrunError(f"--shard must be K/N with 1 ≤ K ≤ N, got '{text}'")
+    return int(m.group(1)), int(m.group(2))
+
+
+def read_roster(path: str) -> list[str]:
+    """Student names from a CSV file: the column 'name' (or 'student'), else the first column."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpecError(f"cannot read the roster: {e}", where=str(path)) from None
+    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    if not rows:
+        raise SpecError("the roster is empty", where=str(path))
+    header = [c.strip().lower() for c in rows[0]]
+    col = next((header.index(h) for h in ("name", "student") if h in header), None)
+    body = rows[1:] if col is not None else rows
+    names = [r[col or 0].strip() for r in body if len(r) > (col or 0) and r[col or 0].strip()]
+    if not names:
+        raise SpecError("the roster has no names", where=str(path))
+    return names
+
+
+def _slug(name: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return s[:40] or "student"
+
+
+def plan_variants(count: int | None, students: list[str] | None, shard=(1, 1)) -> list[Variant]:
+    """The variants of this run (of this shard): ids v01… or student slugs, with their index k."""
+    if students:
+        seen, out = {}, []
+        for k, name in enumerate(students, start=1):
+            slug = _slug(name)
+            seen[slug] = seen.get(slug, 0) + 1
+            ident = slug if seen[slug] == 1 else f"{slug}-{seen[slug]}"
+            out.append(Variant(k, ident, name))
+    else:
+        if not count or count < 1:
+            raise DryrunError("--variants must be at least 1 (or give --students)")
+        width = max(2, len(str(count)))
+        out = [Variant(k, f"v{k:0{width}d}", f"Variant v{k:0{width}d}") for k in range(1, count + 1)]
+    if len(out) > MAX_VARIANTS:
+        raise DryrunError(f"at most {MAX_VARIANTS} variants per run (use --shard to split larger sets)")
+    K, N = shard
+    return [v for v in out if (v.index - 1) % N == K - 1]
+
+
+def draw(spec, variants: list[Variant], seed: int) -> Batch:
+    """Solve every variant; a variant whose constraints cannot be met is reported, not fatal."""
+    from .solve import solve
+    from .spec import spec_from_data
+
+    if spec.randomize is None:
+        raise SpecError("the spec has no 'randomize' section: nothing varies", where=spec.path)
+    batch = Batch()
+    for v in variants:
+        try:
+            data, _ = spec.randomize.variant_data(spec.data, seed, v.index)
+            s = spec_from_data(data, spec.path)
+            s = replace(s, name=v.ident, title=f"{spec.title or spec.name} — {v.label}")
+            v.spec, v.trace = s, solve(s)
+            batch.variants.append(v)
+        except SpecError as e:
+            batch.failed.append((v.ident, str(e.located(spec.path))))
+    return batch
+
+
+def key_values(v: Variant) -> dict[str, str]:
+    """The answers to grade, as the documents show them: losses, final parameters, outputs."""
+    out = {}
+    policy = v.trace.rounding
+    multi = len(v.trace.problems) > 1
+    for model, p in zip(v.spec.problems, v.trace.problems):
+        pre = f"{p.id}/" if multi else ""
+        if model.kind == "network":
+            names = [f"it{k}.loss" for k in range(1, model.iterations + 1)] + ["final.loss"]
+            names += [n for n in p.entries if re.fullmatch(r"final\.[Wb]\d+", n)]
+        elif model.kind == "expression":
+            names = ["output"] + [n for n in p.entries if n in ("loss",) or n.startswith("updated.")]
+        else:
+            names = ["output"]
+        for n in names:
+            e = p.entries[n]
+            for idx, value in _entries(e.value):
+                out[f"{pre}{n}{idx}"] = format_number(float(value), policy, e.kind)
+    return out
+
+
+def _entries(value, prefix=""):
+    import numpy as np
+    a = np.asarray(value, dtype=float)
+    if a.ndim == 0:
+        return [(prefix, float(a))]
+    return [(f"[{','.join(str(i + 1) for i in idx)}]", float(a[idx])) for idx in np.ndindex(a.shape)]
+
+
+def answers_files(batch: Batch, spec, seed: int) -> tuple[bytes, bytes]:
+    """answers.csv and answers.json (variant id → key values as shown)."""
+    rows = [(v, key_values(v)) for v in batch.variants]
+    names = []
+    for _, keys in rows:
+        names += [n for n in keys if n not in names]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["variant", "student"] + names)
+    for v, keys in rows:
+        w.writerow([v.ident, v.label if v.label != f"Variant {v.ident}" else ""] +
+                   [keys.get(n, "") for n in names])
+    doc = {"spec": spec.name, "seed": seed, "rounding": spec.rounding.as_dict(),
+           "variants": [{"id": v.ident, "index": v.index, "label": v.label, "answers": keys}
+                        for v, keys in rows]}
+    return buf.getvalue().encode(), (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode()
+
+
+def jobs(batch: Batch, out_dir: Path, spec, templates=None, suffix="") -> list[Job]:
+    """The documents of a batch: per variant question and solution, and the combined key."""
+    from .render import render, render_key
+
+    out = []
+    for v in batch.variants:
+        for what in ("question", "solution"):
+            out.append(Job(render(v.spec, v.trace, what, templates), out_dir / f"{v.ident}-{what}"))
+    if batch.variants:
+        rows = [(v, key_values(v)) for v in batch.variants]
+        out.append(Job(render_key(spec, rows, templates), out_dir / f"key{suffix}"))
+    return out
