@@ -67,7 +67,12 @@ def write(jobs: list[Job], *, pdf=True, tex=False, jobs_n: int = 1, progress=Non
         if progress:
             progress(1)
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs_n)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs_n))
+    try:
         for future in [pool.submit(one, job) for job in jobs]:
             future.result()
+    except BaseException:          # Ctrl-C: start nothing new; what is written is whole
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     return report

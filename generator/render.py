@@ -5,6 +5,7 @@ undefined names are errors.  Templates read the trace; the filters in ``latex`` 
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import jinja2
@@ -18,7 +19,10 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 WHATS = ("solution", "question")
 
 
+@functools.lru_cache(maxsize=32)
 def environment(policy, user_templates: str | Path | None = None) -> jinja2.Environment:
+    """The Jinja environment for one rounding policy (its filters format with it); built once and
+    reused, so each template is compiled once per process."""
     builtin = jinja2.FileSystemLoader(str(TEMPLATES))
     loaders = [jinja2.FileSystemLoader(str(user_templates))] if user_templates else []
     # "builtin/base.tex.j2" always names the built-in template, so a user's base.tex.j2 can extend it
@@ -292,7 +296,7 @@ def render(spec: Spec, trace: Trace, what: str = "solution",
     """The LaTeX source of the ``what`` document ('solution' or 'question') of ``spec``."""
     if what not in WHATS:
         raise ValueError(what)
-    env = environment(trace.rounding, templates)
+    env = environment(trace.rounding, str(templates) if templates else None)
     fmt = Formatter(trace.rounding)
     problems = [View(model, pt, fmt, show_weights(spec, model))
                 for model, pt in zip(spec.problems, trace.problems)]
@@ -311,7 +315,7 @@ def render(spec: Spec, trace: Trace, what: str = "solution",
 def render_key(spec: Spec, rows, templates: str | Path | None = None) -> str:
     """One answer-key document for a homework set: a table of every variant's key answers, then
     each variant's worked solution.  ``rows``: [(variant, {key name: shown value})]."""
-    env = environment(spec.rounding, templates)
+    env = environment(spec.rounding, str(templates) if templates else None)
     names = []
     for _, keys in rows:
         names += [n for n in keys if n not in names]

@@ -19,8 +19,16 @@ class Entry:
     value: object                 # float or ndarray (squeezed for a single sample)
     kind: str
     formula: str
-    exact: bool                   # shown without loss at the policy's precision for its kind
+    _exact: object                # bool, or the Precision to decide it with (on first use)
     symbolic: object = None       # the exact (sympy) value, where the engine computes exactly
+
+    @property
+    def exact(self) -> bool:
+        """Whether the value is shown without loss at its kind's precision ("=" rather than "≈")."""
+        if not isinstance(self._exact, bool):
+            flat = np.asarray(self.value, dtype=float).ravel()
+            self._exact = all(is_exact(float(x), self._exact) for x in flat)
+        return self._exact
 
 
 @dataclass
@@ -87,16 +95,16 @@ class Recorder:
         self.problem = problem
         self.policy = policy
         self.batch = batch
-        self._round = np.vectorize(round_value, otypes=[float])
-        self._exact = np.vectorize(is_exact, otypes=[bool])
 
     def __call__(self, name, value, kind, formula, sample_axis=None, symbolic=None):
         prec = self.policy.precision(kind)
         scalar = np.ndim(value) == 0
         arr = np.asarray(value, dtype=float)
-        exact = bool(np.all(self._exact(arr, prec))) if arr.size else True
-        if self.policy.mode == "carry":
-            arr = self._round(arr, prec) if arr.size else arr
+        exact = prec                                  # decided on first use
+        if self.policy.mode == "carry" and symbolic is None:
+            rounded = np.array([round_value(x, prec) for x in arr.ravel().tolist()]).reshape(arr.shape)
+            exact = bool(np.allclose(rounded, arr, rtol=1e-12, atol=0))
+            arr = rounded
         arr = arr + 0.0  # no −0
         shown = arr
         if sample_axis is not None and not self.batch:

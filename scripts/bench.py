@@ -1,0 +1,91 @@
+"""Benchmark of batches: Python time per document, bare pdflatex per document, and the whole
+pipeline (`dryrun homework`) for 40 variants with 1 and 2 jobs, cold and warm cache.
+
+Run: make bench   (prints a table and the ratios the project targets)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "specs" / "homework-relu.yaml"
+VARIANTS = 40
+SEED = 1
+
+
+def python_time():
+    """Seconds per document to go from the spec to LaTeX (draw, solve, render), in process."""
+    sys.path.insert(0, str(ROOT))
+    from generator import homework as hw
+    from generator.spec import load_spec
+
+    start = time.perf_counter()
+    spec = load_spec(SPEC)
+    batch = hw.draw(spec, hw.plan_variants(VARIANTS, None), SEED)
+    jobs = hw.jobs(batch, Path("/nonexistent"), spec)
+    return (time.perf_counter() - start) / len(jobs), jobs
+
+
+def bare_pdflatex(jobs):
+    """Seconds per document for one plain pdflatex pass over the same .tex files (no caches)."""
+    total = 0.0
+    with tempfile.TemporaryDirectory() as work:
+        for i, job in enumerate(jobs):
+            d = Path(work, str(i))
+            d.mkdir()
+            (d / "doc.tex").write_text(job.tex, encoding="utf-8")
+            start = time.perf_counter()
+            subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                            "-no-shell-escape", "doc.tex"], cwd=d, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=True)
+            total += time.perf_counter() - start
+    return total
+
+
+def pipeline(jobs_n: int, cache: Path, out: Path):
+    """Wall time of the whole `dryrun homework` command."""
+    env = dict(os.environ, DRYRUN_CACHE=str(cache))
+    start = time.perf_counter()
+    subprocess.run([str(ROOT / ".venv" / "bin" / "dryrun"), "homework", str(SPEC), "--variants",
+                    str(VARIANTS), "--seed", str(SEED), "-o", str(out), "-j", str(jobs_n)],
+                   env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main():
+    per_doc_py, jobs = python_time()
+    n = len(jobs)
+    bare = bare_pdflatex(jobs)
+    results = {}
+    with tempfile.TemporaryDirectory() as work:
+        for jobs_n in (1, 2):
+            cache = Path(work, f"cache{jobs_n}")
+            cold = pipeline(jobs_n, cache, Path(work, f"out{jobs_n}"))
+            warm = pipeline(jobs_n, cache, Path(work, f"out{jobs_n}w"))
+            results[jobs_n] = (cold, warm)
+    c1, w1 = results[1]
+    c2, w2 = results[2]
+    print(f"dryrun benchmark: {VARIANTS} variants of {SPEC.name} = {n} documents "
+          f"(questions, solutions, one combined key), {os.cpu_count()} cores")
+    print(f"  Python, spec -> .tex             {per_doc_py * 1000:8.1f} ms per document")
+    print(f"  bare pdflatex, one pass          {bare / n * 1000:8.1f} ms per document ({bare:.1f} s for all)")
+    print(f"  pipeline, 1 job,  cold cache     {c1:8.2f} s   ({c1 / n * 1000:.0f} ms per document)")
+    print(f"  pipeline, 1 job,  warm cache     {w1:8.2f} s")
+    print(f"  pipeline, 2 jobs, cold cache     {c2:8.2f} s")
+    print(f"  pipeline, 2 jobs, warm cache     {w2:8.2f} s")
+    print("ratios (target)")
+    print(f"  pipeline (1 job, cold) / bare pdflatex   {c1 / bare:6.2f}   (<= 1.15)")
+    print(f"  speed-up of 2 jobs (cold)                {c1 / c2:6.2f}x  (>= 1.8)")
+    print(f"  warm / cold (1 job)                      {w1 / c1:6.3f}   (<= 0.05)")
+
+
+if __name__ == "__main__":
+    if shutil.which("pdflatex") is None:
+        sys.exit("bench: pdflatex is not installed (run make setup)")
+    main()

@@ -1,0 +1,175 @@
+"""Homework sets: reproducibility, constraints, shards, the caches, failures and interruptions;
+snapshots and checks."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator import compile as compile_mod
+from generator.cli import main
+from generator.homework import draw, plan_variants
+from generator.spec import load_spec, spec_from_data
+from tests.conftest import ROOT, SPECS
+
+needs_tex = pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+HW = SPECS / "homework-relu.yaml"
+
+
+def cli(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+def test_variant_k_depends_only_on_spec_seed_and_k():
+    spec = load_spec(HW)
+    few = draw(spec, plan_variants(3, None), seed=5)
+    many = draw(spec, plan_variants(12, None), seed=5)
+    for a, b in zip(few.variants, many.variants[:3]):
+        assert a.ident == b.ident
+        assert a.trace.to_json() == b.trace.to_json()
+    other = draw(spec, plan_variants(3, None), seed=6)
+    assert [v.trace.to_json() for v in other.variants] != [v.trace.to_json() for v in few.variants]
+
+
+def test_variants_meet_their_constraints():
+    spec = load_spec(HW)
+    batch = draw(spec, plan_variants(10, None), seed=2)
+    assert len(batch.variants) == 10 and not batch.failed
+    for v in batch.variants:
+        t = v.trace.problem()
+        for k in (1, 2):
+            assert 0.05 <= t[f"it{k}.a2"][0] <= 0.95
+        assert (t["it1.z1"] > 0).any()                     # no dead unit: each ReLU unit is active
+        assert all(z > 0 for z in t["it1.z1"])
+        assert t.info["loss_decreased"]
+
+
+def test_unsatisfiable_constraints_name_the_worst_one(write_spec, tmp_path):
+    text = HW.read_text().replace("- {max_abs_value: 50}", "- {max_abs_value: 0.001}")
+    text = text.replace("max_attempts: 500", "max_attempts: 50")
+    code, out = cli("homework", write_spec(text), "--variants", "2", "-o", tmp_path / "o")
+    assert code == 2
+    assert "no variant satisfies the constraints in 50 attempts" in out
+    assert "rejected" in out
+
+
+def test_shards_together_are_the_whole_set():
+    whole = [v.ident for v in plan_variants(10, None)]
+    parts = [v.ident for K in (1, 2, 3) for v in plan_variants(10, None, (K, 3))]
+    assert sorted(parts) == whole and len(parts) == len(set(parts))
+
+
+def test_roster_names_variants(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,Name\n1,Ada Lovelace\n2,Alan Turing\n3,Ada Lovelace\n", encoding="utf-8")
+    from generator.homework import read_roster
+    vs = plan_variants(None, read_roster(str(roster)))
+    assert [v.ident for v in vs] == ["ada-lovelace", "alan-turing", "ada-lovelace-2"]
+    assert [v.index for v in vs] == [1, 2, 3]
+
+
+@needs_tex
+def test_homework_run_is_reproducible_and_warm_rerun_compiles_nothing(tmp_path, monkeypatch):
+    a, b = tmp_path / "a", tmp_path / "b"
+    code, out = cli("homework", HW, "--variants", "3", "--seed", "1", "-o", a)
+    assert code == 0, out
+    names = sorted(p.name for p in a.iterdir())
+    assert names == ["answers.csv", "answers.json", "key.pdf"] + [
+        f"v0{k}-{w}.pdf" for k in (1, 2, 3) for w in ("question", "solution")]
+    calls = []
+    real = compile_mod._run
+    monkeypatch.setattr(compile_mod, "_run", lambda *x, **k: calls.append(x) or real(*x, **k))
+    code, out = cli("homework", HW, "--variants", "3", "--seed", "1", "-o", b)
+    assert code == 0 and calls == []                         # everything came from the cache
+    for n in names:
+        assert (a / n).read_bytes() == (b / n).read_bytes(), n
+    answers = json.loads((a / "answers.json").read_text())
+    assert [v["id"] for v in answers["variants"]] == ["v01", "v02", "v03"]
+    csv_lines = (a / "answers.csv").read_text().splitlines()
+    assert csv_lines[0].startswith("variant,student,it1.loss,it2.loss,final.loss")
+    assert len(csv_lines) == 4
+
+
+@needs_tex
+def test_shard_writes_its_slice(tmp_path):
+    code, out = cli("homework", HW, "--variants", "4", "--seed", "1", "--shard", "2/2", "-o", tmp_path)
+    assert code == 0, out
+    assert sorted(p.name for p in tmp_path.glob("v*.pdf")) == [
+        "v02-question.pdf", "v02-solution.pdf", "v04-question.pdf", "v04-solution.pdf"]
+    assert (tmp_path / "key-2of2.pdf").is_file() and (tmp_path / "answers-2of2.csv").is_file()
+
+
+@needs_tex
+def test_failed_variants_are_reported_and_the_others_written(tmp_path):
+    tpl = tmp_path / "tpl"
+    tpl.mkdir()
+    (tpl / "base.tex.j2").write_text(
+        '((* extends "builtin/base.tex.j2" *))\n((* block title *))((* if "v02" in title *))'
+        '\\broken((* endif *))((( super() )))((* endblock *))\n')
+    out_dir = tmp_path / "out"
+    code, out = cli("homework", HW, "--variants", "3", "-o", out_dir, "--templates", tpl)
+    assert code == 3
+    assert "v02-question.pdf: LaTeX error: Undefined control sequence" in out
+    assert (out_dir / "v01-solution.pdf").is_file() and (out_dir / "v03-solution.pdf").is_file()
+    assert not (out_dir / "v02-question.pdf").exists()
+    assert (out_dir / "answers.csv").is_file()
+
+
+@needs_tex
+def test_interrupted_batch_leaves_no_partial_file_and_resumes(tmp_path, monkeypatch):
+    out_dir = tmp_path / "out"
+    real = compile_mod.compile_pdf
+    count = {"n": 0}
+
+    def flaky(tex, path, **kw):
+        count["n"] += 1
+        if count["n"] == 3:
+            raise KeyboardInterrupt
+        return real(tex, path, **kw)
+
+    monkeypatch.setattr(compile_mod, "compile_pdf", flaky)
+    result = CliRunner().invoke(main, ["homework", str(HW), "--variants", "3", "-o", str(out_dir),
+                                       "-j", "1"])
+    assert result.exit_code != 0 and count["n"] >= 3       # click reports "Aborted!"
+    leftovers = [p.name for p in out_dir.iterdir() if p.name.startswith(".") or p.suffix == ".part"]
+    assert leftovers == []
+    assert len(list(out_dir.glob("*.pdf"))) == count["n"] - 1   # all but the interrupted one
+    assert all(p.stat().st_size > 1000 for p in out_dir.glob("*.pdf"))
+    monkeypatch.setattr(compile_mod, "compile_pdf", real)
+    code, out = cli("homework", HW, "--variants", "3", "-o", out_dir, "-j", "1")
+    assert code == 0 and len(list(out_dir.glob("*.pdf"))) == 7
+
+
+# ---- snapshots: the project's own specs against their recorded values ----
+
+@pytest.mark.parametrize("spec", sorted(SPECS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_spec_matches_its_snapshot(spec):
+    code, out = cli("check", spec, "--against", ROOT / "tests" / "snapshots" / f"{spec.stem}.json")
+    assert code == 0, out
+    assert out.startswith("ok: ")
+
+
+def test_check_reports_a_changed_value(tmp_path):
+    snap = json.loads((ROOT / "tests" / "snapshots" / "seed000.json").read_text())
+    snap["values"]["main/it1.z1"]["shown"][1] = "7.3"
+    snap["values"]["main/final.loss"]["value"] = 204.9
+    f = tmp_path / "changed.json"
+    f.write_text(json.dumps(snap))
+    code, out = cli("check", SPECS / "seed000.yaml", "--against", f)
+    assert code == 1
+    assert "2 value(s) changed" in out
+    assert re.search(r"main/it1.z1\[1\] +7.3 +7.2", out)
+    assert "main/final.loss" in out and "204.9" in out
+    code, out = cli("check", SPECS / "seed000.yaml", "--against", f, "--abs-tol", "1")
+    assert code == 1 and "1 value(s) changed" in out     # the shown string still differs
+
+
+def test_check_refuses_a_file_that_is_not_a_snapshot(tmp_path):
+    f = tmp_path / "x.json"
+    f.write_text("[1, 2]")
+    code, out = cli("check", SPECS / "seed000.yaml", "--against", f)
+    assert code == 2 and "not a dryrun snapshot" in out
