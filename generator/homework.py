@@ -153,13 +153,16 @@ def answers_files(batch: Batch, spec, seed: int) -> tuple[bytes, bytes]:
 
 def jobs(batch: Batch, out_dir: Path, spec, templates=None, suffix="") -> list[Job]:
     """The documents of a batch: per variant question and solution, and the combined key."""
-    from .render import render, render_key
+    from .render import render, render_body, render_key
 
-    out = []
+    out, bodies = [], []
     for v in batch.variants:
-        for what in ("question", "solution"):
-            out.append(Job(render(v.spec, v.trace, what, templates), out_dir / f"{v.ident}-{what}"))
+        body = render_body(v.spec, v.trace, templates)       # once: in the solution and in the key
+        bodies.append(body)
+        out.append(Job(render(v.spec, v.trace, "question", templates), out_dir / f"{v.ident}-question"))
+        out.append(Job(render(v.spec, v.trace, "solution", templates, body=body),
+                       out_dir / f"{v.ident}-solution"))
     if batch.variants:
         rows = [(v, key_values(v)) for v in batch.variants]
-        out.append(Job(render_key(spec, rows, templates), out_dir / f"key{suffix}"))
+        out.append(Job(render_key(spec, rows, templates, bodies), out_dir / f"key{suffix}"))
     return out

@@ -69,7 +69,9 @@ def write(jobs: list[Job], *, pdf=True, tex=False, jobs_n: int = 1, progress=Non
 
     pool = ThreadPoolExecutor(max_workers=max(1, jobs_n))
     try:
-        for future in [pool.submit(one, job) for job in jobs]:
+        # the longest documents first, so that no long one is left to run alone at the end
+        order = sorted(jobs, key=lambda j: len(j.tex), reverse=True)
+        for future in [pool.submit(one, job) for job in order]:
             future.result()
     except BaseException:          # Ctrl-C: start nothing new; what is written is whole
         pool.shutdown(wait=True, cancel_futures=True)

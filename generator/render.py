@@ -33,7 +33,8 @@ def environment(policy, user_templates: str | Path | None = None) -> jinja2.Envi
         variable_start_string="(((", variable_end_string=")))",
         comment_start_string="((=", comment_end_string="=))",
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined, autoescape=False, extensions=["jinja2.ext.do"])
+        undefined=jinja2.StrictUndefined, autoescape=False, extensions=["jinja2.ext.do"],
+        auto_reload=False, cache_size=400)
     env.filters.update(filters(policy))
     env.globals.update(prev=_prev, inp=_inp, zip=zip, range=range, len=len, enumerate=enumerate)
     return env
@@ -291,19 +292,36 @@ def show_weights(spec: Spec, model) -> bool:
     return edges <= 10 and max(sizes) <= 4
 
 
+def _views(spec: Spec, trace: Trace) -> list[View]:
+    fmt = Formatter(trace.rounding)
+    return [View(model, pt, fmt, show_weights(spec, model))
+            for model, pt in zip(spec.problems, trace.problems)]
+
+
+def render_body(spec: Spec, trace: Trace, templates: str | Path | None = None) -> str:
+    """The worked solution of every problem, without preamble: a solution's body, and a section
+    of an answer key."""
+    env = environment(trace.rounding, str(templates) if templates else None)
+    try:
+        return env.get_template("solution_body.tex.j2").render(
+            spec=spec, problems=_views(spec, trace), policy=trace.rounding, what="solution")
+    except jinja2.TemplateError as e:
+        raise DryrunError(f"template error: {e}") from None
+
+
 def render(spec: Spec, trace: Trace, what: str = "solution",
-           templates: str | Path | None = None) -> str:
-    """The LaTeX source of the ``what`` document ('solution' or 'question') of ``spec``."""
+           templates: str | Path | None = None, body: str | None = None) -> str:
+    """The LaTeX source of the ``what`` document ('solution' or 'question') of ``spec``;
+    ``body``: the solution's body if it was already rendered (render_body)."""
     if what not in WHATS:
         raise ValueError(what)
     env = environment(trace.rounding, str(templates) if templates else None)
-    fmt = Formatter(trace.rounding)
-    problems = [View(model, pt, fmt, show_weights(spec, model))
-                for model, pt in zip(spec.problems, trace.problems)]
+    if what == "solution" and body is None:
+        body = render_body(spec, trace, templates)
     try:
         return env.get_template(f"{what}.tex.j2").render(
-            spec=spec, title=escape_latex(spec.title or spec.name), problems=problems,
-            policy=trace.rounding, what=what)
+            spec=spec, title=escape_latex(spec.title or spec.name), problems=_views(spec, trace),
+            policy=trace.rounding, what=what, body=body or "")
     except jinja2.TemplateNotFound as e:
         raise DryrunError(f"template not found: {e.name} (searched {templates or ''} {TEMPLATES})") from None
     except jinja2.TemplateSyntaxError as e:
@@ -312,21 +330,19 @@ def render(spec: Spec, trace: Trace, what: str = "solution",
         raise DryrunError(f"template error: {e.message}") from None
 
 
-def render_key(spec: Spec, rows, templates: str | Path | None = None) -> str:
+def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=None) -> str:
     """One answer-key document for a homework set: a table of every variant's key answers, then
-    each variant's worked solution.  ``rows``: [(variant, {key name: shown value})]."""
+    each variant's worked solution.  ``rows``: [(variant, {key name: shown value})]; ``bodies``:
+    the variants' solution bodies where already rendered."""
     env = environment(spec.rounding, str(templates) if templates else None)
     names = []
     for _, keys in rows:
         names += [n for n in keys if n not in names]
     chunks = [names[i:i + 6] for i in range(0, len(names), 6)]
     variants = []
-    for v, keys in rows:
-        fmt = Formatter(v.trace.rounding)
-        problems = [View(model, pt, fmt, show_weights(v.spec, model))
-                    for model, pt in zip(v.spec.problems, v.trace.problems)]
-        variants.append({"ident": v.ident, "label": escape_latex(v.label), "keys": keys,
-                         "problems": problems, "policy": v.trace.rounding})
+    for i, (v, keys) in enumerate(rows):
+        body = bodies[i] if bodies else render_body(v.spec, v.trace, templates)
+        variants.append({"ident": v.ident, "label": escape_latex(v.label), "keys": keys, "body": body})
     try:
         return env.get_template("key.tex.j2").render(
             spec=spec, title=escape_latex("Answer key: " + (spec.title or spec.name)),
