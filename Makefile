@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test bench golden clean
+.PHONY: setup demo test bench golden snapshots clean
 
 setup:
 	bash scripts/setup.sh all
@@ -18,6 +18,9 @@ bench: setup
 
 golden: setup
 	$(BIN)/python -m tests.update_golden
+
+snapshots: setup
+	for s in specs/*.yaml; do $(BIN)/dryrun snapshot $$s -o tests/snapshots/$$(basename $$s .yaml).json; done
 
 clean:
 	rm -rf output/*.pdf output/*.tex output/*.json

@@ -154,11 +154,12 @@ def render(specs, out_dir, what, fmt, mode, decimals, significant, decimal_comma
         sys.exit(3)
 
 
-def _write_with_progress(write, todo, **options):
+def _write_with_progress(write, todo, count=None, **options):
     """Run ``write`` with a progress bar on stderr when there are several documents."""
-    if len(todo) < 3:
+    count = len(todo) if count is None else count
+    if count < 3:
         return write(todo, **options)
-    with click.progressbar(length=len(todo), label="compiling", file=sys.stderr) as bar:
+    with click.progressbar(length=count, label="compiling", file=sys.stderr) as bar:
         return write(todo, progress=bar.update, **options)
 
 
@@ -187,25 +188,38 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates):
     from .pipeline import write
     from .spec import load_spec
 
+    from . import runcache
+
     if not variants and not students:
         raise click.UsageError("give --variants N or --students roster.csv")
-    base = load_spec(spec)
     K, N = hw.parse_shard(shard)
+    out = Path(out_dir or Path("output") / f"{Path(spec).stem}-homework")
+    key = None
+    if Path(spec).is_file():
+        key = runcache.run_key(files=[spec, students], folders=[templates],
+                               options=["homework", variants, seed, K, N, out.resolve()])
+        summary = runcache.unchanged(key, out)
+        if summary:
+            click.echo(summary + " (unchanged: nothing to do)")
+            return
+    base = load_spec(spec)
     roster = hw.read_roster(students) if students else None
     planned = hw.plan_variants(variants, roster, (K, N))
-    out = Path(out_dir or Path("output") / f"{base.name}-homework")
     suffix = f"-{K}of{N}" if N > 1 else ""
     batch = hw.draw(base, planned, seed)
     todo = hw.jobs(batch, out, base, templates, suffix)
-    report = _write_with_progress(write, todo, jobs_n=jobs or os.cpu_count() or 1)
+    report = _write_with_progress(write, todo, hw.document_count(batch), jobs_n=jobs or os.cpu_count() or 1)
     if batch.variants:
         csv_bytes, json_bytes = hw.answers_files(batch, base, seed)
         write_atomic(out / f"answers{suffix}.csv", csv_bytes)
         write_atomic(out / f"answers{suffix}.json", json_bytes)
-    click.echo(f"{len(batch.variants)} variant(s) of {base.name} in {out}"
-               + (f" (shard {K}/{N})" if N > 1 else ""))
+    summary = f"{len(batch.variants)} variant(s) of {base.name} in {out}" + (f" (shard {K}/{N})" if N > 1 else "")
+    click.echo(summary)
     failures = [(ident, msg) for ident, msg in batch.failed] + \
                [(str(path), msg) for path, msg in report.failed]
+    if key and not failures:
+        names = [p.name for p in report.written] + [f"answers{suffix}.csv", f"answers{suffix}.json"]
+        runcache.record(key, out, names, summary)
     for ident, message in failures:
         click.echo(f"dryrun: error: {ident}: {message}", err=True)
     if failures:

@@ -151,18 +151,21 @@ def answers_files(batch: Batch, spec, seed: int) -> tuple[bytes, bytes]:
     return buf.getvalue().encode(), (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode()
 
 
-def jobs(batch: Batch, out_dir: Path, spec, templates=None, suffix="") -> list[Job]:
-    """The documents of a batch: per variant question and solution, and the combined key."""
+def jobs(batch: Batch, out_dir: Path, spec, templates=None, suffix=""):
+    """The documents of a batch, produced one by one: the combined key first (the longest, so it
+    compiles while the rest is rendered), then per variant its question and solution."""
     from .render import render, render_body, render_key
 
-    out, bodies = [], []
-    for v in batch.variants:
-        body = render_body(v.spec, v.trace, templates)       # once: in the solution and in the key
-        bodies.append(body)
-        out.append(Job(render(v.spec, v.trace, "question", templates), out_dir / f"{v.ident}-question"))
-        out.append(Job(render(v.spec, v.trace, "solution", templates, body=body),
-                       out_dir / f"{v.ident}-solution"))
-    if batch.variants:
-        rows = [(v, key_values(v)) for v in batch.variants]
-        out.append(Job(render_key(spec, rows, templates, bodies), out_dir / f"key{suffix}"))
-    return out
+    if not batch.variants:
+        return
+    bodies = [render_body(v.spec, v.trace, templates) for v in batch.variants]  # shared with the key
+    rows = [(v, key_values(v)) for v in batch.variants]
+    yield Job(render_key(spec, rows, templates, bodies), out_dir / f"key{suffix}")
+    for v, body in zip(batch.variants, bodies):
+        yield Job(render(v.spec, v.trace, "question", templates), out_dir / f"{v.ident}-question")
+        yield Job(render(v.spec, v.trace, "solution", templates, body=body),
+                  out_dir / f"{v.ident}-solution")
+
+
+def document_count(batch: Batch) -> int:
+    return 2 * len(batch.variants) + (1 if batch.variants else 0)

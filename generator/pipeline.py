@@ -45,9 +45,10 @@ def plan(spec_paths, out_dir: Path, *, what=("solution", "question"), rounding=N
     return jobs
 
 
-def write(jobs: list[Job], *, pdf=True, tex=False, jobs_n: int = 1, progress=None) -> Report:
+def write(jobs, *, pdf=True, tex=False, jobs_n: int = 1, progress=None) -> Report:
     """Write the ``.tex`` and/or compile the PDFs (in parallel); failures are collected, not raised.
-    ``progress(n)`` is called as documents finish."""
+    ``jobs``: a list (compiled longest first) or an iterator (each job starts as soon as it is
+    produced, so rendering overlaps compiling).  ``progress(n)`` is called as documents finish."""
     from .compile import compile_pdf
 
     report = Report()
@@ -69,9 +70,10 @@ def write(jobs: list[Job], *, pdf=True, tex=False, jobs_n: int = 1, progress=Non
 
     pool = ThreadPoolExecutor(max_workers=max(1, jobs_n))
     try:
-        # the longest documents first, so that no long one is left to run alone at the end
-        order = sorted(jobs, key=lambda j: len(j.tex), reverse=True)
-        for future in [pool.submit(one, job) for job in order]:
+        if isinstance(jobs, list):
+            # the longest documents first, so that no long one is left to run alone at the end
+            jobs = sorted(jobs, key=lambda j: len(j.tex), reverse=True)
+        for future in [pool.submit(one, job) for job in jobs]:
             future.result()
     except BaseException:          # Ctrl-C: start nothing new; what is written is whole
         pool.shutdown(wait=True, cancel_futures=True)

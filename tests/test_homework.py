@@ -173,3 +173,17 @@ def test_check_refuses_a_file_that_is_not_a_snapshot(tmp_path):
     f.write_text("[1, 2]")
     code, out = cli("check", SPECS / "seed000.yaml", "--against", f)
     assert code == 2 and "not a dryrun snapshot" in out
+
+
+@needs_tex
+def test_unchanged_rerun_does_nothing_until_an_output_changes(tmp_path):
+    args = ("homework", HW, "--variants", "2", "--seed", "3", "-o", tmp_path)
+    code, out = cli(*args)
+    assert code == 0 and "unchanged" not in out
+    code, out = cli(*args)
+    assert code == 0 and "(unchanged: nothing to do)" in out
+    (tmp_path / "v02-solution.pdf").unlink()
+    code, out = cli(*args)
+    assert code == 0 and "unchanged" not in out and (tmp_path / "v02-solution.pdf").is_file()
+    code, out = cli("homework", HW, "--variants", "2", "--seed", "4", "-o", tmp_path)
+    assert "unchanged" not in out                              # another seed: another run
