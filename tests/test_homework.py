@@ -179,11 +179,11 @@ def test_check_refuses_a_file_that_is_not_a_snapshot(tmp_path):
 def test_unchanged_rerun_does_nothing_until_an_output_changes(tmp_path):
     args = ("homework", HW, "--variants", "2", "--seed", "3", "-o", tmp_path)
     code, out = cli(*args)
-    assert code == 0 and "unchanged" not in out
+    assert code == 0 and "(unchanged: nothing to do)" not in out
     code, out = cli(*args)
     assert code == 0 and "(unchanged: nothing to do)" in out
     (tmp_path / "v02-solution.pdf").unlink()
     code, out = cli(*args)
-    assert code == 0 and "unchanged" not in out and (tmp_path / "v02-solution.pdf").is_file()
+    assert code == 0 and "(unchanged: nothing to do)" not in out and (tmp_path / "v02-solution.pdf").is_file()
     code, out = cli("homework", HW, "--variants", "2", "--seed", "4", "-o", tmp_path)
-    assert "unchanged" not in out                              # another seed: another run
+    assert "(unchanged: nothing to do)" not in out             # another seed: another run
