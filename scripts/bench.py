@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "specs" / "homework-relu.yaml"
+SPEC = ROOT / "specs" / "seed003.yaml"
 VARIANTS = 40
 SEED = 1
 

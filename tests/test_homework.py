@@ -16,7 +16,7 @@ from generator.spec import load_spec, spec_from_data
 from tests.conftest import ROOT, SPECS
 
 needs_tex = pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
-HW = SPECS / "homework-relu.yaml"
+HW = SPECS / "seed003.yaml"
 
 
 def cli(*args):

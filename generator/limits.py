@@ -1,0 +1,48 @@
+"""Resource limits: how large a spec may make the work.  Defaults are documented in SECURITY.md;
+an operator raises them on purpose with ``dryrun --limit NAME=VALUE`` (never from within a spec)."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, fields, replace
+
+from .errors import DryrunError
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_layers: int = 8          # layers of a network
+    max_units: int = 32          # units per layer, and inputs
+    max_samples: int = 16        # samples in a batch
+    max_iterations: int = 20     # gradient-descent iterations
+    max_matrix: int = 256        # entries of any matrix a document prints (units × inputs, units × samples)
+    max_formula: int = 500       # characters of a formula
+    max_depth: int = 40          # nesting of a formula
+    max_exponent: int = 100      # |n| of a power x^n with a constant n
+    max_grid: int = 32           # rows and columns of a convolution or pooling input
+    max_parts: int = 20          # exercises in one spec
+    max_variants: int = 500      # variants in one homework run
+    max_attempts: int = 2000     # draws per variant
+
+    def with_overrides(self, pairs) -> "Limits":
+        """``pairs``: texts NAME=VALUE, e.g. from ``--limit max_units=64``."""
+        names = [f.name for f in fields(self)]
+        changes = {}
+        for text in pairs:
+            name, sep, value = str(text).partition("=")
+            name = name.strip().replace("-", "_")
+            if not sep or name not in names:
+                hint = difflib.get_close_matches(name, names, n=1)
+                more = f" (did you mean '{hint[0]}'?)" if hint else f" (known: {', '.join(names)})"
+                raise DryrunError(f"--limit {text}: expected NAME=VALUE with a known NAME{more}")
+            try:
+                number = int(value)
+            except ValueError:
+                raise DryrunError(f"--limit {text}: the value must be a whole number") from None
+            if number < 1:
+                raise DryrunError(f"--limit {text}: the value must be at least 1")
+            changes[name] = number
+        return replace(self, **changes)
+
+
+DEFAULT = Limits()
