@@ -27,9 +27,19 @@ class _Group(click.Group):
             _fail(err)
 
 
+def _limits():
+    """The limits set with ``dryrun --limit`` (defaults otherwise)."""
+    from .limits import DEFAULT
+    obj = click.get_current_context().find_root().obj
+    return DEFAULT.with_overrides(obj or ())
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dryrun")
-def main():
+@click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE",
+              help="Raise a resource limit on purpose, e.g. --limit max_units=64 (see SECURITY.md).")
+@click.pass_context
+def main(ctx, limits):
     """dryrun turns a short YAML spec of a neural-network exercise into its worked solution:
     every forward step, every chain-rule step, every update, with the numbers.
 
@@ -38,7 +48,9 @@ def main():
       dryrun validate specs/*.yaml
       dryrun render specs/*.yaml -o output     # question and solution PDFs
       dryrun trace specs/seed000.yaml          # all values as JSON
+      dryrun homework specs/seed003.yaml -n 30 # randomized variants and answer keys
     """
+    ctx.obj = limits
 
 
 @main.command()
@@ -51,7 +63,7 @@ def validate(specs):
     bad = 0
     for path in specs:
         try:
-            solve(load_spec(path))     # computing finds what only arises from the numbers
+            solve(load_spec(path, _limits()))     # computing finds what only arises from the numbers
             click.echo(f"{path}: ok")
         except DryrunError as err:
             click.echo(f"dryrun: error: {err}", err=True)
@@ -75,7 +87,7 @@ def trace(spec, output, mode):
     from .spec import load_spec
     from .files import write_atomic
 
-    s = load_spec(spec)
+    s = load_spec(spec, _limits())
     policy = s.rounding.with_overrides(mode=mode)
     text = solve(s, policy).to_json() + "\n"
     if output:
@@ -143,7 +155,8 @@ def render(specs, out_dir, what, fmt, mode, decimals, significant, decimal_comma
 
     whats = ("question", "solution") if what == "both" else (what,)
     override = _rounding_override(mode, decimals, significant, decimal_comma, trailing_zeros)
-    todo = plan(specs, Path(out_dir), what=whats, rounding=override, templates=templates)
+    todo = plan(specs, Path(out_dir), what=whats, rounding=override, templates=templates,
+                limits=_limits())
     report = _write_with_progress(write, todo, pdf=fmt in ("pdf", "both"), tex=fmt in ("tex", "both"),
                                   jobs_n=jobs or os.cpu_count() or 1)
     for path in sorted(report.written):
@@ -165,7 +178,7 @@ def _write_with_progress(write, todo, count=None, **options):
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=True))
-@click.option("-n", "--variants", type=click.IntRange(1, 500), help="How many variants (v01, v02, …).")
+@click.option("-n", "--variants", type=click.IntRange(min=1), help="How many variants (v01, v02, …).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same spec and seed, same variants.")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
               help="Directory [default: output/NAME-homework].")
@@ -197,14 +210,15 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates):
     key = None
     if Path(spec).is_file():
         key = runcache.run_key(files=[spec, students], folders=[templates],
-                               options=["homework", variants, seed, K, N, out.resolve()])
+                               options=["homework", variants, seed, K, N, out.resolve(), _limits()])
         summary = runcache.unchanged(key, out)
         if summary:
             click.echo(summary + " (unchanged: nothing to do)")
             return
-    base = load_spec(spec)
+    limits = _limits()
+    base = load_spec(spec, limits)
     roster = hw.read_roster(students) if students else None
-    planned = hw.plan_variants(variants, roster, (K, N))
+    planned = hw.plan_variants(variants, roster, (K, N), limits.max_variants)
     suffix = f"-{K}of{N}" if N > 1 else ""
     batch = hw.draw(base, planned, seed)
     todo = hw.jobs(batch, out, base, templates, suffix)
@@ -239,7 +253,7 @@ def snapshot(spec, output):
     from .solve import solve
     from .spec import load_spec
 
-    s = load_spec(spec)
+    s = load_spec(spec, _limits())
     doc = take(s.name, solve(s))
     write_atomic(Path(output), (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode())
     click.echo(f"wrote {output} ({len(doc['values'])} values)")
@@ -268,7 +282,7 @@ def check(spec, against, rel_tol, abs_tol):
             raise ValueError("not a dryrun snapshot")
     except (OSError, ValueError) as e:
         raise SpecError(f"cannot read the snapshot: {e}", where=against) from None
-    s = load_spec(spec)
+    s = load_spec(spec, _limits())
     rows = compare(expected, take(s.name, solve(s)), rel_tol=rel_tol, abs_tol=abs_tol)
     if rows:
         click.echo(f"{spec}: {len(rows)} value(s) changed against {against}")

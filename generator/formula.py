@@ -21,8 +21,6 @@ from .errors import SpecError
 FUNCTIONS = {"sin": 1, "cos": 1, "tan": 1, "exp": 1, "log": 1, "ln": 1, "sqrt": 1, "tanh": 1,
              "sigmoid": 1, "relu": 1, "abs": 1, "dot": 2}
 CONSTANTS = ("pi", "e")
-MAX_LENGTH = 500
-MAX_DEPTH = 40
 
 _TOKEN = re.compile(r"\s*(?:(?P<num>\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
                     r"|(?P<name>[A-Za-z][A-Za-z0-9_]*)|(?P<op>\*\*|\^T\b|[-+*/^(),]))")
@@ -51,11 +49,12 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
 
 
 class _Parser:
-    def __init__(self, text: str, names: set[str]):
+    def __init__(self, text: str, names: set[str], limits):
         if not isinstance(text, str) or not text.strip():
             raise SpecError("the formula is empty")
-        if len(text) > MAX_LENGTH:
-            raise SpecError(f"the formula is longer than {MAX_LENGTH} characters")
+        if len(text) > limits.max_formula:
+            raise SpecError(f"the formula is longer than {limits.max_formula} characters (limit max_formula)")
+        self.max_depth = limits.max_depth
         self.tokens = tokenize(text)
         self.i = 0
         self.names = names
@@ -74,8 +73,8 @@ class _Parser:
 
     def nest(self):
         self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise SpecError(f"the formula is nested more than {MAX_DEPTH} levels deep")
+        if self.depth > self.max_depth:
+            raise SpecError(f"the formula is nested more than {self.max_depth} levels deep (limit max_depth)")
 
     def parse(self) -> Node:
         node = self.expr()
@@ -161,11 +160,12 @@ class _Parser:
         raise SpecError(f"unexpected '{text}' at position {pos}")
 
 
-def parse(text: str, names=()) -> Node:
+def parse(text: str, names=(), limits=None) -> Node:
     """The tree of ``text``, whose variables must be among ``names``."""
-    return _Parser(text, set(names)).parse()
+    from .limits import DEFAULT
+    return _Parser(text, set(names), limits or DEFAULT).parse()
 
 
-def parse_value(text) -> Node:
+def parse_value(text, limits=None) -> Node:
     """A constant value: a number or an expression of numbers, pi and e ("pi/2", "2*pi")."""
-    return parse(str(text), ())
+    return parse(str(text), (), limits)

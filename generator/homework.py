@@ -14,7 +14,6 @@ from .errors import DryrunError, SpecError
 from .numbers import format_number
 from .pipeline import Job
 
-MAX_VARIANTS = 500
 
 
 @dataclass
@@ -64,7 +63,8 @@ def _slug(name: str) -> str:
     return s[:40] or "student"
 
 
-def plan_variants(count: int | None, students: list[str] | None, shard=(1, 1)) -> list[Variant]:
+def plan_variants(count: int | None, students: list[str] | None, shard=(1, 1),
+                  max_variants: int = 500) -> list[Variant]:
     """The variants of this run (of this shard): ids v01… or student slugs, with their index k."""
     if students:
         seen, out = {}, []
@@ -78,8 +78,9 @@ def plan_variants(count: int | None, students: list[str] | None, shard=(1, 1)) -
             raise DryrunError("--variants must be at least 1 (or give --students)")
         width = max(2, len(str(count)))
         out = [Variant(k, f"v{k:0{width}d}", f"Variant v{k:0{width}d}") for k in range(1, count + 1)]
-    if len(out) > MAX_VARIANTS:
-        raise DryrunError(f"at most {MAX_VARIANTS} variants per run (use --shard to split larger sets)")
+    if len(out) > max_variants:
+        raise DryrunError(f"{len(out)} variants, more than {max_variants} per run (limit max_variants; "
+                          "--shard splits larger sets)")
     K, N = shard
     return [v for v in out if (v.index - 1) % N == K - 1]
 
@@ -94,8 +95,8 @@ def draw(spec, variants: list[Variant], seed: int) -> Batch:
     batch = Batch()
     for v in variants:
         try:
-            data, _ = spec.randomize.variant_data(spec.data, seed, v.index)
-            s = spec_from_data(data, spec.path)
+            data, _ = spec.randomize.variant_data(spec.data, seed, v.index, spec.limits)
+            s = spec_from_data(data, spec.path, spec.limits)
             s = replace(s, name=v.ident, title=f"{spec.title or spec.name} — {v.label}")
             v.spec, v.trace = s, solve(s)
             batch.variants.append(v)

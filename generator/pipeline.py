@@ -25,13 +25,13 @@ class Report:
 
 
 def plan(spec_paths, out_dir: Path, *, what=("solution", "question"), rounding=None,
-         templates=None) -> list[Job]:
+         templates=None, limits=None) -> list[Job]:
     """Load every spec (all errors before any work), solve and render each; nothing is written."""
     from .render import render
     from .solve import solve
     from .spec import load_spec
 
-    specs = [load_spec(p) for p in spec_paths]
+    specs = [load_spec(p, limits) for p in spec_paths]
     names = [s.name for s in specs]
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:

@@ -13,7 +13,6 @@ import numpy as np
 
 from .errors import SpecError
 
-MAX_ATTEMPTS = 2000
 CONSTRAINTS = ("no_dead_relu", "dead_relu", "sigmoid_output_within", "loss_decreases",
                "max_abs_value", "nonzero_gradients")
 
@@ -107,7 +106,7 @@ class Randomizer:
     constraints: tuple       # ((name, argument), ...)
     max_attempts: int
 
-    def variant_data(self, data: dict, seed: int, k: int):
+    def variant_data(self, data: dict, seed: int, k: int, limits=None):
         """The spec data of variant k (1-based) and the number of attempts it took;
         raises SpecError naming the constraint that rejected most draws."""
         from .solve import solve
@@ -122,7 +121,7 @@ class Randomizer:
                 node, last = _locate(variant, steps, "randomize")
                 node[last] = _fill(node[last], draw, rng)
             try:
-                spec = spec_from_data(variant)
+                spec = spec_from_data(variant, limits=limits)
                 trace = solve(spec)
             except SpecError:
                 rejected["a valid spec (e.g. finite values)"] += 1
@@ -136,7 +135,9 @@ class Randomizer:
                         f"'{worst}' rejected {count} of them", field="randomize")
 
 
-def parse_randomize(value, field="randomize") -> Randomizer:
+def parse_randomize(value, field="randomize", limits=None) -> Randomizer:
+    from .limits import DEFAULT
+    limits = limits or DEFAULT
     from .spec import _mapping, _choice, number
 
     m = _mapping(value, field, ("values", "constraints", "max_attempts"), ("values",))
@@ -168,8 +169,8 @@ def parse_randomize(value, field="randomize") -> Randomizer:
             raise SpecError(f"'{name}' takes no argument", field=f)
         constraints.append((name, arg))
     attempts = number(m.get("max_attempts", 200), f"{field}.max_attempts", integer=True, positive=True)
-    if attempts > MAX_ATTEMPTS:
-        raise SpecError(f"at most {MAX_ATTEMPTS}", field=f"{field}.max_attempts")
+    if attempts > limits.max_attempts:
+        raise SpecError(f"at most {limits.max_attempts} (limit max_attempts)", field=f"{field}.max_attempts")
     return Randomizer(values, tuple(constraints), attempts)
 
 

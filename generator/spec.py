@@ -72,6 +72,7 @@ class Spec:
     diagram_weights: str = "auto"   # auto | always | never
     randomize: object = None        # a randomize.Randomizer, when the spec declares variants
     data: object = None             # the spec's plain data (what variants are drawn from)
+    limits: object = None           # the limits.Limits it was checked against
 
 
 # --------------------------------------------------------------------------- reading
@@ -319,7 +320,9 @@ def _layer(value, field: str, n_in: int, index: int) -> Layer:
                  train_weights="weights" not in frozen, train_bias="bias" not in frozen)
 
 
-def network(value, field: str = "network", *, default_id: str = "main") -> Network:
+def network(value, field: str = "network", *, default_id: str = "main", limits=None) -> Network:
+    from .limits import DEFAULT
+    limits = limits or DEFAULT
     m = _mapping(value, field, NETWORK_KEYS, ("input", "layers", "loss", "learning_rate", "iterations"))
     raw_x = m["input"]
     batch = isinstance(raw_x, list) and any(isinstance(r, list) for r in raw_x)
@@ -327,9 +330,26 @@ def network(value, field: str = "network", *, default_id: str = "main") -> Netwo
     layers_raw = m["layers"]
     if not isinstance(layers_raw, list) or not layers_raw:
         raise SpecError("the network needs at least one layer", field=_join(field, "layers"))
+    if len(layers_raw) > limits.max_layers:
+        raise SpecError(f"{len(layers_raw)} layers, more than {limits.max_layers} (limit max_layers)",
+                        field=_join(field, "layers"))
+    if X.shape[0] > limits.max_units:
+        raise SpecError(f"{X.shape[0]} inputs, more than {limits.max_units} (limit max_units)",
+                        field=_join(field, "input"))
+    if X.shape[1] > limits.max_samples:
+        raise SpecError(f"{X.shape[1]} samples, more than {limits.max_samples} (limit max_samples)",
+                        field=_join(field, "input"))
     layers, n_in = [], X.shape[0]
     for i, lv in enumerate(layers_raw):
-        layer = _layer(lv, _join(_join(field, "layers"), i), n_in, i + 1)
+        where = _join(_join(field, "layers"), i)
+        layer = _layer(lv, where, n_in, i + 1)
+        if layer.units > limits.max_units:
+            raise SpecError(f"{layer.units} units, more than {limits.max_units} (limit max_units)",
+                            field=_join(where, "weights"))
+        widest = max(layer.units * n_in, layer.units * X.shape[1])
+        if widest > limits.max_matrix:
+            raise SpecError(f"a printed matrix of this layer would have {widest} entries, more than "
+                            f"{limits.max_matrix} (limit max_matrix)", field=_join(where, "weights"))
         layers.append(layer)
         n_in = layer.units
     output = _choice(m.get("output", "layer"), _join(field, "output"), OUTPUTS)
@@ -347,6 +367,9 @@ def network(value, field: str = "network", *, default_id: str = "main") -> Netwo
     iterations = number(m["iterations"], _join(field, "iterations"), integer=True)
     if iterations < 1:
         raise SpecError(f"must be at least 1, got {iterations}", field=_join(field, "iterations"))
+    if iterations > limits.max_iterations:
+        raise SpecError(f"{iterations} iterations, more than {limits.max_iterations} (limit max_iterations)",
+                        field=_join(field, "iterations"))
     r0 = number(m.get("relu_grad_at_zero", 0), _join(field, "relu_grad_at_zero"), nonnegative=True)
     if r0 > 1:
         raise SpecError(f"must lie in [0, 1], got {r0}", field=_join(field, "relu_grad_at_zero"))
@@ -387,26 +410,25 @@ def _targets(value, field, loss, n_out, samples, batch):
 
 SPEC_KEYS = ("title", "description", "rounding", "network", "parts", "diagram_weights", "randomize")
 PART_KINDS = ("network", "expression", "conv", "pool")
-MAX_PARTS = 20
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read and validate the spec at ``path``."""
+def load_spec(path: str | Path, limits=None) -> Spec:
+    """Read and validate the spec at ``path`` (against ``limits``, default limits.DEFAULT)."""
     where = str(path)
     data = read_yaml(path)
     try:
-        return spec_from_data(data, where)
+        return spec_from_data(data, where, limits)
     except SpecError as e:
         raise e.located(where) from None
 
 
-def _parts(value) -> tuple:
+def _parts(value, limits) -> tuple:
     from . import spec_parts
 
     if not isinstance(value, list) or not value:
         raise SpecError("expected a list of exercises", field="parts")
-    if len(value) > MAX_PARTS:
-        raise SpecError(f"more than {MAX_PARTS} parts", field="parts")
+    if len(value) > limits.max_parts:
+        raise SpecError(f"more than {limits.max_parts} parts (limit max_parts)", field="parts")
     problems, ids = [], set()
     for i, part in enumerate(value):
         field = f"parts[{i}]"
@@ -419,25 +441,28 @@ def _parts(value) -> tuple:
                             field=_join(field, "id"))
         ids.add(ident)
         if kind == "network":
-            problem = network({k: v for k, v in part.items() if k != "kind"}, field, default_id=ident)
+            problem = network({k: v for k, v in part.items() if k != "kind"}, field, default_id=ident,
+                              limits=limits)
         else:
-            problem = getattr(spec_parts, kind)(part, field, ident)
+            problem = getattr(spec_parts, kind)(part, field, ident, limits)
         problems.append(problem)
     return tuple(problems)
 
 
-def spec_from_data(data, where: str = "<spec>") -> Spec:
+def spec_from_data(data, where: str = "<spec>", limits=None) -> Spec:
+    from .limits import DEFAULT
+    limits = limits or DEFAULT
     m = _mapping(data, "", SPEC_KEYS)
     if ("network" in m) == ("parts" in m):
         raise SpecError("give either 'network' (one exercise) or 'parts' (a list of exercises)")
-    problems = (network(m["network"]),) if "network" in m else _parts(m["parts"])
+    problems = (network(m["network"], limits=limits),) if "network" in m else _parts(m["parts"], limits)
     randomizer = None
     if m.get("randomize") is not None:
         from .randomize import parse_randomize
-        randomizer = parse_randomize(m["randomize"])
+        randomizer = parse_randomize(m["randomize"], limits=limits)
     return Spec(
         path=where, name=Path(where).stem, title=_text(m.get("title"), "title", 300),
-        randomize=randomizer, data=data,
+        randomize=randomizer, data=data, limits=limits,
         description=_text(m.get("description"), "description"),
         rounding=rounding_policy(m.get("rounding")), problems=problems,
         diagram_weights=_choice(m.get("diagram_weights", "auto"), "diagram_weights",

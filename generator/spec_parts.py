@@ -28,6 +28,7 @@ class Expression:
     loss: str | None
     learning_rate: object  # sympy
     train: tuple
+    max_exponent: int = 100
     kind: str = "expression"
 
 
@@ -59,7 +60,7 @@ class Pool:
     kind: str = "pool"
 
 
-def _exact(value, field):
+def _exact(value, field, limits=None):
     """A number or a constant expression ("pi/2") as an exact sympy value."""
     from .engine.expression import to_sympy
     from .formula import parse_value
@@ -75,7 +76,9 @@ def _exact(value, field):
             return sympy.Float(repr(value), 17)
         value = repr(value)
     try:
-        v = to_sympy(parse_value(str(value)))
+        from .limits import DEFAULT
+        lim = limits or DEFAULT
+        v = to_sympy(parse_value(str(value), lim), lim.max_exponent)
     except SpecError as e:
         raise SpecError(e.detail, field=field) from None
     if not v.is_real or not v.is_finite:
@@ -85,15 +88,16 @@ def _exact(value, field):
     return v
 
 
-def _exact_value(value, field):
+def _exact_value(value, field, limits):
     if isinstance(value, list):
-        if not value or len(value) > 64:
-            raise SpecError("expected a vector of 1 to 64 entries", field=field)
-        return tuple(_exact(v, _join(field, i)) for i, v in enumerate(value))
-    return _exact(value, field)
+        if not value or len(value) > limits.max_units:
+            raise SpecError(f"expected a vector of 1 to {limits.max_units} entries (limit max_units)",
+                            field=field)
+        return tuple(_exact(v, _join(field, i), limits) for i, v in enumerate(value))
+    return _exact(value, field, limits)
 
 
-def _variables(value, field, taken):
+def _variables(value, field, taken, limits):
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -107,7 +111,7 @@ def _variables(value, field, taken):
         from .formula import FUNCTIONS
         if name in FUNCTIONS:
             raise SpecError(f"the name '{name}' is a function", field=_join(field, name))
-        out[name] = _exact_value(v, _join(field, name))
+        out[name] = _exact_value(v, _join(field, name), limits)
         taken.add(name)
     return out
 
@@ -116,14 +120,14 @@ EXPRESSION_KEYS = ("kind", "id", "title", "text", "formula", "inputs", "paramete
                    "learning_rate", "train")
 
 
-def expression(value, field: str, ident: str) -> Expression:
+def expression(value, field: str, ident: str, limits) -> Expression:
     from .formula import parse
 
     m = _mapping(value, field, EXPRESSION_KEYS, ("formula",))
     taken: set[str] = set()
-    inputs = _variables(m.get("inputs"), _join(field, "inputs"), taken)
-    params = _variables(m.get("parameters"), _join(field, "parameters"), taken)
-    text = _text(m["formula"], _join(field, "formula"), 500)
+    inputs = _variables(m.get("inputs"), _join(field, "inputs"), taken, limits)
+    params = _variables(m.get("parameters"), _join(field, "parameters"), taken, limits)
+    text = _text(m["formula"], _join(field, "formula"), limits.max_formula + 40)
     output = "y"
     if "=" in text:
         lhs, text = text.split("=", 1)
@@ -131,7 +135,7 @@ def expression(value, field: str, ident: str) -> Expression:
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]{0,15}", output) or output in taken or output in RESERVED:
             raise SpecError(f"'{output}' cannot name the output", field=_join(field, "formula"))
     try:
-        tree = parse(text, taken)
+        tree = parse(text, taken, limits)
     except SpecError as e:
         raise SpecError(e.detail, field=_join(field, "formula")) from None
     loss = None
@@ -142,7 +146,7 @@ def expression(value, field: str, ident: str) -> Expression:
     if loss and loss != "square":
         if "target" not in m:
             raise SpecError(f"loss '{loss}' needs a target", field=_join(field, "target"))
-        target = _exact(m["target"], _join(field, "target"))
+        target = _exact(m["target"], _join(field, "target"), limits)
     elif "target" in m and loss is None:
         raise SpecError("a target needs a loss", field=_join(field, "target"))
     train = m.get("train", list(params))
@@ -158,26 +162,29 @@ def expression(value, field: str, ident: str) -> Expression:
     if train:
         if "learning_rate" not in m:
             raise SpecError("training parameters needs a learning_rate", field=field)
-        lr = _exact(m["learning_rate"], _join(field, "learning_rate"))
+        lr = _exact(m["learning_rate"], _join(field, "learning_rate"), limits)
         if lr <= 0:
             raise SpecError("must be greater than 0", field=_join(field, "learning_rate"))
     return Expression(id=ident, title=_text(m.get("title"), _join(field, "title"), 300),
                       text=_text(m.get("text"), _join(field, "text")), formula=m["formula"],
                       output=output, tree=tree, inputs=inputs, parameters=params, target=target,
-                      loss=loss, learning_rate=lr, train=tuple(train))
+                      loss=loss, learning_rate=lr, train=tuple(train), max_exponent=limits.max_exponent)
 
 
-def _grid(value, field, *, channels=False) -> np.ndarray:
+def _grid(value, field, limits, *, channels=False) -> np.ndarray:
     """A 2-D grid, or (channels) a list of 2-D grids of the same shape."""
     if channels and isinstance(value, list) and value and all(
             isinstance(r, list) and r and all(isinstance(c, list) for c in r) for r in value):
-        grids = [matrix(g, _join(field, i)) for i, g in enumerate(value)]
+        if len(value) > limits.max_units:
+            raise SpecError(f"more than {limits.max_units} channels (limit max_units)", field=field)
+        grids = [_grid(g, _join(field, i), limits) for i, g in enumerate(value)]
         if len({g.shape for g in grids}) > 1:
             raise SpecError("all channels must have the same shape", field=field)
         return np.stack(grids)
     g = matrix(value, field)
-    if max(g.shape) > 32:
-        raise SpecError(f"grid larger than 32×32 ({g.shape[0]}×{g.shape[1]})", field=field)
+    if max(g.shape) > limits.max_grid:
+        raise SpecError(f"grid larger than {limits.max_grid}×{limits.max_grid} ({g.shape[0]}×{g.shape[1]}; "
+                        "limit max_grid)", field=field)
     return g[None] if channels else g
 
 
@@ -210,10 +217,10 @@ def _upstream(value, field, shape):
 CONV_KEYS = ("kind", "id", "title", "text", "input", "kernel", "bias", "stride", "padding", "upstream")
 
 
-def conv(value, field: str, ident: str) -> Conv:
+def conv(value, field: str, ident: str, limits) -> Conv:
     m = _mapping(value, field, CONV_KEYS, ("input", "kernel"))
-    x = _grid(m["input"], _join(field, "input"), channels=True)
-    k = _grid(m["kernel"], _join(field, "kernel"), channels=True)
+    x = _grid(m["input"], _join(field, "input"), limits, channels=True)
+    k = _grid(m["kernel"], _join(field, "kernel"), limits, channels=True)
     if k.shape[0] != x.shape[0]:
         raise SpecError(f"the kernel has {k.shape[0]} channel(s), the input {x.shape[0]}",
                         field=_join(field, "kernel"))
@@ -231,9 +238,9 @@ def conv(value, field: str, ident: str) -> Conv:
 POOL_KEYS = ("kind", "id", "title", "text", "input", "mode", "window", "stride", "padding", "upstream")
 
 
-def pool(value, field: str, ident: str) -> Pool:
+def pool(value, field: str, ident: str, limits) -> Pool:
     m = _mapping(value, field, POOL_KEYS, ("input", "window"))
-    x = _grid(m["input"], _join(field, "input"))
+    x = _grid(m["input"], _join(field, "input"), limits)
     w = m["window"]
     if isinstance(w, list):
         if len(w) != 2:

@@ -36,17 +36,17 @@ class GraphNode:
     role: str = "op"           # 'input', 'param', 'const', 'op', 'output', 'loss'
 
 
-def to_sympy(node: Node):
+def to_sympy(node: Node, max_exponent: int = 100):
     """An exact sympy value from a constant formula tree (numbers, pi, e, + - * / ^, functions)."""
     if node.op == "num":
         return sympy.Rational(node.value) if "e" not in node.value.lower() else sympy.Rational(sympy.Float(node.value, 30))
     if node.op == "const":
         return sympy.pi if node.value == "pi" else sympy.E
-    args = [to_sympy(a) for a in node.args]
-    return _apply(node.op, args)
+    args = [to_sympy(a, max_exponent) for a in node.args]
+    return _apply(node.op, args, max_exponent)
 
 
-def _apply(op, args):
+def _apply(op, args, max_exponent: int = 100):
     if op == "neg":
         return -args[0]
     if op == "add":
@@ -60,7 +60,12 @@ def _apply(op, args):
             raise SpecError("division by zero")
         return args[0] / args[1]
     if op == "pow":
-        return args[0] ** args[1]
+        b = args[1]
+        if b.is_number and not b.has(sympy.Float) and abs(b) > max_exponent:
+            raise SpecError(f"exponent {b} is larger than {max_exponent} (limit max_exponent)")
+        if b.is_number and abs(b) > max_exponent:
+            raise SpecError(f"exponent {float(b):g} is larger than {max_exponent} (limit max_exponent)")
+        return args[0] ** b
     if op == "relu":
         return sympy.Max(0, args[0])
     if op in UNARY:
@@ -83,9 +88,10 @@ def _tidy(value):
 class Graph:
     """Nodes in topological order (every input before its consumers)."""
 
-    def __init__(self):
+    def __init__(self, max_exponent: int = 100):
         self.nodes: dict[str, GraphNode] = {}
         self._count = 0
+        self.max_exponent = max_exponent
 
     def add(self, node: GraphNode) -> str:
         self.nodes[node.id] = node
@@ -100,7 +106,7 @@ class Graph:
         if tree.op == "var":
             return tree.value
         if tree.op in ("num", "const"):
-            value = to_sympy(tree)
+            value = to_sympy(tree, self.max_exponent)
             ident = tree.value if tree.op == "const" else f"c{len(self.nodes)}"
             if ident not in self.nodes:
                 self.add(GraphNode(ident, tree.op, value=value, role="const"))
@@ -118,7 +124,7 @@ class Graph:
             for i, v in zip(ids, vals):
                 if isinstance(v, tuple):
                     raise SpecError(f"'{i}' is a vector: use it in a dot product (w^T x or dot(w, x))")
-            value = _tidy(_apply(op, vals))
+            value = _tidy(_apply(op, vals, self.max_exponent))
             local = self._local(op, ids, vals, value)
         node = GraphNode(self.fresh(), op, tuple(ids), _tidy(value), {k: _tidy(v) for k, v in local.items()})
         return self.add(node)
@@ -199,7 +205,7 @@ def _float(v):
 
 def run(problem, observe) -> Graph:
     """Forward values, local derivatives, ∂y/∂· and ∂L/∂· of every node, and the update."""
-    graph = Graph()
+    graph = Graph(problem.max_exponent)
     for name, value in problem.inputs.items():
         graph.add(GraphNode(name, "input", value=value, role="input"))
     for name, value in problem.parameters.items():
