@@ -20,7 +20,7 @@ class SpecError(DryrunError):
     def __init__(self, message: str, *, where: str = "", field: str = ""):
         self.where = where
         self.field = field
-        self.detail = message
+        self.detail = " ".join(str(message).split())      # always one line
         super().__init__(message)
 
     def __str__(self) -> str:

@@ -32,10 +32,17 @@ class Draw:
             values = [v for v in range(lo, hi + 1) if not (nonzero and v == 0)]
             return values[int(rng.integers(len(values)))]
         step, lo, hi, nonzero = self.args          # Decimals: exact grid values, no float noise
-        first, last = int(-(-lo // step)), int(hi // step)
+        first, last = _grid_range(step, lo, hi)
         ks = [k for k in range(first, last + 1) if not (nonzero and k == 0)]
         value = step * ks[int(rng.integers(len(ks)))]
         return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _grid_range(step, lo, hi):
+    """The first and last k with lo ≤ k·step ≤ hi."""
+    from decimal import ROUND_CEILING, ROUND_FLOOR
+    return (int((lo / step).to_integral_value(ROUND_CEILING)),
+            int((hi / step).to_integral_value(ROUND_FLOOR)))
 
 
 def _draw(value, field) -> Draw:
@@ -60,7 +67,8 @@ def _draw(value, field) -> Draw:
         step = Decimal(repr(number(m["multiples"], f"{field}.multiples", positive=True)))
         lo = Decimal(repr(number(m.get("min", -1), f"{field}.min")))
         hi = Decimal(repr(number(m.get("max", 1), f"{field}.max")))
-        if lo > hi or int(hi // step) - int(-(-lo // step)) < (1 if nonzero else 0):
+        first, last = _grid_range(step, lo, hi)
+        if lo > hi or last - first < (1 if nonzero and first <= 0 <= last else 0):
             raise SpecError(f"no multiple of {step} in [{lo}, {hi}]", field=field)
         return Draw("multiples", (step, lo, hi, nonzero))
     raise SpecError("give one of 'multiples' (with min, max), 'integers' or 'choices'", field=field)
@@ -105,6 +113,15 @@ class Randomizer:
     values: tuple            # ((path steps, Draw), ...)
     constraints: tuple       # ((name, argument), ...)
     max_attempts: int
+
+    def check_paths(self, data: dict) -> None:
+        """Every path names a place that exists in the spec."""
+        for steps, _ in self.values:
+            path = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps).lstrip(".")
+            try:
+                _locate(data, steps, f"randomize.values.{path}")
+            except SpecError as e:
+                raise SpecError(e.detail, field=e.field) from None
 
     def variant_data(self, data: dict, seed: int, k: int, limits=None):
         """The spec data of variant k (1-based) and the number of attempts it took;

@@ -116,7 +116,12 @@ def parse_yaml(text: str, where: str = "<spec>"):
 
 
 class _Loader(yaml.SafeLoader):
-    """The safe loader: plain data only, no Python objects."""
+    """The safe loader: plain data only, no Python objects; merge keys (<<) may not blow up."""
+
+    def flatten_mapping(self, node):
+        super().flatten_mapping(node)
+        if len(node.value) > MAX_VALUES:
+            raise yaml.YAMLError(f"document too large: merge keys expand to more than {MAX_VALUES} values")
 
 
 MAX_VALUES = 200_000
@@ -197,7 +202,9 @@ def vector(value, field: str) -> np.ndarray:
 
 def matrix(value, field: str) -> np.ndarray:
     """A list of rows.  A flat list is one row."""
-    if not isinstance(value, list) or not value:
+    if value == []:
+        raise SpecError("expected a matrix (a list of rows), got an empty list", field=field)
+    if not isinstance(value, list):
         raise SpecError(f"expected a matrix (a list of rows), got {_typename(value)}", field=field)
     if not any(isinstance(r, list) for r in value):
         return vector(value, field)[None, :]
@@ -210,6 +217,10 @@ def matrix(value, field: str) -> np.ndarray:
     if len(widths) > 1:
         raise SpecError(f"rows have different lengths {sorted(widths)}", field=field)
     return np.array(rows)
+
+
+def _plural(n: int, word: str, words: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (words or word + 's')}"
 
 
 def _shape(a: np.ndarray) -> str:
@@ -291,9 +302,9 @@ def _layer(value, field: str, n_in: int, index: int) -> Layer:
     units = W.shape[0]
     if "units" in m:
         units = number(m["units"], _join(field, "units"), integer=True, positive=True)
-    source = "inputs" if index == 1 else f"units in layer {index - 1}"
+    source = _plural(n_in, "input") if index == 1 else f"{_plural(n_in, 'unit')} in layer {index - 1}"
     if W.shape != (units, n_in):
-        raise SpecError(f"W{index} must be {units}×{n_in} ({units} units × {n_in} {source}), "
+        raise SpecError(f"W{index} must be {units}×{n_in} ({_plural(units, 'unit')} × {source}), "
                         f"got {_shape(W)}", field=_join(field, "weights"))
     b = None
     if m.get("bias") is not None:
@@ -399,12 +410,14 @@ def _targets(value, field, loss, n_out, samples, batch):
     if batch:
         Y = matrix(value, field)
         if Y.shape != (n_out, samples):
-            raise SpecError(f"target must be {n_out}×{samples} ({n_out} outputs × {samples} samples), "
+            raise SpecError(f"target must be {n_out}×{samples} ({_plural(n_out, 'output')} × "
+                            f"{_plural(samples, 'sample')}), "
                             f"got {_shape(Y)}", field=field)
         return Y
     y = vector(value, field)
     if y.size != n_out:
-        raise SpecError(f"target has {y.size} entries but the output layer has {n_out} units", field=field)
+        raise SpecError(f"target has {_plural(y.size, 'entry', 'entries')} but the output layer has "
+                        f"{_plural(n_out, 'unit')}", field=field)
     return y[:, None]
 
 
@@ -460,6 +473,7 @@ def spec_from_data(data, where: str = "<spec>", limits=None) -> Spec:
     if m.get("randomize") is not None:
         from .randomize import parse_randomize
         randomizer = parse_randomize(m["randomize"], limits=limits)
+        randomizer.check_paths(data)
     return Spec(
         path=where, name=Path(where).stem, title=_text(m.get("title"), "title", 300),
         randomize=randomizer, data=data, limits=limits,

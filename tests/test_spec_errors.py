@@ -29,9 +29,9 @@ def run(*args):
 @pytest.mark.parametrize("old,new,expected", [
     ("iterations: 2", "iterations: [2", "line"),                                 # YAML syntax, with line
     ("learning_rate: 0.1", "learning_rat: 0.1", "unknown key 'learning_rat' (did you mean 'learning_rate'?)"),
-    ("weights: [[1, -1]]", "weights: [[1, -1, 2]]", "network.layers[1].weights: W2 must be 1×2 (1 units × 2 units in layer 1), got 1×3"),
+    ("weights: [[1, -1]]", "weights: [[1, -1, 2]]", "network.layers[1].weights: W2 must be 1×2 (1 unit × 2 units in layer 1), got 1×3"),
     ("weights: [[0.1, 0.2], [0.3, 0.4]]", "weights: [[0.1, 0.2, 0], [0.3, 0.4, 0]]", "W1 must be 2×2"),
-    ("target: [0.5]", "target: [0.5, 1]", "network.target: target has 2 entries but the output layer has 1 units"),
+    ("target: [0.5]", "target: [0.5, 1]", "network.target: target has 2 entries but the output layer has 1 unit"),
     ("activation: sigmoid", "activation: sigmod", "unknown value 'sigmod' (known: identity, relu, leaky_relu, sigmoid, tanh, softmax); did you mean 'sigmoid'?"),
     ("loss: half_sse", "loss: hinge", "network.loss: unknown value 'hinge' (known: sse, half_sse, mse, half_mse, square, bce, cce)"),
     ("input: [1, 2]", "input: [1, two]", "network.input[1]: expected a number, got text ('two')"),

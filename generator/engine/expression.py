@@ -46,7 +46,21 @@ def to_sympy(node: Node, max_exponent: int = 100):
     return _apply(node.op, args, max_exponent)
 
 
+MAX_MAGNITUDE = 1e15
+
+
 def _apply(op, args, max_exponent: int = 100):
+    """``op`` applied to exact ``args``, refused where the result would not be a usable number."""
+    value = _apply_op(op, args, max_exponent)
+    if value.is_number:
+        approx = value.evalf(15)
+        if not approx.is_finite or not approx.is_real or abs(approx) > MAX_MAGNITUDE:
+            raise SpecError(f"a value of the computation, {op}(…), is not a finite real number below "
+                            f"{MAX_MAGNITUDE:.0e}")
+    return value
+
+
+def _apply_op(op, args, max_exponent: int = 100):
     if op == "neg":
         return -args[0]
     if op == "add":

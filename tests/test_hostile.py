@@ -1,0 +1,279 @@
+"""Hostile input: the corpus of bad specs, fuzzing of the loader and the parser, resource limits,
+LaTeX confinement, and attacks of our own."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.cli import main
+from generator.compile import compile_pdf
+from generator.errors import LatexError, SpecError
+from generator.formula import parse
+from generator.spec import parse_yaml, spec_from_data
+from tests.conftest import SPECS
+
+BAD = Path(__file__).parent / "bad_specs"
+CORPUS = [tuple(line.split("\t", 1)) for line in (BAD / "EXPECTED.tsv").read_text().splitlines()]
+needs_tex = pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+
+
+def cli(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+def test_the_corpus_is_large_and_complete():
+    assert len(CORPUS) >= 60
+    assert sorted(n for n, _ in CORPUS) == sorted(p.name for p in BAD.iterdir() if p.name != "EXPECTED.tsv")
+
+
+@pytest.mark.parametrize("name,message", CORPUS, ids=[n for n, _ in CORPUS])
+def test_bad_spec_gives_its_one_line_error(name, message):
+    path = BAD / name
+    code, out = cli("validate", path)
+    assert code == 2
+    assert out == f"dryrun: error: {path}: {message}\n"
+
+
+# ---- fuzzing: any input is a valid model or a SpecError, never another exception ----
+
+KEYS = ["title", "description", "rounding", "network", "parts", "input", "target", "layers", "loss",
+        "learning_rate", "iterations", "activation", "weights", "bias", "kind", "formula", "inputs",
+        "parameters", "kernel", "window", "stride", "padding", "mode", "decimals", "randomize", "values"]
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**15, 10**15),
+                    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+                    st.sampled_from(["relu", "sigmoid", "sse", "bce", "pi/2", "x", "sin(x)", "max", "conv"]))
+data = st.recursive(scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=5),
+    st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=6)), inner, max_size=6)),
+    max_leaves=40)
+
+
+@settings(max_examples=300, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@given(data)
+def test_fuzz_spec_from_data(value):
+    try:
+        spec_from_data(value)
+    except SpecError as e:
+        assert str(e) and "\n" not in str(e)
+
+
+NETWORK = st.fixed_dictionaries({"network": st.fixed_dictionaries({
+    "input": st.lists(st.integers(-3, 3), min_size=1, max_size=3),
+    "layers": st.lists(st.fixed_dictionaries({
+        "activation": st.sampled_from(["relu", "sigmoid", "tanh", "identity", "softmax", "elu"]),
+        "weights": st.lists(st.lists(st.floats(-5, 5), min_size=1, max_size=3), min_size=1, max_size=3)}),
+        min_size=1, max_size=3),
+    "target": st.lists(st.floats(0, 1), min_size=1, max_size=3),
+    "loss": st.sampled_from(["sse", "mse", "bce", "cce", "square"]),
+    "learning_rate": st.floats(-1, 2), "iterations": st.integers(-1, 3)})})
+
+
+@settings(max_examples=200, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@given(NETWORK)
+def test_fuzz_nearly_valid_networks_solve_or_fail_cleanly(value):
+    from generator.solve import solve
+    try:
+        solve(spec_from_data(value))
+    except SpecError as e:
+        assert str(e) and "\n" not in str(e)
+
+
+@settings(max_examples=300, deadline=5000)
+@given(st.text(max_size=300))
+def test_fuzz_yaml_text(text):
+    try:
+        spec_from_data(parse_yaml(text))
+    except SpecError as e:
+        assert "\n" not in str(e)
+
+
+FORMULA_ALPHABET = "xyw ^T*/+-().,0123456789episnctaqrlogdbhmu_'\"[];:"
+
+
+@settings(max_examples=500, deadline=5000)
+@given(st.one_of(st.text(alphabet=FORMULA_ALPHABET, max_size=60), st.text(max_size=40)))
+def test_fuzz_formula_parser(text):
+    try:
+        parse(text, ["x", "y", "w"])
+    except SpecError as e:
+        assert str(e)
+
+
+@settings(max_examples=150, deadline=10000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet="xw ^*/+-()0123456789.sincoexplgtarh", min_size=1, max_size=40))
+def test_fuzz_formulas_evaluate_or_fail_cleanly(text):
+    from generator.solve import solve
+    spec = {"parts": [{"kind": "expression", "formula": text, "inputs": {"x": 2},
+                       "parameters": {"w": "pi/3"}, "loss": "sse", "target": 1, "learning_rate": 0.5}]}
+    try:
+        solve(spec_from_data(spec))
+    except SpecError as e:
+        assert str(e) and "\n" not in str(e)
+
+
+# ---- resource limits ----
+
+def test_limits_can_be_raised_on_purpose():
+    code, out = cli("validate", BAD / "iterations_too_many.yaml")
+    assert code == 2 and "limit max_iterations" in out
+    code, out = cli("--limit", "max_iterations=1000", "validate", BAD / "iterations_too_many.yaml")
+    assert code == 0 and out.endswith(": ok\n")
+    code, out = cli("--limit", "max_units=64", "--limit", "max_matrix=4096", "validate", BAD / "limit_units.yaml")
+    assert code == 0, out
+
+
+def test_unknown_limit_is_refused():
+    code, out = cli("--limit", "max_unit=64", "validate", SPECS / "seed000.yaml")
+    assert code != 0 and "did you mean 'max_units'?" in out
+    code, out = cli("--limit", "max_units=lots", "validate", SPECS / "seed000.yaml")
+    assert code != 0 and "whole number" in out
+
+
+def test_variant_count_is_limited(tmp_path):
+    code, out = cli("homework", SPECS / "seed003.yaml", "--variants", "1000000", "-o", tmp_path)
+    assert code != 0 and "limit max_variants" in out and not list(tmp_path.iterdir())
+
+
+# ---- LaTeX: confinement and escaping ----
+
+ATTACKS = [r"\input{/etc/passwd}", r"\immediate\write18{touch /tmp/dryrun-pwned}", r"\openin5=/etc/passwd",
+           r"\catcode`\@=0 @input{/etc/passwd}", r"^^5cinput{/etc/passwd}", r"$\x$ & % # ~ _ ^ { }",
+           "((( 7*7 ))) ((* for i in range(3) *))x((* endfor *))", "\u202egnp.exe \u0000 \x1b[31m"]
+
+
+@needs_tex
+def test_attacks_in_every_text_field_print_literally(tmp_path):
+    text = "\n".join(ATTACKS)
+    spec = tmp_path / "attack.yaml"
+    import yaml
+    data = yaml.safe_load((SPECS / "seed002.yaml").read_text())
+    data["title"] = ATTACKS[0]
+    data["description"] = text
+    for part in data["parts"]:
+        part["title"] = ATTACKS[1]
+        part["text"] = text
+    spec.write_text(yaml.safe_dump(data), encoding="utf-8")
+    code, out = cli("render", spec, "-o", tmp_path / "out")
+    assert code == 0, out
+    assert not Path("/tmp/dryrun-pwned").exists()
+    for pdf in (tmp_path / "out").glob("*.pdf"):
+        words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+        flat = "".join(words.split())
+        assert "root:" not in words
+        assert "".join(r"\input{/etc/passwd}".split()) in flat
+        assert "(((7*7)))((*foriinrange(3)*))x((*endfor*))" in flat     # not 49, not xxx
+
+
+@needs_tex
+@pytest.mark.parametrize("body,message", [
+    (r"\input{/etc/passwd}", "LaTeX error"),
+    (r"\newread\f\openin\f=/etc/passwd \read\f to\x \x", "LaTeX error"),
+])
+def test_pdflatex_cannot_read_outside_its_directory(tmp_path, body, message):
+    tex = "\\documentclass{article}\n\\begin{document}\n" + body + "\n\\end{document}\n"
+    try:
+        compile_pdf(tex, tmp_path / "x.pdf", cache=False)
+        text = subprocess.run(["pdftotext", str(tmp_path / "x.pdf"), "-"], capture_output=True,
+                              text=True).stdout
+        assert "root:" not in text
+    except LatexError as e:
+        assert message in str(e)
+
+
+@needs_tex
+def test_pdflatex_cannot_run_commands_or_write_outside(tmp_path):
+    target = tmp_path / "written.txt"
+    tex = ("\\documentclass{article}\n\\begin{document}\n\\immediate\\write18{touch " + str(tmp_path / "shell") +
+           "}\n\\newwrite\\w\\immediate\\openout\\w=" + str(target) + "\n\\immediate\\write\\w{x}"
+           "\\immediate\\closeout\\w\nhello\n\\end{document}\n")
+    try:
+        compile_pdf(tex, tmp_path / "x.pdf", cache=False)
+    except LatexError:
+        pass
+    assert not (tmp_path / "shell").exists()
+    assert not target.exists()
+
+
+@needs_tex
+def test_a_looping_document_is_stopped(tmp_path):
+    tex = "\\documentclass{article}\n\\begin{document}\n\\def\\x{\\x}\\x\n\\end{document}\n"
+    with pytest.raises(LatexError, match="did not finish within 3 s"):
+        compile_pdf(tex, tmp_path / "x.pdf", timeout=3, cache=False, keep_tex_on_error=tmp_path / "x.tex")
+    assert not (tmp_path / "x.pdf").exists() and (tmp_path / "x.tex").exists()
+
+
+# ---- attacks of our own ----
+
+def test_spec_that_is_a_device_or_fifo(tmp_path):
+    code, out = cli("validate", "/dev/zero")
+    assert code == 2 and "not a file" in out
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    code, out = cli("validate", fifo)
+    assert code == 2 and "not a file" in out
+
+
+def test_roster_names_cannot_escape_the_output_directory(tmp_path):
+    from generator.homework import plan_variants, read_roster
+    roster = tmp_path / "r.csv"
+    roster.write_text("name\n../../etc/passwd\n\\input{x}\n/abs/path\n", encoding="utf-8")
+    ids = [v.ident for v in plan_variants(None, read_roster(str(roster)))]
+    assert ids == ["etc-passwd", "input-x", "abs-path"]
+    assert all("/" not in i and ".." not in i for i in ids)
+
+
+def test_output_name_cannot_be_code(write_spec):
+    path = write_spec('parts:\n  - kind: expression\n    formula: "__class__ = x"\n    inputs: {x: 1}\n')
+    code, out = cli("validate", path)
+    assert code == 2 and "cannot name the output" in out
+
+
+def test_nan_in_random_choices_is_refused(write_spec):
+    text = (SPECS / "seed003.yaml").read_text().replace("network.target: {choices: [0, 1]}",
+                                                         "network.target: {choices: [0, .nan]}")
+    code, out = cli("validate", write_spec(text))
+    assert code == 2 and "randomize.values.network.target.choices[1]: expected a finite number" in out
+
+
+def test_bad_shards_are_refused(tmp_path):
+    for shard in ("0/2", "3/2", "1/0", "a/b"):
+        code, out = cli("homework", SPECS / "seed003.yaml", "-n", "2", "--shard", shard, "-o", tmp_path)
+        assert code != 0 and "--shard must be K/N" in out
+
+
+def test_overflowing_network_is_an_error_not_a_crash(write_spec):
+    path = write_spec("network:\n  input: [1000000, 1]\n  target: [1]\n  layers:\n"
+                      "    - {activation: identity, weights: [[1000000, 1000000]]}\n"
+                      "    - {activation: identity, weights: [[1000000]]}\n"
+                      "    - {activation: identity, weights: [[1000000]]}\n"
+                      "  loss: sse\n  learning_rate: 1000000\n  iterations: 3\n")
+    code, out = cli("trace", path)
+    assert code == 2 and "overflows" in out
+
+
+def test_towering_exponentials_are_refused_quickly(write_spec):
+    path = write_spec('parts:\n  - kind: expression\n    formula: "exp(exp(exp(exp(x))))"\n    inputs: {x: 10}\n')
+    code, out = cli("validate", path)
+    assert code == 2 and "not a finite real number below 1e+15" in out
+
+
+def test_snapshot_that_is_not_json(tmp_path):
+    f = tmp_path / "s.json"
+    f.write_bytes(b"\xff\xfe garbage")
+    code, out = cli("check", SPECS / "seed000.yaml", "--against", f)
+    assert code == 2 and "cannot read the snapshot" in out
+
+
+def test_yaml_merge_key_bomb(write_spec):
+    text = "a: &a {x: 1, y: 2}\n" + "".join(
+        f"b{i}: &b{i} {{<<: [*{'a' if i == 0 else f'b{i - 1}'}, *{'a' if i == 0 else f'b{i - 1}'}], k{i}: 1}}\n"
+        for i in range(40))
+    code, out = cli("validate", write_spec(text))
+    assert code == 2 and "merge keys expand to more than 200000 values" in out
