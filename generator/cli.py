@@ -25,6 +25,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except DryrunError as err:
             _fail(err)
+        except OSError as err:      # a folder that cannot be written, a full disk …
+            _fail(DryrunError(f"{err.strerror or err}: {err.filename or ''}".rstrip(": ")))
 
 
 def _limits():
@@ -278,12 +280,16 @@ def check(spec, against, rel_tol, abs_tol):
 
     try:
         expected = json.loads(Path(against).read_text(encoding="utf-8"))
-        if not isinstance(expected, dict) or "values" not in expected:
+        if not isinstance(expected, dict) or not isinstance(expected.get("values"), dict) or not all(
+                isinstance(v, dict) and "shown" in v and "value" in v for v in expected["values"].values()):
             raise ValueError("not a dryrun snapshot")
     except (OSError, ValueError) as e:
         raise SpecError(f"cannot read the snapshot: {e}", where=against) from None
     s = load_spec(spec, _limits())
-    rows = compare(expected, take(s.name, solve(s)), rel_tol=rel_tol, abs_tol=abs_tol)
+    try:
+        rows = compare(expected, take(s.name, solve(s)), rel_tol=rel_tol, abs_tol=abs_tol)
+    except (TypeError, ValueError, KeyError):
+        raise SpecError("cannot read the snapshot: malformed values", where=against) from None
     if rows:
         click.echo(f"{spec}: {len(rows)} value(s) changed against {against}")
         click.echo(table(rows))

@@ -43,6 +43,8 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
             bad = text[pos:].lstrip()[:1]
             raise SpecError(f"unexpected character '{bad}' at position {len(text) - len(text[pos:].lstrip()) + 1}")
         kind = m.lastgroup
+        if kind == "num" and re.search(r"[eE][+-]?\d{3,}", m.group(kind)):
+            raise SpecError(f"number '{m.group(kind)}' at position {m.start(kind) + 1} is out of range")
         tokens.append((kind, m.group(kind), m.start(kind) + 1))
         pos = m.end()
     return tokens

@@ -66,23 +66,27 @@ def _slug(name: str) -> str:
 def plan_variants(count: int | None, students: list[str] | None, shard=(1, 1),
                   max_variants: int = 500) -> list[Variant]:
     """The variants of this run (of this shard): ids v01… or student slugs, with their index k."""
-    if students:
-        seen, out = {}, []
-        for k, name in enumerate(students, start=1):
-            slug = _slug(name)
-            seen[slug] = seen.get(slug, 0) + 1
-            ident = slug if seen[slug] == 1 else f"{slug}-{seen[slug]}"
-            out.append(Variant(k, ident, name))
-    else:
-        if not count or count < 1:
-            raise DryrunError("--variants must be at least 1 (or give --students)")
-        width = max(2, len(str(count)))
-        out = [Variant(k, f"v{k:0{width}d}", f"Variant v{k:0{width}d}") for k in range(1, count + 1)]
-    if len(out) > max_variants:
-        raise DryrunError(f"{len(out)} variants, more than {max_variants} per run (limit max_variants; "
-                          "--shard splits larger sets)")
     K, N = shard
-    return [v for v in out if (v.index - 1) % N == K - 1]
+    total = len(students) if students else count
+    if not total or total < 1:
+        raise DryrunError("--variants must be at least 1 (or give --students)")
+    mine = range(K, total + 1, N)          # this shard's indices k, counted without building the rest
+    if len(mine) > max_variants:
+        raise DryrunError(f"{len(mine)} variants, more than {max_variants} per run (limit max_variants; "
+                          "--shard splits larger sets)")
+    if students:
+        used, out = set(), []
+        for k, name in enumerate(students, start=1):
+            slug, n = _slug(name), 1
+            ident = slug
+            while ident in used:
+                n += 1
+                ident = f"{slug}-{n}"
+            used.add(ident)
+            out.append(Variant(k, ident, name))
+        return [out[k - 1] for k in mine]
+    width = max(2, len(str(total)))
+    return [Variant(k, f"v{k:0{width}d}", f"Variant v{k:0{width}d}") for k in mine]
 
 
 def draw(spec, variants: list[Variant], seed: int) -> Batch:
@@ -97,7 +101,7 @@ def draw(spec, variants: list[Variant], seed: int) -> Batch:
         try:
             data, _ = spec.randomize.variant_data(spec.data, seed, v.index, spec.limits)
             s = spec_from_data(data, spec.path, spec.limits)
-            s = replace(s, name=v.ident, title=f"{spec.title or spec.name} — {v.label}")
+            s = replace(s, name=v.ident, title=f"{spec.title or spec.name}: {v.label}")
             v.spec, v.trace = s, solve(s)
             batch.variants.append(v)
         except SpecError as e:

@@ -29,13 +29,18 @@ class Draw:
             return self.args[int(rng.integers(len(self.args)))]
         if self.kind == "integers":
             lo, hi, nonzero = self.args
-            values = [v for v in range(lo, hi + 1) if not (nonzero and v == 0)]
-            return values[int(rng.integers(len(values)))]
+            return _pick(rng, lo, hi, nonzero)
         step, lo, hi, nonzero = self.args          # Decimals: exact grid values, no float noise
         first, last = _grid_range(step, lo, hi)
-        ks = [k for k in range(first, last + 1) if not (nonzero and k == 0)]
-        value = step * ks[int(rng.integers(len(ks)))]
+        value = step * _pick(rng, first, last, nonzero)
         return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _pick(rng, first: int, last: int, nonzero: bool) -> int:
+    """A uniform whole number in [first, last], leaving 0 out when ``nonzero``; no list is built."""
+    skip = nonzero and first <= 0 <= last
+    k = first + int(rng.integers(last - first + 1 - skip))
+    return k + 1 if skip and k >= 0 else k
 
 
 def _grid_range(step, lo, hi):
@@ -49,7 +54,8 @@ def _draw(value, field) -> Draw:
     from .spec import _mapping, number
 
     m = _mapping(value, field, ("multiples", "min", "max", "integers", "choices", "nonzero"))
-    nonzero = bool(m.get("nonzero", False))
+    from .spec import _flag
+    nonzero = _flag(m.get("nonzero", False), f"{field}.nonzero")
     if "choices" in m:
         c = m["choices"]
         if not isinstance(c, list) or not c or len(c) > 1000:
@@ -96,6 +102,8 @@ def _locate(data, steps, field):
             raise SpecError(f"no such place in the spec: {s!r}", field=field) from None
     last = steps[-1]
     try:
+        if not isinstance(node, (dict, list)):
+            raise TypeError
         node[last]
     except (KeyError, IndexError, TypeError):
         raise SpecError(f"no such place in the spec: {last!r}", field=field) from None
@@ -118,10 +126,7 @@ class Randomizer:
         """Every path names a place that exists in the spec."""
         for steps, _ in self.values:
             path = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps).lstrip(".")
-            try:
-                _locate(data, steps, f"randomize.values.{path}")
-            except SpecError as e:
-                raise SpecError(e.detail, field=e.field) from None
+            _locate(data, steps, f"randomize.values.{path}")
 
     def variant_data(self, data: dict, seed: int, k: int, limits=None):
         """The spec data of variant k (1-based) and the number of attempts it took;
@@ -161,6 +166,9 @@ def parse_randomize(value, field="randomize", limits=None) -> Randomizer:
     vals = m["values"]
     if not isinstance(vals, dict) or not vals:
         raise SpecError("expected a mapping: path -> distribution", field=f"{field}.values")
+    for path in vals:
+        if not isinstance(path, str):
+            raise SpecError(f"'{path}' is not a path such as network.input", field=f"{field}.values")
     values = tuple((_steps(path, f"{field}.values"), _draw(d, f"{field}.values.{path}"))
                    for path, d in vals.items())
     constraints = []

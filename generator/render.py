@@ -50,6 +50,14 @@ def _inp(pre: str, l: int) -> str:
     return "x" if l == 1 else f"{pre}.a{l - 1}"
 
 
+def _template_error(e: jinja2.TemplateError) -> DryrunError:
+    if isinstance(e, jinja2.TemplateNotFound):
+        return DryrunError(f"template not found: {e.name}")
+    if isinstance(e, jinja2.TemplateSyntaxError):
+        return DryrunError(f"template error in {e.filename}:{e.lineno}: {e.message}")
+    return DryrunError(f"template error: {e.message}")
+
+
 class View:
     """What a template sees of one solved problem: named trace values, formatted at their kind.
 
@@ -306,7 +314,7 @@ def render_body(spec: Spec, trace: Trace, templates: str | Path | None = None) -
         return env.get_template("solution_body.tex.j2").render(
             spec=spec, problems=_views(spec, trace), policy=trace.rounding, what="solution")
     except jinja2.TemplateError as e:
-        raise DryrunError(f"template error: {e}") from None
+        raise _template_error(e) from None
 
 
 def render(spec: Spec, trace: Trace, what: str = "solution",
@@ -322,12 +330,8 @@ def render(spec: Spec, trace: Trace, what: str = "solution",
         return env.get_template(f"{what}.tex.j2").render(
             spec=spec, title=escape_latex(spec.title or spec.name), problems=_views(spec, trace),
             policy=trace.rounding, what=what, body=body or "")
-    except jinja2.TemplateNotFound as e:
-        raise DryrunError(f"template not found: {e.name} (searched {templates or ''} {TEMPLATES})") from None
-    except jinja2.TemplateSyntaxError as e:
-        raise DryrunError(f"template error in {e.filename}:{e.lineno}: {e.message}") from None
-    except jinja2.UndefinedError as e:
-        raise DryrunError(f"template error: {e.message}") from None
+    except jinja2.TemplateError as e:
+        raise _template_error(e) from None
 
 
 def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=None) -> str:
@@ -348,4 +352,4 @@ def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=Non
             spec=spec, title=escape_latex("Answer key: " + (spec.title or spec.name)),
             what="key", chunks=chunks, variants=variants, policy=spec.rounding)
     except jinja2.TemplateError as e:
-        raise DryrunError(f"template error: {e}") from None
+        raise _template_error(e) from None

@@ -385,8 +385,9 @@ def network(value, field: str = "network", *, default_id: str = "main", limits=N
     if r0 > 1:
         raise SpecError(f"must lie in [0, 1], got {r0}", field=_join(field, "relu_grad_at_zero"))
     notation = _choice(m.get("notation", "matrix"), _join(field, "notation"), NOTATIONS)
-    if notation == "scalar" and (batch or any(l.activation == "softmax" for l in layers)):
-        raise SpecError("scalar notation needs a single sample and no softmax layer; use 'matrix'",
+    if notation == "scalar" and (batch or output == "sum" or any(l.activation == "softmax" for l in layers)):
+        raise SpecError("scalar notation needs a single sample, no softmax layer and output 'layer'; "
+                        "use 'matrix'",
                         field=_join(field, "notation"))
     ident = _text(m.get("id", default_id), _join(field, "id"), 40)
     if not re.fullmatch(r"[A-Za-z0-9_-]+", ident):

@@ -132,8 +132,11 @@ def expression(value, field: str, ident: str, limits) -> Expression:
     if "=" in text:
         lhs, text = text.split("=", 1)
         output = lhs.strip()
-        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]{0,15}", output) or output in taken or output in RESERVED:
-            raise SpecError(f"'{output}' cannot name the output", field=_join(field, "formula"))
+    from .formula import FUNCTIONS
+    if (not re.fullmatch(r"[A-Za-z][A-Za-z0-9]{0,15}", output) or output in taken or output in RESERVED
+            or output in FUNCTIONS or re.fullmatch(r"[uc]\d+", output)):
+        raise SpecError(f"'{output}' cannot name the output (a free name: not an input, parameter, "
+                        "function or reserved name; write 'NAME = …')", field=_join(field, "formula"))
     try:
         tree = parse(text, taken, limits)
     except SpecError as e:
@@ -149,13 +152,15 @@ def expression(value, field: str, ident: str, limits) -> Expression:
         target = _exact(m["target"], _join(field, "target"), limits)
     elif "target" in m and loss is None:
         raise SpecError("a target needs a loss", field=_join(field, "target"))
+    elif "target" in m:
+        raise SpecError("loss 'square' (L = y²) takes no target; remove it", field=_join(field, "target"))
     train = m.get("train", list(params))
     if isinstance(train, str):
         train = [train]
     if not isinstance(train, list):
         raise SpecError("expected a list of parameter names", field=_join(field, "train"))
     for i, name in enumerate(train):
-        if name not in params:
+        if not isinstance(name, str) or name not in params:
             raise SpecError(f"'{name}' is not a parameter (parameters: {', '.join(params) or 'none'})",
                             field=_join(_join(field, "train"), i))
     lr = None
@@ -252,6 +257,9 @@ def pool(value, field: str, ident: str, limits) -> Pool:
     stride = _int(m.get("stride", window[0]), _join(field, "stride"), 1, 16)
     padding = _int(m.get("padding", 0), _join(field, "padding"), 0, 8)
     mode = _choice(m.get("mode", "max"), _join(field, "mode"), ("max", "average"), {"avg": "average", "mean": "average"})
+    if 2 * padding > min(window):
+        raise SpecError(f"padding {padding} is more than half the window {window[0]}×{window[1]}: "
+                        "some windows would hold padding only", field=_join(field, "padding"))
     oh = _out_size(x.shape[0], window[0], stride, padding, _join(field, "window"))
     ow = _out_size(x.shape[1], window[1], stride, padding, _join(field, "window"))
     return Pool(id=ident, title=_text(m.get("title"), _join(field, "title"), 300),

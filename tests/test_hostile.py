@@ -277,3 +277,60 @@ def test_yaml_merge_key_bomb(write_spec):
         for i in range(40))
     code, out = cli("validate", write_spec(text))
     assert code == 2 and "merge keys expand to more than 200000 values" in out
+
+
+# ---- found in review: each was a wrong result or a traceback ----
+
+@pytest.mark.parametrize("part,message", [
+    ({"kind": "expression", "formula": "2*y + y", "inputs": {"y": 1}}, "'y' cannot name the output"),
+    ({"kind": "expression", "formula": "u1 = x", "inputs": {"x": 1}}, "'u1' cannot name the output"),
+    ({"kind": "expression", "formula": "x * 1e999999999999", "inputs": {"x": 1}}, "out of range"),
+    ({"kind": "expression", "formula": "x*w", "inputs": {"x": 1}, "parameters": {"w": 1},
+      "train": [["w"]], "learning_rate": 1}, "is not a parameter"),
+    ({"kind": "expression", "formula": "x", "inputs": {"x": 1}, "loss": "square", "target": 1},
+     "takes no target"),
+    ({"kind": "pool", "input": [[1, 2], [3, 4]], "window": 2, "padding": 2}, "more than half the window"),
+])
+def test_review_findings_in_parts(part, message):
+    with pytest.raises(SpecError) as err:
+        from generator.solve import solve
+        solve(spec_from_data({"parts": [part]}))
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize("randomize,message", [
+    ({"values": {1: {"integers": [0, 1]}}}, "is not a path"),
+    ({"values": {"network.loss[0]": {"integers": [0, 1]}}}, "no such place in the spec"),
+    ({"values": {"network.input": {"integers": [0, 1], "nonzero": "no"}}}, "expected true or false"),
+])
+def test_review_findings_in_randomize(randomize, message):
+    import yaml
+    data = yaml.safe_load((SPECS / "seed000.yaml").read_text())
+    data["randomize"] = randomize
+    with pytest.raises(SpecError) as err:
+        spec_from_data(data)
+    assert message in str(err.value)
+
+
+def test_huge_integer_range_is_drawn_without_building_it():
+    import yaml
+    from generator.homework import draw, plan_variants
+    data = yaml.safe_load((SPECS / "seed000.yaml").read_text())
+    data["randomize"] = {"values": {"network.layers[0].bias": {"integers": [-10**12, 10**12], "nonzero": True}}}
+    data["network"]["layers"][0]["bias"] = [0, 0, 0]
+    spec = spec_from_data(data)
+    batch = draw(spec, plan_variants(2, None), seed=0)
+    assert len(batch.variants) == 2 and not batch.failed
+
+
+def test_same_roster_names_get_distinct_files():
+    from generator.homework import plan_variants
+    assert [v.ident for v in plan_variants(None, ["Ann", "Ann", "Ann 2"])] == ["ann", "ann-2", "ann-2-2"]
+
+
+def test_scalar_notation_with_a_summed_output_is_refused():
+    import yaml
+    data = yaml.safe_load((SPECS / "seed000.yaml").read_text())
+    data["network"]["notation"] = "scalar"
+    with pytest.raises(SpecError, match="output 'layer'"):
+        spec_from_data(data)
