@@ -23,14 +23,16 @@ def solve(spec: Spec, rounding: RoundingPolicy | None = None) -> Trace:
 
 
 def solve_network(net: Network, policy: RoundingPolicy) -> ProblemTrace:
-    from .engine import network as engine
+    from .engine import dense, network as engine
 
     info = {"batch": net.batch, "samples": net.samples, "iterations": net.iterations,
             "layers": [{"units": l.units, "activation": l.activation, "bias": l.bias is not None,
                         "train_weights": l.train_weights, "train_bias": l.train_bias}
                        for l in net.layers],
             "inputs": int(net.inputs.shape[0]), "output": net.output, "loss": net.loss,
-            "learning_rate": net.learning_rate, "mode": policy.mode}
+            "learning_rate": net.learning_rate, "mode": policy.mode,
+            # δ of the output layer is ŷ − y (sigmoid + BCE, softmax + CCE): as the engine computes it
+            "combined_delta": net.output != "sum" and dense.combined_delta(net.loss, net.layers[-1].activation)}
     problem = ProblemTrace(id=net.id, kind="network", info=info)
     rec = Recorder(problem, policy, batch=net.batch)
     rec.given("x", net.inputs if net.batch else net.inputs[:, 0], "input")
