@@ -91,18 +91,15 @@ def plan_variants(count: int | None, students: list[str] | None, shard=(1, 1),
 
 def draw(spec, variants: list[Variant], seed: int) -> Batch:
     """Solve every variant; a variant whose constraints cannot be met is reported, not fatal."""
-    from .solve import solve
-    from .spec import spec_from_data
-
     if spec.randomize is None:
         raise SpecError("the spec has no 'randomize' section: nothing varies", where=spec.path)
     batch = Batch()
     for v in variants:
         try:
-            data, _ = spec.randomize.variant_data(spec.data, seed, v.index, spec.limits)
-            s = spec_from_data(data, spec.path, spec.limits)
-            s = replace(s, name=v.ident, title=f"{spec.title or spec.name}: {v.label}")
-            v.spec, v.trace = s, solve(s)
+            s, trace = spec.randomize.variant(spec.data, seed, v.index, spec.limits)
+            # the title and name do not enter the computation: the trace stays valid
+            v.spec = replace(s, path=spec.path, name=v.ident, title=f"{spec.title or spec.name}: {v.label}")
+            v.trace = trace
             batch.variants.append(v)
         except SpecError as e:
             batch.failed.append((v.ident, str(e.located(spec.path))))

@@ -128,8 +128,8 @@ class Randomizer:
             path = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps).lstrip(".")
             _locate(data, steps, f"randomize.values.{path}")
 
-    def variant_data(self, data: dict, seed: int, k: int, limits=None):
-        """The spec data of variant k (1-based) and the number of attempts it took;
+    def variant(self, data: dict, seed: int, k: int, limits=None):
+        """Variant k (1-based) as (spec, trace), solved while its constraints were checked;
         raises SpecError naming the constraint that rejected most draws."""
         from .solve import solve
         from .spec import spec_from_data
@@ -150,7 +150,7 @@ class Randomizer:
                 continue
             failed = first_failed(self.constraints, spec, trace)
             if failed is None:
-                return variant, attempt
+                return spec, trace
             rejected[failed] += 1
         worst, count = rejected.most_common(1)[0]
         raise SpecError(f"no variant satisfies the constraints in {self.max_attempts} attempts; "
