@@ -122,17 +122,17 @@ def key_values(v: Variant) -> dict[str, str]:
             names = ["output"]
         for n in names:
             e = p.entries[n]
-            for idx, value in _entries(e.value):
-                out[f"{pre}{n}{idx}"] = format_number(float(value), policy, e.kind)
+            for idx, value in _entries(e.dec):
+                out[f"{pre}{n}{idx}"] = format_number(value, policy, e.kind)
     return out
 
 
 def _entries(value, prefix=""):
     import numpy as np
-    a = np.asarray(value, dtype=float)
+    a = np.asarray(value, dtype=object)
     if a.ndim == 0:
-        return [(prefix, float(a))]
-    return [(f"[{','.join(str(i + 1) for i in idx)}]", float(a[idx])) for idx in np.ndindex(a.shape)]
+        return [(prefix, a.item())]
+    return [(f"[{','.join(str(i + 1) for i in idx)}]", a[idx]) for idx in np.ndindex(a.shape)]
 
 
 def answers_files(batch: Batch, spec, seed: int) -> tuple[bytes, bytes]:

@@ -55,7 +55,7 @@ class Formatter:
         self.policy = policy
 
     def num(self, x, kind: str | None = None) -> str:
-        text = format_number(float(x), self.policy, kind)
+        text = format_number(_scalar(x), self.policy, kind)
         return text.replace(",", "{,}")
 
     def factor(self, x, kind: str | None = None) -> str:
@@ -69,7 +69,7 @@ class Formatter:
 
     def mat(self, value, kind: str | None = None) -> str:
         """A matrix (list of rows) or a column vector (flat list) as a bmatrix."""
-        a = np.asarray(value, dtype=float)
+        a = np.asarray(value, dtype=object)
         if a.size == 1:           # a 1×1 matrix is written as a number
             return self.num(a.ravel()[0], kind)
         if a.ndim == 1:
@@ -78,21 +78,21 @@ class Formatter:
 
     def rowvec(self, value, kind: str | None = None) -> str:
         """A vector written as one row (for transposes)."""
-        a = np.atleast_1d(np.asarray(value, dtype=float)).ravel()
+        a = np.atleast_1d(np.asarray(value, dtype=object)).ravel()
         return self.matrix([[self.num(v, kind) for v in a]])
 
     def tmat(self, value, kind: str | None = None) -> str:
         """The transpose of a matrix (a flat vector becomes one row)."""
-        a = np.asarray(value, dtype=float)
+        a = np.asarray(value, dtype=object)
         return self.rowvec(a, kind) if a.ndim <= 1 else self.mat(a.T, kind)
 
     def dot_cells(self, W, A, wkind=None, akind=None, transpose=False) -> str:
         """Cell (i, s) is the expanded dot product Σ_j W_ij · A_js (Wᵀ with ``transpose``),
         each factor as given."""
-        W = np.atleast_2d(np.asarray(W, dtype=float))
+        W = np.atleast_2d(np.asarray(W, dtype=object))
         if transpose:
             W = W.T
-        A = np.asarray(A, dtype=float)
+        A = np.asarray(A, dtype=object)
         if A.ndim == 1:
             A = A[:, None]
         if W.shape[0] == 1 and A.shape[1] == 1:
@@ -104,7 +104,7 @@ class Formatter:
 
     def sum_cells(self, P, kind=None) -> str:
         """Cell (i, s) is the sum of the terms P[i, s, :] (P[i, :] for a single sample)."""
-        P = np.asarray(P, dtype=float)
+        P = np.asarray(P, dtype=object)
         if P.ndim == 2:
             P = P[:, None, :]
         if P.shape[0] == 1 and P.shape[1] == 1:
@@ -115,7 +115,7 @@ class Formatter:
     def terms(self, values, kind=None) -> str:
         """``v1 + v2 - v3`` from a list of terms."""
         out = ""
-        for n, v in enumerate(np.asarray(values, dtype=float).ravel(order="F")):
+        for n, v in enumerate(np.asarray(values, dtype=object).ravel(order="F")):
             text = self.num(v, kind)
             if n == 0:
                 out = text
@@ -127,12 +127,21 @@ class Formatter:
 
     def fn_cells(self, value, fn: str, kind=None) -> str:
         """Each entry wrapped in a function: ``\\sigma(0.3)``."""
-        a = np.asarray(value, dtype=float)
+        a = np.asarray(value, dtype=object)
         if a.size == 1:
             return f"{fn}({self.num(a.ravel()[0], kind)})"
         if a.ndim == 1:
             a = a[:, None]
         return self.matrix([[f"{fn}({self.num(v, kind)})" for v in row] for row in a])
+
+
+def _scalar(x):
+    """A number from a Decimal, a float, an int or a 0-d array."""
+    if isinstance(x, np.ndarray):
+        x = x.item()
+    if isinstance(x, (np.floating, np.integer)):
+        x = x.item()
+    return x
 
 
 def filters(policy: RoundingPolicy) -> dict:

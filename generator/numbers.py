@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 #: The kinds of quantity a policy may round differently.
 KINDS = ("preactivation", "activation", "loss", "gradient", "parameter")
@@ -64,13 +64,19 @@ class RoundingPolicy:
         }
 
 
-def to_decimal(x: float) -> Decimal:
-    """The decimal a person reads for ``x``: the shortest repr that round-trips (2.675, not 2.67499…)."""
+def to_decimal(x) -> Decimal:
+    """The decimal a person reads for ``x``: a Decimal as it is, a float by the shortest repr that
+    round-trips (2.675, not 2.67499…)."""
+    if isinstance(x, Decimal):
+        return x
+    if isinstance(x, int) and not isinstance(x, bool):
+        return Decimal(x)
     return Decimal(repr(float(x)))
 
 
-def round_decimal(x: float, p: Precision) -> Decimal:
-    """``x`` rounded half up on its decimal value, as a Decimal with the exponent of the precision."""
+def round_decimal(x, p: Precision) -> Decimal:
+    """``x`` rounded half up (ties away from zero) on its decimal value, as a Decimal with the
+    exponent of the precision.  Exact: no binary float is involved for a Decimal ``x``."""
     d = to_decimal(x)
     if d == 0:
         return Decimal(0).quantize(Decimal(1).scaleb(-p.digits)) if p.style == "decimals" else Decimal(0)
@@ -78,16 +84,18 @@ def round_decimal(x: float, p: Precision) -> Decimal:
         exp = -p.digits
     else:
         exp = d.adjusted() - (p.digits - 1)
-    q = d.quantize(Decimal(1).scaleb(exp), rounding=ROUND_HALF_UP)
-    if p.style == "significant" and q.adjusted() > d.adjusted():
-        # 9.99 -> 10.0 at 3 significant figures gained a digit: re-quantize one place coarser.
-        q = d.quantize(Decimal(1).scaleb(exp + 1), rounding=ROUND_HALF_UP)
+    with localcontext() as ctx:
+        ctx.prec = max(ctx.prec, d.adjusted() - exp + 3, 3)
+        q = d.quantize(Decimal(1).scaleb(exp), rounding=ROUND_HALF_UP)
+        if p.style == "significant" and q.adjusted() > d.adjusted():
+            # 9.99 -> 10.0 at 3 significant figures gained a digit: re-quantize one place coarser.
+            q = d.quantize(Decimal(1).scaleb(exp + 1), rounding=ROUND_HALF_UP)
     return q
 
 
-def round_value(x: float, p: Precision) -> float:
+def round_value(x, p: Precision) -> float:
     """``x`` rounded half up at precision ``p``, as a float; never −0."""
-    if not math.isfinite(x):
+    if not isinstance(x, Decimal) and not math.isfinite(x):
         return x
     r = float(round_decimal(x, p))
     return 0.0 if r == 0 else r
@@ -107,28 +115,28 @@ def format_decimal(d: Decimal, *, decimal_comma: bool = False, trailing_zeros: b
     return text
 
 
-def format_number(x: float, policy: RoundingPolicy, kind: str | None = None) -> str:
-    """``x`` as a person writes it under ``policy``; integers print as integers.
-
-    ``kind=None`` prints a given value as given (shortest form, no rounding)."""
+def format_number(x, policy: RoundingPolicy, kind: str | None = None) -> str:
+    """``x`` (a Decimal, float or int) as a person writes it under ``policy``; integers print as
+    integers.  ``kind=None`` prints a value as it is (a given value as given, an exact
+    intermediate with all its digits)."""
     if isinstance(x, bool):
         x = int(x)
-    if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) < 1e15):
-        return format_decimal(Decimal(int(x)), decimal_comma=policy.decimal_comma)
-    if kind is None:
-        d = to_decimal(x)
-    else:
-        d = round_decimal(x, policy.precision(kind))
+    d = to_decimal(x)
+    if d == d.to_integral_value() and abs(d) < Decimal("1e15"):
+        return format_decimal(d.to_integral_value(), decimal_comma=policy.decimal_comma)
+    if kind is not None:
+        d = round_decimal(d, policy.precision(kind))
         if d == d.to_integral_value() and not policy.trailing_zeros:
             d = d.to_integral_value()
-    return format_decimal(d, decimal_comma=policy.decimal_comma, trailing_zeros=policy.trailing_zeros)
+    return format_decimal(d, decimal_comma=policy.decimal_comma,
+                          trailing_zeros=policy.trailing_zeros and kind is not None)
 
 
-def is_exact(x: float, p: Precision) -> bool:
+def is_exact(x, p: Precision) -> bool:
     """Whether ``x`` is shown without loss at precision ``p`` (then a document writes "=", else "≈").
 
-    Float noise of a few units in the last place (21.6**2 = 466.56000000000006) counts as exact."""
-    if not math.isfinite(x):
+    Decided on the exact decimal value; a float is read by its shortest repr."""
+    if not isinstance(x, Decimal) and not math.isfinite(x):
         return False
-    r = float(round_decimal(x, p))
-    return r == x or abs(r - x) <= 1e-12 * abs(x)
+    d = to_decimal(x)
+    return round_decimal(d, p) == d

@@ -72,32 +72,34 @@ class View:
         self.show_weights = show_weights
 
     def _kind(self, name):
-        kind = self.t.entries[name].kind
-        return None if kind == "given" else kind
+        """The kind whose precision a value is shown at; None: shown as it is (a given value, an
+        exact intermediate that carry mode keeps with all its digits)."""
+        entry = self.t.entries[name]
+        return None if entry.kind == "given" or entry.full else entry.kind
 
     def has(self, name):
         return name in self.t
 
     def v(self, name):
-        return self.t[name]
+        return self.t.dec(name)
 
     def rel(self, name):
         return "=" if self.t.exact(name) else r"\approx"
 
     def n(self, name, *index):
-        value = self.t[name]
+        value = self.t.dec(name)
         for i in index:
             value = value[i]
         return self.fmt.num(value, self._kind(name))
 
     def fac(self, name, *index):
-        value = self.t[name]
+        value = self.t.dec(name)
         for i in index:
             value = value[i]
         return self.fmt.factor(value, self._kind(name))
 
     def _element(self, name, i, s):
-        value = self.t[name]
+        value = self.t.dec(name)
         return value[i][s] if self.model.batch else value[i]
 
     def e(self, name, i, s=0):
@@ -109,21 +111,21 @@ class View:
         return self.fmt.factor(self._element(name, i, s), self._kind(name))
 
     def m(self, name):
-        return self.fmt.mat(self.t[name], self._kind(name))
+        return self.fmt.mat(self.t.dec(name), self._kind(name))
 
     def mf(self, name):
         """A value as an operand: like ``m``, with a negative number in parentheses."""
-        a = self.t[name]
+        a = self.t.dec(name)
         return self.fac(name, *([0] * getattr(a, "ndim", 0))) if getattr(a, "size", 1) == 1 else self.m(name)
 
     def tmf(self, name):
         """The transpose as an operand."""
-        a = self.t[name]
+        a = self.t.dec(name)
         return self.mf(name) if getattr(a, "size", 1) == 1 else self.tm(name)
 
     def rowterms(self, name):
         """A column whose entry i is the sum of row i written out (the batch sum of a bias gradient)."""
-        a = self.t[name]
+        a = self.t.dec(name)
         return self.fmt.matrix([[self.fmt.terms(row, self._kind(name))] for row in a])
 
     # --- exact values (expression models) ---------------------------------------------------
@@ -135,14 +137,14 @@ class View:
         exact = entry.symbolic
         if isinstance(exact, tuple):
             return self._vector_show(name, exact)
-        tex, dec = _split_show(exact, entry.value, self.fmt, entry.kind)
+        tex, dec = _split_show(exact, entry.dec, self.fmt, entry.kind)
         if tex is None:
             return dec if entry.exact else r"\approx " + dec
         return tex if dec is None else f"{tex} \\approx {dec}"
 
     def _vector_show(self, name, exact):
         entry = self.t.entries[name]
-        parts = [_split_show(e, v, self.fmt, entry.kind) for e, v in zip(exact, entry.value)]
+        parts = [_split_show(e, v, self.fmt, entry.kind) for e, v in zip(exact, entry.dec)]
         exact_col = r" \\ ".join(e if e is not None else d for e, d in parts)
         if all(d is None for _, d in parts):
             return r"\begin{pmatrix} " + exact_col + r" \end{pmatrix}"
@@ -166,7 +168,7 @@ class View:
         entry = self.t.entries[name]
         exact = entry.symbolic
         items = exact if isinstance(exact, tuple) else (exact,)
-        values = entry.value if isinstance(exact, tuple) else [entry.value]
+        values = entry.dec if isinstance(exact, tuple) else [entry.dec]
         parts = [sympy.latex(e) if _is_exact(e) and not _is_decimal(e) else self.fmt.num(v, entry.kind)
                  for e, v in zip(items, values)]
         return r"\left(" + ", ".join(parts) + r"\right)" if isinstance(exact, tuple) else parts[0]
@@ -175,11 +177,11 @@ class View:
         """Entry i of an exact vector value, as LaTeX (parenthesized when it is a sum or negative)."""
         entry = self.t.entries[name]
         e = entry.symbolic[i]
-        return _paren_tex(e) if _is_exact(e) else self.fmt.factor(entry.value[i], entry.kind)
+        return _paren_tex(e) if _is_exact(e) else self.fmt.factor(entry.dec[i], entry.kind)
 
     def cv(self, name, *index, c=0):
         """Entry ``index`` of a convolution value, then channel ``c`` where there are several."""
-        value = self.t[name]
+        value = self.t.dec(name)
         for i in index:
             value = value[i]
         return value[c] if self.model.kind == "conv" and self.model.input.shape[0] > 1 else value
@@ -195,37 +197,37 @@ class View:
         return [n for n in self.layout(upto)["nodes"] if ident in n["inputs"]]
 
     def row(self, name):
-        return self.fmt.rowvec(self.t[name], self._kind(name))
+        return self.fmt.rowvec(self.t.dec(name), self._kind(name))
 
     def tm(self, name):
-        return self.fmt.tmat(self.t[name], self._kind(name))
+        return self.fmt.tmat(self.t.dec(name), self._kind(name))
 
     def fn(self, name, fn):
-        return self.fmt.fn_cells(self.t[name], fn, self._kind(name))
+        return self.fmt.fn_cells(self.t.dec(name), fn, self._kind(name))
 
     def dot(self, wname, aname, transpose=False):
-        return self.fmt.dot_cells(self.t[wname], self.t[aname], self._kind(wname), self._kind(aname),
+        return self.fmt.dot_cells(self.t.dec(wname), self.t.dec(aname), self._kind(wname), self._kind(aname),
                                   transpose=transpose)
 
     def dot1(self, wname, aname, i, s=0, transpose=False):
         """The expanded dot product of entry (i, s) alone: ``w_i1 · a_1s + …``."""
-        W = self.t[wname]
+        W = self.t.dec(wname)
         row = [W[j][i] for j in range(len(W))] if transpose else list(W[i])
-        A = self.t[aname]
+        A = self.t.dec(aname)
         col = [A[j][s] if self.model.batch else A[j] for j in range(len(row))]
         return " + ".join(f"{self.fmt.factor(w, self._kind(wname))} \\cdot {self.fmt.factor(a, self._kind(aname))}"
                           for w, a in zip(row, col))
 
     def terms1(self, name, i, s=0):
         """The sum of the products of entry (i, s) alone."""
-        P = self.t[name]
+        P = self.t.dec(name)
         return self.fmt.terms(P[i][s] if self.model.batch else P[i], self._kind(name))
 
     def sums(self, name):
-        return self.fmt.sum_cells(self.t[name], self._kind(name))
+        return self.fmt.sum_cells(self.t.dec(name), self._kind(name))
 
     def terms(self, name):
-        return self.fmt.terms(self.t[name], self._kind(name))
+        return self.fmt.terms(self.t.dec(name), self._kind(name))
 
 
 def _is_exact(e) -> bool:

@@ -16,7 +16,7 @@ VERSION = 1
 def _shown(value, policy, kind):
     if isinstance(value, np.ndarray) or isinstance(value, list):
         return [_shown(v, policy, kind) for v in value]
-    return format_number(float(value), policy, None if kind == "given" else kind)
+    return format_number(value, policy, None if kind == "given" else kind)
 
 
 def _plain(value):
@@ -28,7 +28,7 @@ def snapshot(spec_name: str, trace: Trace) -> dict:
     values = {}
     for p in trace.problems:
         for name, e in p.entries.items():
-            values[f"{p.id}/{name}"] = {"shown": _shown(e.value, trace.rounding, e.kind),
+            values[f"{p.id}/{name}"] = {"shown": _shown(e.dec, trace.rounding, None if e.full else e.kind),
                                         "value": _plain(e.value)}
     return {"dryrun_snapshot": VERSION, "spec": spec_name, "rounding": trace.rounding.as_dict(),
             "values": values}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from .errors import SpecError
 from .numbers import RoundingPolicy
 from .spec import Network, Spec
@@ -23,7 +21,7 @@ def solve(spec: Spec, rounding: RoundingPolicy | None = None) -> Trace:
 
 
 def solve_network(net: Network, policy: RoundingPolicy) -> ProblemTrace:
-    from .engine import dense, network as engine
+    from .engine import dense, exact, network as engine
 
     info = {"batch": net.batch, "samples": net.samples, "iterations": net.iterations,
             "layers": [{"units": l.units, "activation": l.activation, "bias": l.bias is not None,
@@ -43,13 +41,13 @@ def solve_network(net: Network, policy: RoundingPolicy) -> ProblemTrace:
         if layer.bias is not None:
             rec.given(f"init.b{l}", layer.bias, f"initial b{l}")
     rec.given("learning_rate", net.learning_rate, "eta")
-    with np.errstate(all="raise"):
+    with exact.arithmetic():
         try:
             engine.train(net, rec)
-        except FloatingPointError as e:
+        except (FloatingPointError, ArithmeticError) as e:
             raise SpecError(f"the computation overflows or leaves the domain of the loss ({e}); "
                             "choose smaller weights or another learning rate", field=net.id) from None
-    losses = [problem[f"it{k}.loss"] for k in range(1, net.iterations + 1)] + [problem["final.loss"]]
+    losses = [problem.dec(f"it{k}.loss") for k in range(1, net.iterations + 1)] + [problem.dec("final.loss")]
     problem.info["loss_decreased"] = all(b < a for a, b in zip(losses, losses[1:]))
     return problem
 
@@ -69,7 +67,7 @@ def solve_expression(problem, policy: RoundingPolicy) -> ProblemTrace:
 
 
 def solve_conv(problem, policy: RoundingPolicy) -> ProblemTrace:
-    from .engine import conv as engine
+    from .engine import conv as engine, exact
 
     pt = ProblemTrace(id=problem.id, kind=problem.kind,
                       info={"stride": problem.stride, "padding": problem.padding})
@@ -77,7 +75,8 @@ def solve_conv(problem, policy: RoundingPolicy) -> ProblemTrace:
     channels = problem.input.shape[0] if problem.kind == "conv" else 1
     rec = Recorder(pt, policy, batch=channels > 1)
     run = engine.convolve if problem.kind == "conv" else engine.pool
-    pt.info.update(run(problem, rec))
+    with exact.arithmetic():
+        pt.info.update(run(problem, rec))
     return pt
 
 

@@ -10,25 +10,45 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .numbers import RoundingPolicy, is_exact, round_value
+from decimal import Decimal
+
+from .engine import exact
+from .numbers import RoundingPolicy, is_exact, round_decimal
 
 
 @dataclass
 class Entry:
     name: str
-    value: object                 # float or ndarray (squeezed for a single sample)
+    dec: object                   # the value: a Decimal, or an object array of Decimals
     kind: str
     formula: str
     _exact: object                # bool, or the Precision to decide it with (on first use)
     symbolic: object = None       # the exact (sympy) value, where the engine computes exactly
+    full: bool = False            # an exact intermediate, printed with all its digits (carry mode)
+    _float: object = None
+
+    @property
+    def value(self):
+        """The value as a float (an array of floats): for JSON, constraints and numeric checks."""
+        if self._float is None:
+            self._float = _to_float(self.dec)
+        return self._float
 
     @property
     def exact(self) -> bool:
         """Whether the value is shown without loss at its kind's precision ("=" rather than "≈")."""
         if not isinstance(self._exact, bool):
-            flat = np.asarray(self.value, dtype=float).ravel()
-            self._exact = all(is_exact(float(x), self._exact) for x in flat)
+            flat = np.asarray(self.dec, dtype=object).ravel()
+            self._exact = all(is_exact(x, self._exact) for x in flat)
         return self._exact
+
+
+def _to_float(v):
+    if isinstance(v, np.ndarray):
+        return np.array([float(x) for x in v.ravel()], dtype=float).reshape(v.shape)
+    if isinstance(v, list):
+        return [float(x) for x in v]
+    return float(v)
 
 
 @dataclass
@@ -39,7 +59,12 @@ class ProblemTrace:
     info: dict = field(default_factory=dict)
 
     def __getitem__(self, name: str):
+        """The value as floats (see ``dec`` for the exact decimals)."""
         return self.entries[name].value
+
+    def dec(self, name: str):
+        """The value as Decimals: exactly what the document shows or rounds."""
+        return self.entries[name].dec
 
     def __contains__(self, name: str) -> bool:
         return name in self.entries
@@ -80,6 +105,8 @@ def _symbolic_text(v):
 
 
 def _plain(v):
+    if isinstance(v, Decimal):
+        return float(v)
     if isinstance(v, np.ndarray):
         return v.tolist()
     if isinstance(v, (np.floating, np.integer)):
@@ -89,34 +116,65 @@ def _plain(v):
 
 class Recorder:
     """The observer a numeric engine reports to.  In carry mode it returns the rounded value,
-    so the next step goes on with what a student would have written down."""
+    so the next step goes on with what a student would have written down; the rounding is exact
+    decimal arithmetic (half up, ties away from zero) on the exact value."""
 
     def __init__(self, problem: ProblemTrace, policy: RoundingPolicy, *, batch: bool):
         self.problem = problem
         self.policy = policy
         self.batch = batch
 
-    def __call__(self, name, value, kind, formula, sample_axis=None, symbolic=None):
+    def __call__(self, name, value, kind, formula, sample_axis=None, symbolic=None, rounded=True):
         prec = self.policy.precision(kind)
-        scalar = np.ndim(value) == 0
-        arr = np.asarray(value, dtype=float)
-        exact = prec                                  # decided on first use
+        if symbolic is not None:
+            arr = _symbolic_decimals(symbolic)
+        else:
+            arr = exact.array(value) if isinstance(value, np.ndarray) else np.asarray(exact.D(value), dtype=object)
+        if not exact.is_finite(arr):
+            raise FloatingPointError(f"{name} is not a finite number")
+        if any(abs(v) > MAX_MAGNITUDE for v in arr.flat):
+            raise FloatingPointError(f"{name} grows beyond {MAX_MAGNITUDE:.0e}")
+        flag = prec                                   # decided on first use
+        full = False
         if self.policy.mode == "carry" and symbolic is None:
-            rounded = np.array([round_value(x, prec) for x in arr.ravel().tolist()]).reshape(arr.shape)
-            exact = bool(np.allclose(rounded, arr, rtol=1e-12, atol=0))
-            arr = rounded
-        arr = arr + 0.0  # no −0
+            if rounded:
+                q = np.empty(arr.shape, dtype=object)
+                for idx, v in np.ndenumerate(arr):
+                    q[idx] = _clean(round_decimal(v, prec))
+                flag = all(a == b for a, b in zip(q.flat, arr.flat))
+                arr = q
+            else:
+                flag, full = True, True
         shown = arr
         if sample_axis is not None and not self.batch:
             shown = np.take(arr, 0, axis=sample_axis)
-        self.problem.entries[name] = Entry(name, float(shown) if scalar else shown.copy(), kind, formula,
-                                           exact, symbolic)
+        scalar = np.ndim(value) == 0 if symbolic is None else not isinstance(symbolic, tuple)
+        self.problem.entries[name] = Entry(name, shown.item() if scalar else shown.copy(), kind, formula,
+                                           flag, symbolic, full)
         if symbolic is not None:
             return value            # exact values are carried exactly
-        return float(arr) if scalar else arr
+        return arr.item() if scalar else arr
 
     def given(self, name, value, formula, symbolic=None):
         """A value of the problem statement: recorded as given, never rounded."""
-        arr = np.asarray(value, dtype=float)
-        v = float(arr) if arr.ndim == 0 else arr.copy()
+        arr = _symbolic_decimals(symbolic) if symbolic is not None else exact.array(value)
+        v = arr.item() if arr.ndim == 0 else arr.copy()
         self.problem.entries[name] = Entry(name, v, "given", formula, True, symbolic)
+
+
+#: Values beyond this are no hand calculation any more (a diverging training).
+MAX_MAGNITUDE = Decimal("1e15")
+
+
+def _clean(d: Decimal) -> Decimal:
+    """No −0."""
+    return d.copy_abs() if d == 0 else d
+
+
+def _symbolic_decimals(symbolic):
+    """Decimals (60 digits) of an exact sympy value or a tuple of them."""
+    items = symbolic if isinstance(symbolic, tuple) else (symbolic,)
+    out = np.empty(len(items), dtype=object)
+    for i, e in enumerate(items):
+        out[i] = _clean(Decimal(str(e.evalf(60))) if not e.is_Integer else Decimal(int(e)))
+    return out if isinstance(symbolic, tuple) else np.asarray(out[0], dtype=object)

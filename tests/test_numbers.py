@@ -1,3 +1,4 @@
+from decimal import Decimal
 """Rounding and number formatting, as a table of inputs and outputs."""
 
 import pytest
@@ -46,5 +47,6 @@ def test_format_number(x, policy, kind, text):
 
 def test_exactness():
     assert is_exact(0.0432, D(4)) and not is_exact(0.04321, D(4))
-    assert is_exact(466.56000000000006, D(4))   # 21.6**2: float noise is not a rounding
+    assert is_exact(Decimal("21.6") ** 2, D(4))   # exact decimal arithmetic: 466.56
+    assert not is_exact(Decimal("0.12345"), D(4))
     assert is_exact(3.1, D(1))

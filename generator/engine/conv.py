@@ -1,9 +1,12 @@
 """2-D convolution (cross-correlation, as in deep learning) and pooling, forward and backward,
-written as the direct loops a person follows by hand.  Values go through ``observe``."""
+written as the direct loops a person follows by hand, in exact decimal arithmetic (``exact``).
+Values go through ``observe``."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from . import exact
 
 
 def out_size(n: int, k: int, s: int, p: int) -> int:
@@ -12,29 +15,29 @@ def out_size(n: int, k: int, s: int, p: int) -> int:
 
 def convolve(problem, observe):
     """Output, windows, products; with an upstream gradient the gradients of kernel, input, bias."""
-    x, k, s, p = problem.input, problem.kernel, problem.stride, problem.padding
+    x, k, s, p = exact.array(problem.input), exact.array(problem.kernel), problem.stride, problem.padding
     C, H, W = x.shape
     _, kh, kw = k.shape
-    xp = observe("padded_input", np.pad(x, ((0, 0), (p, p), (p, p))), "preactivation", "zero padding",
-                 sample_axis=0)
+    xp = observe("padded_input", _pad(x, p, exact.ZERO, axes=(1, 2)), "preactivation", "zero padding",
+                 sample_axis=0, rounded=False)
     oh, ow = out_size(H, kh, s, p), out_size(W, kw, s, p)
-    windows = np.zeros((oh, ow, C, kh, kw))
+    windows = exact.full((oh, ow, C, kh, kw))
     for i in range(oh):
         for j in range(ow):
             windows[i, j] = xp[:, i * s:i * s + kh, j * s:j * s + kw]
     windows = observe("windows", windows, "preactivation", "window (i, j) of the padded input",
-                      sample_axis=2)
+                      sample_axis=2, rounded=False)
     products = observe("products", windows * k[None, None], "preactivation", "window ⊙ kernel",
-                       sample_axis=2)
+                       sample_axis=2, rounded=False)
     out = products.sum(axis=(2, 3, 4))
     if problem.bias is not None:
-        out = out + problem.bias
+        out = out + exact.D(problem.bias)
     out = observe("output", out, "preactivation", "z_ij = sum(window_ij ⊙ kernel) (+ b)")
     routes = None
-    G = problem.upstream
+    G = None if problem.upstream is None else exact.array(problem.upstream)
     if G is not None:
-        gk = np.zeros_like(k, dtype=float)
-        gxp = np.zeros_like(xp, dtype=float)
+        gk = exact.full(k.shape)
+        gxp = exact.full(xp.shape)
         routes = [[[[] for _ in range(W)] for _ in range(H)] for _ in range(C)]
         for i in range(oh):
             for j in range(ow):
@@ -46,13 +49,13 @@ def convolve(problem, observe):
                             r, q = i * s + a - p, j * s + b - p
                             if 0 <= r < H and 0 <= q < W:
                                 routes[c][r][q].append([i, j, a, b])
-        observe("upstream", G, "gradient", "dL/dz (given)")
+        observe("upstream", G, "gradient", "dL/dz (given)", rounded=False)
         observe("grad.kernel", gk, "gradient", "dL/dw_ab = sum_ij dL/dz_ij x_pad[i s + a, j s + b]",
                 sample_axis=0)
         observe("grad.input", gxp[:, p:p + H, p:p + W], "gradient",
                 "dL/dx_rc = sum over windows covering (r, c) of dL/dz_ij w_ab", sample_axis=0)
         if problem.bias is not None:
-            observe("grad.bias", float(G.sum()), "gradient", "dL/db = sum_ij dL/dz_ij")
+            observe("grad.bias", G.sum(), "gradient", "dL/db = sum_ij dL/dz_ij")
     return {"out_h": oh, "out_w": ow, "span_h": H + 2 * p - kh, "span_w": W + 2 * p - kw,
             "routes": routes}
 
@@ -60,43 +63,58 @@ def convolve(problem, observe):
 def pool(problem, observe):
     """Max or average pooling; with an upstream gradient, its routing back to the input.
 
-    Ties in max pooling: the first maximum in reading order (row by row) takes the gradient.
-    Padding: max pooling pads with −∞ (never chosen), average pooling with zeros that count."""
-    x, (kh, kw), s, p = problem.input, problem.window, problem.stride, problem.padding
+    Ties in max pooling: the first maximum in reading order (row by row) takes the gradient,
+    decided on the exact values.  Padding: max pooling pads with −∞ (never chosen), average
+    pooling with zeros that count."""
+    x, (kh, kw), s, p = exact.array(problem.input), problem.window, problem.stride, problem.padding
     H, W = x.shape
-    fill = -np.inf if problem.mode == "max" else 0.0
-    xp = np.pad(x, p, constant_values=fill)
+    is_max = problem.mode == "max"
+    pad = np.zeros((H + 2 * p, W + 2 * p), dtype=bool)     # True where a position is padding
+    pad[:p, :], pad[H + p:, :], pad[:, :p], pad[:, W + p:] = True, True, True, True
+    xp = _pad(x, p, exact.ZERO, axes=(0, 1))
     if p:
-        observe("padded_input", np.where(np.isinf(xp), 0.0, xp), "activation", "padding")
+        observe("padded_input", xp, "activation", "padding", rounded=False)
     oh, ow = out_size(H, kh, s, p), out_size(W, kw, s, p)
     windows = np.stack([np.stack([xp[i * s:i * s + kh, j * s:j * s + kw] for j in range(ow)])
                         for i in range(oh)])
-    observe("windows", np.where(np.isinf(windows), 0.0, windows), "activation", "window (i, j)")
+    observe("windows", windows, "activation", "window (i, j)", rounded=False)
     argmax = np.zeros((oh, ow, 2), dtype=int)
-    out = np.zeros((oh, ow))
+    out = exact.full((oh, ow))
     for i in range(oh):
         for j in range(ow):
             win = windows[i, j]
-            if problem.mode == "max":
-                a, b = np.unravel_index(int(np.argmax(win)), win.shape)   # first maximum
+            if is_max:
+                cells = [(a, b) for a in range(kh) for b in range(kw) if not pad[i * s + a, j * s + b]]
+                a, b = max(cells, key=lambda ab: (win[ab], -ab[0] * kw - ab[1]))   # first maximum
                 argmax[i, j] = (i * s + a - p, j * s + b - p)
                 out[i, j] = win[a, b]
             else:
-                out[i, j] = win.sum() / (kh * kw)
+                out[i, j] = win.sum() / exact.D(kh * kw)
     out = observe("output", out, "activation", f"{problem.mode} of each window")
-    if problem.mode == "max":
-        observe("argmax", argmax.astype(float), "activation", "position of the maximum (row, column)")
-    G = problem.upstream
+    if is_max:
+        observe("argmax", argmax, "activation", "position of the maximum (row, column)", rounded=False)
+    G = None if problem.upstream is None else exact.array(problem.upstream)
     if G is not None:
-        observe("upstream", G, "gradient", "dL/dp (given)")
-        gx = np.zeros((H + 2 * p, W + 2 * p))
+        observe("upstream", G, "gradient", "dL/dp (given)", rounded=False)
+        gx = exact.full((H + 2 * p, W + 2 * p))
         for i in range(oh):
             for j in range(ow):
-                if problem.mode == "max":
+                if is_max:
                     r, q = argmax[i, j]
                     gx[r + p, q + p] += G[i, j]
                 else:
-                    gx[i * s:i * s + kh, j * s:j * s + kw] += G[i, j] / (kh * kw)
+                    gx[i * s:i * s + kh, j * s:j * s + kw] += G[i, j] / exact.D(kh * kw)
         observe("grad.input", gx[p:p + H, p:p + W], "gradient",
                 "max: to the arg-max of each window; average: spread evenly")
     return {"out_h": oh, "out_w": ow, "span_h": H + 2 * p - kh, "span_w": W + 2 * p - kw}
+
+
+def _pad(a: np.ndarray, p: int, fill, axes) -> np.ndarray:
+    """``a`` with ``p`` entries of ``fill`` around it along ``axes`` (an object array stays one)."""
+    shape = list(a.shape)
+    for ax in axes:
+        shape[ax] += 2 * p
+    out = exact.full(tuple(shape), fill)
+    index = tuple(slice(p, p + a.shape[ax]) if ax in axes else slice(None) for ax in range(a.ndim))
+    out[index] = a
+    return out

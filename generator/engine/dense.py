@@ -1,84 +1,90 @@
 """Activations and losses of dense networks: one forward and one derivative per operation.
 
-Arrays are ``units × samples``; losses are per sample (a column) and averaged over samples."""
+Arrays are ``units × samples`` object arrays of Decimals (see ``exact``); losses are per sample
+(a column) and averaged over samples."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import exact
+from .exact import ONE, TWO, ZERO
+
 ACTIVATIONS = ("identity", "relu", "leaky_relu", "sigmoid", "tanh", "softmax")
 LOSSES = ("sse", "half_sse", "mse", "half_mse", "square", "bce", "cce")
 
-#: Per-sample scale of the sum of squared errors, as a function of the number of output units n.
-_SQUARED_SCALE = {"sse": lambda n: 1.0, "half_sse": lambda n: 0.5,
-                  "mse": lambda n: 1.0 / n, "half_mse": lambda n: 0.5 / n, "square": lambda n: 1.0}
+#: The per-sample sum of squared errors is divided by this, as a function of the number of outputs n.
+_SQUARED_DIVISOR = {"sse": lambda n: 1, "half_sse": lambda n: 2, "mse": lambda n: n,
+                    "half_mse": lambda n: 2 * n, "square": lambda n: 1}
 
 
-def activate(name: str, z: np.ndarray, slope: float = 0.01) -> np.ndarray:
+def activate(name: str, z: np.ndarray, slope=0.01) -> np.ndarray:
     if name == "identity":
         return z.copy()
     if name == "relu":
-        return np.where(z > 0, z, 0.0)
+        return exact.where(z > 0, z, ZERO)
     if name == "leaky_relu":
-        return np.where(z > 0, z, slope * z)
+        return exact.where(z > 0, z, exact.D(slope) * z)
     if name == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-z))
+        return exact.sigmoid(z)
     if name == "tanh":
-        return np.tanh(z)
+        return exact.tanh(z)
     if name == "softmax":
-        e = np.exp(z - z.max(axis=0, keepdims=True))
+        e = exact.exp(z - z.max(axis=0, keepdims=True))
         return e / e.sum(axis=0, keepdims=True)
     raise ValueError(name)
 
 
-def derivative(name: str, z: np.ndarray, a: np.ndarray, slope: float = 0.01,
-               relu_at_zero: float = 0.0) -> np.ndarray:
-    """Element-wise f'(z), written with the activation ``a`` where textbooks do (σ' = a(1 − a))."""
+def derivative(name: str, z: np.ndarray, a: np.ndarray, slope=0.01, relu_at_zero=0.0) -> np.ndarray:
+    """Element-wise f'(z), written with the activation ``a`` where textbooks do (σ' = a(1 − a)).
+    The kink z = 0 is decided on the exact value of z."""
     if name == "identity":
-        return np.ones_like(z)
+        return exact.full(z.shape, ONE)
     if name == "relu":
-        return np.where(z > 0, 1.0, np.where(z < 0, 0.0, relu_at_zero))
+        return exact.where(z > 0, ONE, exact.where(z < 0, ZERO, exact.D(relu_at_zero)))
     if name == "leaky_relu":
-        return np.where(z > 0, 1.0, np.where(z < 0, slope, relu_at_zero))
+        return exact.where(z > 0, ONE, exact.where(z < 0, exact.D(slope), exact.D(relu_at_zero)))
     if name == "sigmoid":
-        return a * (1.0 - a)
+        return a * (ONE - a)
     if name == "tanh":
-        return 1.0 - a * a
+        return ONE - a * a
     raise ValueError(name)
 
 
 def softmax_jacobian(a: np.ndarray) -> np.ndarray:
     """Per sample the Jacobian ∂a_i/∂z_j = a_i(δ_ij − a_j); shape ``samples × units × units``."""
-    return np.stack([np.diag(col) - np.outer(col, col) for col in a.T])
+    n = a.shape[0]
+    eye = exact.where(np.eye(n, dtype=bool), ONE, ZERO)
+    return np.stack([col[:, None] * (eye - col[None, :]) for col in a.T])
 
 
-def loss_scale(loss: str, n_out: int) -> float:
-    """The factor in front of the per-sample sum of terms (½, 1/n …)."""
-    return _SQUARED_SCALE[loss](n_out) if loss in _SQUARED_SCALE else 1.0
+def loss_divisor(loss: str, n_out: int) -> int:
+    """The per-sample sum of terms is divided by this (2 for ½, n for a mean …)."""
+    return _SQUARED_DIVISOR[loss](n_out) if loss in _SQUARED_DIVISOR else 1
 
 
 def loss_terms(loss: str, yhat: np.ndarray, y: np.ndarray | None) -> np.ndarray:
-    """Element-wise terms whose scaled, sample-averaged sum is the loss."""
+    """Element-wise terms whose sum, divided by ``loss_divisor`` and averaged over samples, is the loss."""
     if loss == "square":
         return yhat * yhat
-    if loss in _SQUARED_SCALE:
-        return (yhat - y) ** 2
+    if loss in _SQUARED_DIVISOR:
+        d = yhat - y
+        return d * d
     if loss == "bce":
-        return -(y * np.log(yhat) + (1.0 - y) * np.log(1.0 - yhat))
+        return -(y * exact.ln(yhat) + (ONE - y) * exact.ln(ONE - yhat))
     if loss == "cce":
-        return -(y * np.log(yhat))
+        return -(y * exact.ln(yhat))
     raise ValueError(loss)
 
 
 def loss_grad(loss: str, yhat: np.ndarray, y: np.ndarray | None) -> np.ndarray:
     """dℓ/dŷ of the per-sample loss ℓ, column by column."""
-    scale = loss_scale(loss, yhat.shape[0])
     if loss == "square":
-        return 2.0 * yhat
-    if loss in _SQUARED_SCALE:
-        return 2.0 * scale * (yhat - y)
+        return TWO * yhat
+    if loss in _SQUARED_DIVISOR:
+        return TWO * (yhat - y) / exact.D(loss_divisor(loss, yhat.shape[0]))
     if loss == "bce":
-        return (yhat - y) / (yhat * (1.0 - yhat))
+        return (yhat - y) / (yhat * (ONE - yhat))
     if loss == "cce":
         return -y / yhat
     raise ValueError(loss)

@@ -1,8 +1,10 @@
-"""Gradient descent on a dense network, step by step.
+"""Gradient descent on a dense network, step by step, in exact decimal arithmetic (``exact``).
 
-Every intermediate passes through ``observe(name, value, kind, formula, sample_axis)``, which
-returns the value the computation goes on with (the full value, or the rounded one in carry
-mode).  Arrays are ``units × samples``; ``sample_axis`` tells the observer where the samples are."""
+Every intermediate passes through ``observe(name, value, kind, formula, sample_axis, rounded)``,
+which returns the value the computation goes on with: the full value, or in carry mode the value
+rounded as a student writes it down.  ``rounded=False`` marks an exact intermediate (a product or
+a sum of printed values) that is never rounded: a student keeps all its digits.  Arrays are
+``units × samples``; ``sample_axis`` tells the observer where the samples are."""
 
 from __future__ import annotations
 
@@ -10,24 +12,25 @@ from typing import Protocol
 
 import numpy as np
 
-from . import dense
+from . import dense, exact
 
 
 class Observer(Protocol):
     def __call__(self, name: str, value, kind: str, formula: str,
-                 sample_axis: int | None = None): ...
+                 sample_axis: int | None = None, rounded: bool = True): ...
 
 
 def forward(net, params, pre: str, observe: Observer):
     """One forward pass from ``net.inputs``; returns (activations a0…aL, pre-activations, ŷ)."""
-    acts, zs = [net.inputs], [None]
+    acts, zs = [exact.array(net.inputs)], [None]
     for l, layer in enumerate(net.layers, start=1):
         W, b = params[l]
         prev = acts[-1]
         # products W_ij · a_j for each unit i and sample s: shape out × samples × in
         prod = observe(f"{pre}.prod{l}", W[:, None, :] * prev.T[None, :, :], "preactivation",
-                       f"W{l}_ij a{l-1}_j", sample_axis=1)
-        wa = observe(f"{pre}.Wa{l}", prod.sum(axis=2), "preactivation", f"W{l} a{l-1}", sample_axis=1)
+                       f"W{l}_ij a{l-1}_j", sample_axis=1, rounded=False)
+        wa = observe(f"{pre}.Wa{l}", prod.sum(axis=2), "preactivation", f"W{l} a{l-1}", sample_axis=1,
+                     rounded=False)
         z = wa + b[:, None] if b is not None else wa
         z = observe(f"{pre}.z{l}", z, "preactivation",
                     f"z{l} = W{l} a{l-1}" + (f" + b{l}" if b is not None else ""), sample_axis=1)
@@ -42,15 +45,16 @@ def forward(net, params, pre: str, observe: Observer):
     return acts, zs, yhat
 
 
-def loss(net, yhat, pre: str, observe: Observer) -> float:
+def loss(net, yhat, pre: str, observe: Observer):
     """The sample-averaged loss, with its terms (and the error ŷ − y where there is a target)."""
-    y = net.targets
+    y = None if net.targets is None else exact.array(net.targets)
     if y is not None:
-        observe(f"{pre}.err", yhat - y, "loss", "yhat - y", sample_axis=1)
+        observe(f"{pre}.err", yhat - y, "loss", "yhat - y", sample_axis=1, rounded=False)
+    squared = net.loss not in ("bce", "cce")          # squares of printed values are exact
     terms = observe(f"{pre}.loss_terms", dense.loss_terms(net.loss, yhat, y), "loss",
-                    f"terms of {net.loss}", sample_axis=1)
+                    f"terms of {net.loss}", sample_axis=1, rounded=not squared)
     m = yhat.shape[1]
-    value = dense.loss_scale(net.loss, yhat.shape[0]) * float(terms.sum()) / m
+    value = terms.sum() / exact.D(dense.loss_divisor(net.loss, yhat.shape[0]) * m)
     return observe(f"{pre}.loss", value, "loss", f"L = {net.loss}")
 
 
@@ -59,16 +63,18 @@ def backward(net, params, acts, zs, yhat, pre: str, observe: Observer):
     L = len(net.layers)
     m = yhat.shape[1]
     last = net.layers[-1]
+    y = None if net.targets is None else exact.array(net.targets)
     grads = {}
-    dyhat = observe(f"{pre}.dL_dyhat", dense.loss_grad(net.loss, yhat, net.targets), "gradient",
+    dyhat = observe(f"{pre}.dL_dyhat", dense.loss_grad(net.loss, yhat, y), "gradient",
                     "dL/dyhat", sample_axis=1)
     if net.output == "sum":
-        ones = observe(f"{pre}.dy_da", np.ones_like(acts[L]), "gradient", "dy/da = 1", sample_axis=1)
+        ones = observe(f"{pre}.dy_da", exact.full(acts[L].shape, 1), "gradient", "dy/da = 1",
+                       sample_axis=1, rounded=False)
         da = observe(f"{pre}.da{L}", dyhat * ones, "gradient", f"dL/da{L} = dL/dy dy/da", sample_axis=1)
     else:
         da = observe(f"{pre}.da{L}", dyhat, "gradient", f"dL/da{L} = dL/dyhat", sample_axis=1)
     if net.output != "sum" and dense.combined_delta(net.loss, last.activation):
-        delta = observe(f"{pre}.delta{L}", yhat - net.targets, "gradient",
+        delta = observe(f"{pre}.delta{L}", yhat - y, "gradient",
                         f"delta{L} = yhat - y", sample_axis=1)
     else:
         delta = _delta(net, L, da, acts, zs, pre, observe)
@@ -76,13 +82,14 @@ def backward(net, params, acts, zs, yhat, pre: str, observe: Observer):
         W, b = params[l]
         prev = acts[l - 1]
         if m > 1:
-            total = observe(f"{pre}.dWsum{l}", delta @ prev.T, "gradient", f"delta{l} a{l-1}^T")
-            dW = observe(f"{pre}.dW{l}", total / m, "gradient", f"dL/dW{l} = 1/m delta{l} a{l-1}^T")
+            total = observe(f"{pre}.dWsum{l}", delta @ prev.T, "gradient", f"delta{l} a{l-1}^T",
+                            rounded=False)
+            dW = observe(f"{pre}.dW{l}", total / exact.D(m), "gradient", f"dL/dW{l} = 1/m delta{l} a{l-1}^T")
         else:
             dW = observe(f"{pre}.dW{l}", delta @ prev.T, "gradient", f"dL/dW{l} = delta{l} a{l-1}^T")
         db = None
         if b is not None:
-            db = observe(f"{pre}.db{l}", delta.sum(axis=1) / m, "gradient",
+            db = observe(f"{pre}.db{l}", delta.sum(axis=1) / exact.D(m), "gradient",
                          f"dL/db{l} = mean delta{l}" if m > 1 else f"dL/db{l} = delta{l}")
         grads[l] = (dW, db)
         if l > 1:
@@ -108,18 +115,18 @@ def _delta(net, l, da, acts, zs, pre, observe):
 def update(net, params, grads, pre: str, observe: Observer):
     """One SGD step; frozen and absent parameters keep their value."""
     new = {}
-    eta = net.learning_rate
+    eta = exact.D(net.learning_rate)
     for l, layer in enumerate(net.layers, start=1):
         W, b = params[l]
         dW, db = grads[l]
         if layer.train_weights:
-            step = observe(f"{pre}.stepW{l}", eta * dW, "gradient", f"eta dL/dW{l}")
+            step = observe(f"{pre}.stepW{l}", eta * dW, "gradient", f"eta dL/dW{l}", rounded=False)
             W = W - step
         W = observe(f"{pre}.W{l}", W, "parameter", f"W{l} <- W{l} - eta dL/dW{l}"
                     if layer.train_weights else f"W{l} (frozen)")
         if b is not None:
             if layer.train_bias:
-                step = observe(f"{pre}.stepb{l}", eta * db, "gradient", f"eta dL/db{l}")
+                step = observe(f"{pre}.stepb{l}", eta * db, "gradient", f"eta dL/db{l}", rounded=False)
                 b = b - step
             b = observe(f"{pre}.b{l}", b, "parameter", f"b{l} <- b{l} - eta dL/db{l}"
                         if layer.train_bias else f"b{l} (frozen)")
@@ -129,7 +136,7 @@ def update(net, params, grads, pre: str, observe: Observer):
 
 def train(net, observe: Observer) -> dict:
     """All iterations of gradient descent, then one more forward pass (``final.*``)."""
-    params = {l: (layer.weights.astype(float), None if layer.bias is None else layer.bias.astype(float))
+    params = {l: (exact.array(layer.weights), None if layer.bias is None else exact.array(layer.bias))
               for l, layer in enumerate(net.layers, start=1)}
     for k in range(1, net.iterations + 1):
         pre = f"it{k}"
