@@ -158,7 +158,7 @@ def render(specs, out_dir, what, fmt, mode, decimals, significant, decimal_comma
     whats = ("question", "solution") if what == "both" else (what,)
     override = _rounding_override(mode, decimals, significant, decimal_comma, trailing_zeros)
     todo = plan(specs, Path(out_dir), what=whats, rounding=override, templates=templates,
-                limits=_limits())
+                limits=_limits(), warn=_warn)
     report = _write_with_progress(write, todo, pdf=fmt in ("pdf", "both"), tex=fmt in ("tex", "both"),
                                   jobs_n=jobs or os.cpu_count() or 1)
     for path in sorted(report.written):
@@ -167,6 +167,10 @@ def render(specs, out_dir, what, fmt, mode, decimals, significant, decimal_comma
         click.echo(f"dryrun: error: {path}: {message}", err=True)
     if report.failed:
         sys.exit(3)
+
+
+def _warn(text: str) -> None:
+    click.echo(f"dryrun: warning: {text}", err=True)
 
 
 def _write_with_progress(write, todo, count=None, **options):
@@ -223,6 +227,10 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates):
     planned = hw.plan_variants(variants, roster, (K, N), limits.max_variants)
     suffix = f"-{K}of{N}" if N > 1 else ""
     batch = hw.draw(base, planned, seed)
+    for v in batch.variants:
+        message = hw.precision_warning(v)
+        if message:
+            _warn(f"{v.ident}: {message}")
     todo = hw.jobs(batch, out, base, templates, suffix)
     report = _write_with_progress(write, todo, hw.document_count(batch), jobs_n=jobs or os.cpu_count() or 1)
     if batch.variants:

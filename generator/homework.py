@@ -113,18 +113,20 @@ def key_values(v: Variant) -> dict[str, str]:
     multi = len(v.trace.problems) > 1
     for model, p in zip(v.spec.problems, v.trace.problems):
         pre = f"{p.id}/" if multi else ""
-        if model.kind == "network":
-            names = [f"it{k}.loss" for k in range(1, model.iterations + 1)] + ["final.loss"]
-            names += [n for n in p.entries if re.fullmatch(r"final\.[Wb]\d+", n)]
-        elif model.kind == "expression":
-            names = ["output"] + [n for n in p.entries if n in ("loss",) or n.startswith("updated.")]
-        else:
-            names = ["output"]
-        for n in names:
+        for n in _key_names(model, p):
             e = p.entries[n]
             for idx, value in _entries(e.dec):
                 out[f"{pre}{n}{idx}"] = format_number(value, policy, e.kind)
     return out
+
+
+def _key_names(model, p) -> list[str]:
+    if model.kind == "network":
+        names = [f"it{k}.loss" for k in range(1, model.iterations + 1)] + ["final.loss"]
+        return names + [n for n in p.entries if re.fullmatch(r"final\.[Wb]\d+", n)]
+    if model.kind == "expression":
+        return ["output"] + [n for n in p.entries if n in ("loss",) or n.startswith("updated.")]
+    return ["output"]
 
 
 def _entries(value, prefix=""):
@@ -135,21 +137,45 @@ def _entries(value, prefix=""):
     return [(f"[{','.join(str(i + 1) for i in idx)}]", a[idx]) for idx in np.ndindex(a.shape)]
 
 
+def precision_warning(v: Variant) -> str | None:
+    """The carry-mode warning of a variant whose carried answers are too far from full precision."""
+    from .divergence import divergences, warning
+    return warning(divergences(v.trace, v.trace.rounding), v.trace.rounding)
+
+
+def full_values(v: Variant) -> dict[str, float]:
+    """The key answers of ``key_values`` at full precision (where the variant is in carry mode,
+    from its full-precision reference; else the values themselves)."""
+    trace = v.trace.reference or v.trace
+    out = {}
+    multi = len(trace.problems) > 1
+    for model, p in zip(v.spec.problems, trace.problems):
+        pre = f"{p.id}/" if multi else ""
+        for n in _key_names(model, p):
+            for idx, value in _entries(p.entries[n].dec):
+                out[f"{pre}{n}{idx}"] = float(value)
+    return out
+
+
 def answers_files(batch: Batch, spec, seed: int) -> tuple[bytes, bytes]:
-    """answers.csv and answers.json (variant id → key values as shown)."""
-    rows = [(v, key_values(v)) for v in batch.variants]
+    """answers.csv and answers.json (variant id → key values as shown; in carry mode also the
+    full-precision value of each, in columns ``NAME (full precision)`` and ``full_precision``)."""
+    rows = [(v, key_values(v), full_values(v)) for v in batch.variants]
+    carry = spec.rounding.mode == "carry"
     names = []
-    for _, keys in rows:
+    for _, keys, _ in rows:
         names += [n for n in keys if n not in names]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["variant", "student"] + names)
-    for v, keys in rows:
+    w.writerow(["variant", "student"] + names + ([f"{n} (full precision)" for n in names] if carry else []))
+    for v, keys, full in rows:
         w.writerow([v.ident, v.label if v.label != f"Variant {v.ident}" else ""] +
-                   [keys.get(n, "") for n in names])
+                   [keys.get(n, "") for n in names] +
+                   ([repr(full[n]) if n in full else "" for n in names] if carry else []))
     doc = {"spec": spec.name, "seed": seed, "rounding": spec.rounding.as_dict(),
-           "variants": [{"id": v.ident, "index": v.index, "label": v.label, "answers": keys}
-                        for v, keys in rows]}
+           "variants": [{"id": v.ident, "index": v.index, "label": v.label, "answers": keys,
+                         **({"full_precision": full} if carry else {})}
+                        for v, keys, full in rows]}
     return buf.getvalue().encode(), (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode()
 
 

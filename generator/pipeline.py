@@ -25,8 +25,10 @@ class Report:
 
 
 def plan(spec_paths, out_dir: Path, *, what=("solution", "question"), rounding=None,
-         templates=None, limits=None) -> list[Job]:
-    """Load every spec (all errors before any work), solve and render each; nothing is written."""
+         templates=None, limits=None, warn=None) -> list[Job]:
+    """Load every spec (all errors before any work), solve and render each; nothing is written.
+    ``warn(text)`` hears of a spec whose carried rounding moves answers too far (carry mode)."""
+    from .divergence import divergences, warning
     from .render import render
     from .solve import solve
     from .spec import load_spec
@@ -40,6 +42,9 @@ def plan(spec_paths, out_dir: Path, *, what=("solution", "question"), rounding=N
     for spec in specs:
         policy = rounding(spec.rounding) if rounding else spec.rounding
         trace = solve(spec, policy)
+        message = warning(divergences(trace, policy), policy)
+        if message and warn:
+            warn(f"{spec.path}: {message}")
         for w in what:
             jobs.append(Job(render(spec, trace, w, templates), Path(out_dir) / f"{spec.name}-{w}"))
     return jobs

@@ -9,6 +9,7 @@ import functools
 from pathlib import Path
 
 import jinja2
+import numpy as np
 
 from .errors import DryrunError, SpecError
 from .latex import Formatter, escape_latex, filters
@@ -83,8 +84,12 @@ class View:
     def v(self, name):
         return self.t.dec(name)
 
-    def rel(self, name):
-        return "=" if self.t.exact(name) else r"\approx"
+    def rel(self, name, *index):
+        """'=' where the value (entry ``index``, else all of it) is shown exactly, else '≈'."""
+        mask = self.t.entries[name].exact_mask
+        for i in index:
+            mask = mask[i]
+        return "=" if np.all(mask) else r"\approx"
 
     def n(self, name, *index):
         value = self.t.dec(name)
@@ -185,6 +190,18 @@ class View:
         for i in index:
             value = value[i]
         return value[c] if self.model.kind == "conv" and self.model.input.shape[0] > 1 else value
+
+    def crel(self, name, *index, c=0):
+        """``rel`` of entry ``index`` of a convolution value, in channel ``c`` where there are several."""
+        several = self.model.kind == "conv" and self.model.input.shape[0] > 1
+        return self.rel(name, *(((c,) if several else ()) + index))
+
+    def terms_at(self, name, *index):
+        """The entries of ``name[index]`` (a window, its products) as a sum, row by row."""
+        value = self.t.dec(name)
+        for i in index:
+            value = value[i]
+        return self.fmt.terms(np.asarray(value, dtype=object).ravel(order="C"), self._kind(name))
 
     def node(self, ident):
         return next(n for n in self.info["graph"] if n["id"] == ident)
@@ -308,13 +325,36 @@ def _views(spec: Spec, trace: Trace) -> list[View]:
             for model, pt in zip(spec.problems, trace.problems)]
 
 
+def _divergence_rows(trace: Trace, limit: int = 40) -> list[dict]:
+    """The carry-mode answers that differ from full precision, formatted for the document: key
+    answers and every value moved more than 5 %."""
+    from .divergence import divergences
+
+    fmt = Formatter(trace.rounding)
+    rows = []
+    for d in divergences(trace, trace.rounding):
+        if not (d.key or d.too_far):
+            continue
+        rel = d.relative
+        rows.append({"label": d.label(tex=True), "carried": fmt.num(d.carried, d.kind),
+                     "full": fmt.num(d.full, d.kind), "far": d.too_far,
+                     "percent": "" if rel is None else _percent(rel, trace.rounding.decimal_comma)})
+    return rows[:limit]
+
+
+def _percent(rel, comma: bool) -> str:
+    text = f"{float(rel) * 100:.1f}"
+    return (text.replace(".", "{,}") if comma else text) + r"\,\%"
+
+
 def render_body(spec: Spec, trace: Trace, templates: str | Path | None = None) -> str:
     """The worked solution of every problem, without preamble: a solution's body, and a section
     of an answer key."""
     env = environment(trace.rounding, str(templates) if templates else None)
     try:
         return env.get_template("solution_body.tex.j2").render(
-            spec=spec, problems=_views(spec, trace), policy=trace.rounding, what="solution")
+            spec=spec, problems=_views(spec, trace), policy=trace.rounding, what="solution",
+            divergences=_divergence_rows(trace))
     except jinja2.TemplateError as e:
         raise _template_error(e) from None
 

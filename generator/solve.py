@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .errors import SpecError
 from .numbers import RoundingPolicy
 from .spec import Network, Spec
@@ -9,8 +11,17 @@ from .trace import ProblemTrace, Recorder, Trace
 
 
 def solve(spec: Spec, rounding: RoundingPolicy | None = None) -> Trace:
-    """The trace of every problem of ``spec`` under ``rounding`` (default: the spec's own policy)."""
+    """The trace of every problem of ``spec`` under ``rounding`` (default: the spec's own policy).
+    In carry mode the trace also holds the full-precision solution (``reference``), so that a
+    document can say where carried rounding changed an answer."""
     policy = rounding or spec.rounding
+    trace = _solve(spec, policy)
+    if policy.mode == "carry":
+        trace.reference = _solve(spec, replace(policy, mode="display"))
+    return trace
+
+
+def _solve(spec: Spec, policy: RoundingPolicy) -> Trace:
     problems = []
     for p in spec.problems:
         try:

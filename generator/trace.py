@@ -22,7 +22,7 @@ class Entry:
     dec: object                   # the value: a Decimal, or an object array of Decimals
     kind: str
     formula: str
-    _exact: object                # bool, or the Precision to decide it with (on first use)
+    _exact: object                # a bool array (entry by entry), or the Precision to decide it with
     symbolic: object = None       # the exact (sympy) value, where the engine computes exactly
     full: bool = False            # an exact intermediate, printed with all its digits (carry mode)
     _float: object = None
@@ -36,10 +36,20 @@ class Entry:
 
     @property
     def exact(self) -> bool:
-        """Whether the value is shown without loss at its kind's precision ("=" rather than "≈")."""
-        if not isinstance(self._exact, bool):
-            flat = np.asarray(self.dec, dtype=object).ravel()
-            self._exact = all(is_exact(x, self._exact) for x in flat)
+        """Whether the value is shown without loss at its kind's precision ("=" rather than "≈"):
+        in carry mode, whether rounding changed nothing; in display mode, whether the full value
+        has no more digits than the precision shows."""
+        return bool(self.exact_mask.all())
+
+    @property
+    def exact_mask(self) -> np.ndarray:
+        """``exact`` entry by entry (a bool array of the value's shape)."""
+        if isinstance(self._exact, (bool, np.bool_)):
+            self._exact = np.full(np.shape(self.dec), bool(self._exact))
+        elif not isinstance(self._exact, np.ndarray):
+            prec = self._exact
+            dec = np.asarray(self.dec, dtype=object)
+            self._exact = np.array([is_exact(x, prec) for x in dec.ravel()], dtype=bool).reshape(dec.shape)
         return self._exact
 
 
@@ -77,6 +87,7 @@ class ProblemTrace:
 class Trace:
     rounding: RoundingPolicy
     problems: list[ProblemTrace]
+    reference: "Trace | None" = None    # carry mode: the same problems at full precision
 
     def problem(self, ident: str = "main") -> ProblemTrace:
         for p in self.problems:
@@ -141,13 +152,15 @@ class Recorder:
                 q = np.empty(arr.shape, dtype=object)
                 for idx, v in np.ndenumerate(arr):
                     q[idx] = _clean(round_decimal(v, prec))
-                flag = all(a == b for a, b in zip(q.flat, arr.flat))
+                flag = np.array([a == b for a, b in zip(q.flat, arr.flat)], dtype=bool).reshape(arr.shape)
                 arr = q
             else:
                 flag, full = True, True
         shown = arr
         if sample_axis is not None and not self.batch:
             shown = np.take(arr, 0, axis=sample_axis)
+            if isinstance(flag, np.ndarray):
+                flag = np.take(flag, 0, axis=sample_axis)
         scalar = np.ndim(value) == 0 if symbolic is None else not isinstance(symbolic, tuple)
         self.problem.entries[name] = Entry(name, shown.item() if scalar else shown.copy(), kind, formula,
                                            flag, symbolic, full)

@@ -114,7 +114,7 @@ def test_carry_and_display_modes_differ_where_they_should():
     assert c.entries["it1.Wa2"].full and (c.dec("it1.Wa2") == W2 @ a1).all()     # exact, unrounded
     tex_d = render(spec, display)
     tex_c = render(spec, carry)
-    assert "rounded at every step" in tex_c and "rounded only for display" in tex_d
+    assert "rounded where it is written down" in tex_c and "rounded only for display" in tex_d
     assert tex_c != tex_d
 
 
@@ -139,7 +139,7 @@ def test_cli_rounding_overrides(tmp_path):
                                        "--decimal-comma", "--mode", "carry"])
     assert result.exit_code == 0, result.output
     tex = (tmp_path / "seed003-solution.tex").read_text()
-    assert r"\approx 0{,}88" in tex and "rounded at every step" in tex
+    assert r"\approx 0{,}88" in tex and "rounded where it is written down" in tex
     assert not (tmp_path / "seed003-question.tex").exists()
 
 
