@@ -13,7 +13,8 @@ import numpy as np
 from .labels import label
 from .numbers import round_decimal
 
-#: A carried value further than this (relative) from full precision makes the precision "too low".
+#: A carried value further than this (relative) from full precision, and by more than one unit of
+#: its last printed digit, makes the precision "too low".
 WARN_RELATIVE = Decimal("0.05")
 
 
@@ -35,8 +36,11 @@ class Divergence:
 
     @property
     def too_far(self) -> bool:
+        """More than 5 % away, and by more than one unit of the printed last digit (a value
+        printed with one digit, 0.0005 for 0.00045, is as close as its precision allows)."""
         rel = self.relative
-        return rel is None or rel > WARN_RELATIVE
+        unit = Decimal(1).scaleb(self.carried.as_tuple().exponent)
+        return (rel is None or rel > WARN_RELATIVE) and abs(self.carried - self.full) > unit
 
     def label(self, tex: bool = True) -> str:
         return label(self.name, self.index, tex=tex)

@@ -91,6 +91,10 @@ class View:
             mask = mask[i]
         return "=" if np.all(mask) else r"\approx"
 
+    def rel_all(self, *names):
+        """'=' where every one of ``names`` is shown exactly (a line that skips a rounded step)."""
+        return "=" if all(self.t.exact(n) for n in names) else r"\approx"
+
     def n(self, name, *index):
         value = self.t.dec(name)
         for i in index:
