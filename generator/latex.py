@@ -96,9 +96,9 @@ class Formatter:
         if A.ndim == 1:
             A = A[:, None]
         if W.shape[0] == 1 and A.shape[1] == 1:
-            return " + ".join(f"{self.factor(W[0, j], wkind)} \\cdot {self.factor(A[j, 0], akind)}"
+            return " + ".join(f"{{{self.factor(W[0, j], wkind)} \\cdot {self.factor(A[j, 0], akind)}}}"
                               for j in range(W.shape[1]))
-        return self.matrix([[" + ".join(f"{self.factor(W[i, j], wkind)} \\cdot {self.factor(A[j, s], akind)}"
+        return self.matrix([[" + ".join(f"{{{self.factor(W[i, j], wkind)} \\cdot {self.factor(A[j, s], akind)}}}"
                                         for j in range(W.shape[1])) for s in range(A.shape[1])]
                             for i in range(W.shape[0])])
 
@@ -133,6 +133,30 @@ class Formatter:
         if a.ndim == 1:
             a = a[:, None]
         return self.matrix([[f"{fn}({self.num(v, kind)})" for v in row] for row in a])
+
+
+#: About how many digits fit on a line of the page (16.6 cm of 11 pt type).
+LINE_UNITS = 80
+
+_MATRIX = re.compile(r"\\begin\{([bp]matrix)\}(.*?)\\end\{\1\}", re.S)
+_OPERATOR = re.compile(r"\\cdot|\\approx|\\odot|[-+=]")
+_COMMAND = re.compile(r"\\[A-Za-z]+|[{}&^_]")
+
+
+def width(tex: str) -> float:
+    """A rough width of one line of display math, in digit widths: enough to tell whether a
+    matrix of expanded sums (which LaTeX cannot break) fits on the line."""
+    def matrix(m):
+        rows = [[width(c) for c in r.split("&")] for r in m.group(2).split(r"\\")]
+        cols = max(len(r) for r in rows)
+        widths = [max((r[c] for r in rows if c < len(r)), default=0) for c in range(cols)]
+        return "x" * int(sum(widths) + 2 * cols + 1)
+    text = _MATRIX.sub(matrix, tex)
+    text = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", lambda m: "x" * int(max(width(m.group(1)), width(m.group(2)))), text)
+    ops = len(_OPERATOR.findall(text))
+    text = _OPERATOR.sub("", text)
+    text = _COMMAND.sub("", text)
+    return len(text.replace(" ", "")) + 2.5 * ops
 
 
 def _scalar(x):

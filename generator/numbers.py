@@ -101,13 +101,15 @@ def round_value(x, p: Precision) -> float:
     return 0.0 if r == 0 else r
 
 
-def format_decimal(d: Decimal, *, decimal_comma: bool = False, trailing_zeros: bool = False) -> str:
+def format_decimal(d: Decimal, *, decimal_comma: bool = False, trailing_zeros: bool = False,
+                   keep_point: bool = False) -> str:
     """Plain text of a Decimal: no exponent, no −0, optional comma, trailing zeros kept or dropped."""
     if d == 0:
         d = abs(d)
     text = format(d, "f")
     if not trailing_zeros and "." in text:
-        text = text.rstrip("0").rstrip(".")
+        text = text.rstrip("0")
+        text = text + "0" if text.endswith(".") and keep_point else text.rstrip(".")
     if text in ("-0", ""):
         text = "0"
     if decimal_comma:
@@ -124,12 +126,16 @@ def format_number(x, policy: RoundingPolicy, kind: str | None = None) -> str:
     d = to_decimal(x)
     if d == d.to_integral_value() and abs(d) < Decimal("1e15"):
         return format_decimal(d.to_integral_value(), decimal_comma=policy.decimal_comma)
+    rounded_whole = False
     if kind is not None:
-        d = round_decimal(d, policy.precision(kind))
-        if d == d.to_integral_value() and not policy.trailing_zeros:
-            d = d.to_integral_value()
+        r = round_decimal(d, policy.precision(kind))
+        # a rounded value keeps one decimal (1.0 for 0.99984), an exact whole number none
+        rounded_whole = r != d and r == r.to_integral_value() and r != 0
+        if r == r.to_integral_value() and not policy.trailing_zeros and not rounded_whole:
+            r = r.to_integral_value()
+        d = r
     return format_decimal(d, decimal_comma=policy.decimal_comma,
-                          trailing_zeros=policy.trailing_zeros and kind is not None)
+                          trailing_zeros=policy.trailing_zeros and kind is not None, keep_point=rounded_whole)
 
 
 def is_exact(x, p: Precision) -> bool:

@@ -115,6 +115,10 @@ class View:
         """Element (unit i, sample s) of a units × samples value (a flat vector for one sample)."""
         return self.fmt.num(self._element(name, i, s), self._kind(name))
 
+    def erel(self, name, i, s=0):
+        """``rel`` of element (unit i, sample s) of a units × samples value."""
+        return self.rel(name, i, s) if self.model.batch else self.rel(name, i)
+
     def ef(self, name, i, s=0):
         """The same element as a factor (negative values in parentheses)."""
         return self.fmt.factor(self._element(name, i, s), self._kind(name))
@@ -195,6 +199,11 @@ class View:
             value = value[i]
         return value[c] if self.model.kind == "conv" and self.model.input.shape[0] > 1 else value
 
+    def fits(self, *parts) -> bool:
+        """Whether these pieces of display math, side by side, fit on one line of the page."""
+        from .latex import LINE_UNITS, width
+        return sum(width(p) for p in parts) <= LINE_UNITS
+
     def crel(self, name, *index, c=0):
         """``rel`` of entry ``index`` of a convolution value, in channel ``c`` where there are several."""
         several = self.model.kind == "conv" and self.model.input.shape[0] > 1
@@ -236,7 +245,7 @@ class View:
         row = [W[j][i] for j in range(len(W))] if transpose else list(W[i])
         A = self.t.dec(aname)
         col = [A[j][s] if self.model.batch else A[j] for j in range(len(row))]
-        return " + ".join(f"{self.fmt.factor(w, self._kind(wname))} \\cdot {self.fmt.factor(a, self._kind(aname))}"
+        return " + ".join(f"{{{self.fmt.factor(w, self._kind(wname))} \\cdot {self.fmt.factor(a, self._kind(aname))}}}"
                           for w, a in zip(row, col))
 
     def terms1(self, name, i, s=0):

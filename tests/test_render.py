@@ -80,7 +80,7 @@ def test_scalar_notation_prints_the_trace_values():
     t, policy = trace.problem(), trace.rounding
     it = tex.split(r"\subsection{Iteration 1}")[1].split(r"\subsection{Loss after")[0]
     count = 0
-    for m in re.finditer(r"z_\{(\d)\}\^\{\( (\d)\)\} &= .*?&(=|\\approx) (\S+)\s*\\end", it, re.S):
+    for m in re.finditer(r"z_\{(\d)\}\^\{\( (\d)\)\} \\EA = .*?\\EA (=|\\approx) (\S+)\s*\}", it, re.S):
         j, l, rel, num = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
         assert_shows(texparse.parse_value(num), t[f"it1.z{l}"][j - 1], policy, "preactivation", None)
         count += 1
@@ -128,7 +128,6 @@ def test_decimal_comma_and_significant_figures():
     sig = replace(spec.rounding, mode="display", default=Precision("significant", 2), per_kind=(),
                   trailing_zeros=False)
     tex = render(spec, solve(spec, sig))
-    assert r"\approx 0.65\end{aligned}" not in tex  # sanity of the pattern below
     assert re.search(r"\\approx 0\.65\}", tex)           # a^(2)_1 = 0.6506 to 2 significant figures
     assert re.search(r"\\approx -0\.034\}", tex)         # dL/dw11 = -0.03395 to 2 significant figures
 

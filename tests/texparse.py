@@ -28,13 +28,15 @@ def parse_value(text: str):
 
 
 def eqboxes(chunk: str) -> list[str]:
-    """The contents of every \\eqbox{...} in ``chunk`` (balanced braces)."""
+    """The contents of every \\eqbox{...} and \\eqlines{...} in ``chunk`` (balanced braces), in order;
+    \\eqlines rows (\\EN) and alignment marks (\\EA) become spaces."""
     out, i = [], 0
     while True:
-        i = chunk.find(r"\eqbox{", i)
-        if i < 0:
-            return out
-        depth, j = 0, i + len(r"\eqbox")
+        found = [(k, m) for m in (r"\eqbox{", r"\eqlines{") if (k := chunk.find(m, i)) >= 0]
+        if not found:
+            return [b.replace(r"\EN", " ").replace(r"\EA", " ") for b in out]
+        i, macro = min(found)
+        depth, j = 0, i + len(macro) - 1
         for j in range(j, len(chunk)):
             if chunk[j] == "{":
                 depth += 1
@@ -42,7 +44,7 @@ def eqboxes(chunk: str) -> list[str]:
                 depth -= 1
                 if depth == 0:
                     break
-        out.append(chunk[i + len(r"\eqbox{"):j])
+        out.append(chunk[i + len(macro):j])
         i = j
 
 
