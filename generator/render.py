@@ -204,6 +204,19 @@ class View:
         from .latex import LINE_UNITS, width
         return sum(width(p) for p in parts) <= LINE_UNITS
 
+    def diagram(self):
+        """The layout of the network diagram (generator.diagram): spacing, and a place for each
+        weight label, or a table of the weights when the labels do not fit."""
+        from .diagram import layout
+        net = self.model
+        sizes = [net.inputs.shape[0]] + [layer.units for layer in net.layers]
+        texts = None
+        if self.show_weights:
+            texts = {(c, i + 1, j + 1): self.n(f"init.W{c}", i, j)
+                     for c in range(1, len(sizes)) for i in range(sizes[c]) for j in range(sizes[c - 1])}
+        extra = 0.8 + (1 if net.output == "sum" else 0)
+        return layout(sizes, texts, extra)
+
     def crel(self, name, *index, c=0):
         """``rel`` of entry ``index`` of a convolution value, in channel ``c`` where there are several."""
         several = self.model.kind == "conv" and self.model.input.shape[0] > 1
@@ -322,14 +335,9 @@ def graph_layout(graph: list[dict], upto: str | None = None) -> dict:
 
 
 def show_weights(spec: Spec, model) -> bool:
-    """Weights on the diagram's edges: always, never, or (auto) when the network is small."""
-    if model.kind != "network":
-        return False
-    if spec.diagram_weights != "auto":
-        return spec.diagram_weights == "always"
-    sizes = [model.inputs.shape[0]] + [layer.units for layer in model.layers]
-    edges = sum(a * b for a, b in zip(sizes, sizes[1:]))
-    return edges <= 10 and max(sizes) <= 4
+    """Weights in the diagram (on the edges where they fit, else in a table beside it), unless
+    the spec says ``diagram_weights: never``."""
+    return model.kind == "network" and spec.diagram_weights != "never"
 
 
 def _views(spec: Spec, trace: Trace) -> list[View]:

@@ -52,7 +52,8 @@ def problems(pdf: Path) -> list[str]:
     """What is illegible in ``pdf``: tiny words, overlapping words, words past the margins."""
     found, sizes = words(pdf)
     bad = []
-    found = [w for w in found if w.text.strip()]      # glyphs without text (rules, arrow heads)
+    # glyphs without text, and the pieces of big delimiters (private-use code points)
+    found = [w for w in found if any(not ("\ue000" <= c <= "\uf8ff") for c in w.text.strip())]
     for w in found:
         if w.height < MIN_HEIGHT:
             bad.append(f"page {w.page}: '{w.text}' is {w.height:.1f} pt high")
