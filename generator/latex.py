@@ -58,6 +58,13 @@ class Formatter:
         text = format_number(_scalar(x), self.policy, kind)
         return text.replace(",", "{,}")
 
+    def _uniform(self, cells, kind):
+        """One format per matrix, where padding claims no precision the values do not have: for
+        exact values and decimal places, not for significant figures (0.555 is not 0.5550)."""
+        if kind is not None and self.policy.precision(kind).style == "significant":
+            return cells
+        return uniform(cells)
+
     def factor(self, x, kind: str | None = None) -> str:
         """A number as a factor of a product: negative values in parentheses."""
         text = self.num(x, kind)
@@ -68,18 +75,19 @@ class Formatter:
         return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
 
     def mat(self, value, kind: str | None = None) -> str:
-        """A matrix (list of rows) or a column vector (flat list) as a bmatrix."""
+        """A matrix (list of rows) or a column vector (flat list) as a bmatrix, every entry with
+        the same number of decimals."""
         a = np.asarray(value, dtype=object)
         if a.size == 1:           # a 1×1 matrix is written as a number
             return self.num(a.ravel()[0], kind)
         if a.ndim == 1:
             a = a[:, None]
-        return self.matrix([[self.num(v, kind) for v in row] for row in a])
+        return self.matrix(self._uniform([[self.num(v, kind) for v in row] for row in a], kind))
 
     def rowvec(self, value, kind: str | None = None) -> str:
         """A vector written as one row (for transposes)."""
         a = np.atleast_1d(np.asarray(value, dtype=object)).ravel()
-        return self.matrix([[self.num(v, kind) for v in a]])
+        return self.matrix(self._uniform([[self.num(v, kind) for v in a]], kind))
 
     def tmat(self, value, kind: str | None = None) -> str:
         """The transpose of a matrix (a flat vector becomes one row)."""
@@ -157,6 +165,30 @@ def width(tex: str) -> float:
     text = _OPERATOR.sub("", text)
     text = _COMMAND.sub("", text)
     return len(text.replace(" ", "")) + 2.5 * ops
+
+
+def _decimals(text: str) -> int:
+    for sep in (".", "{,}"):
+        if sep in text:
+            return len(text.split(sep, 1)[1])
+    return 0
+
+
+def uniform(cells: list[list[str]]) -> list[list[str]]:
+    """The printed numbers of one matrix padded with zeros to the same number of decimals
+    (0.58 beside 0.561 becomes 0.580; 1 beside 0.8000 becomes 1.0000): one format per matrix."""
+    flat = [c for row in cells for c in row]
+    places = max((_decimals(c) for c in flat), default=0)
+    if places == 0:
+        return cells
+    sep = "{,}" if any("{,}" in c for c in flat) else "."
+
+    def pad(c):
+        have = _decimals(c)
+        if have == places:
+            return c
+        return (c + sep if have == 0 else c) + "0" * (places - have)
+    return [[pad(c) for c in row] for row in cells]
 
 
 def _scalar(x):

@@ -37,8 +37,17 @@ def environment(policy, user_templates: str | Path | None = None) -> jinja2.Envi
         undefined=jinja2.StrictUndefined, autoescape=False, extensions=["jinja2.ext.do"],
         auto_reload=False, cache_size=400)
     env.filters.update(filters(policy))
-    env.globals.update(prev=_prev, inp=_inp, zip=zip, range=range, len=len, enumerate=enumerate)
+    env.globals.update(prev=_prev, inp=_inp, frac=_frac, zip=zip, range=range, len=len, enumerate=enumerate)
     return env
+
+
+def _frac(num: int, den: int) -> str:
+    """The reduced fraction num/den as LaTeX ("" for 1, "2" for 2/1, \\frac{1}{2} for 2/4)."""
+    from fractions import Fraction
+    f = Fraction(num, den)
+    if f == 1:
+        return ""
+    return str(f.numerator) if f.denominator == 1 else rf"\frac{{{f.numerator}}}{{{f.denominator}}}"
 
 
 def _prev(k: int, name: str) -> str:
@@ -203,6 +212,22 @@ class View:
         """Whether these pieces of display math, side by side, fit on one line of the page."""
         from .latex import LINE_UNITS, width
         return sum(width(p) for p in parts) <= LINE_UNITS
+
+    def activation_groups(self):
+        """The distinct activations of the layers (with their slope and convention at 0), each
+        with the layers that use it: every definition is printed once."""
+        groups = {}
+        for l, layer in enumerate(self.model.layers, start=1):
+            r0 = self.model.grad_at_zero(layer) if layer.activation in ("relu", "leaky_relu") else None
+            key = (layer.activation, layer.slope if layer.activation == "leaky_relu" else None, r0)
+            groups.setdefault(key, []).append(l)
+        return [{"activation": a, "slope": s if s is not None else 0.01, "r0": r0, "layers": ls,
+                 "label": ("layer " if len(ls) == 1 else "layers ") + ", ".join(map(str, ls))}
+                for (a, s, r0), ls in groups.items()]
+
+    def has_zero(self, name) -> bool:
+        """Whether any entry of a value is exactly 0 (a kink that needs the convention)."""
+        return any(v == 0 for v in np.asarray(self.t.dec(name), dtype=object).flat)
 
     def diagram(self):
         """The layout of the network diagram (generator.diagram): spacing, and a place for each

@@ -52,13 +52,20 @@ class Network:
     loss: str
     learning_rate: float
     iterations: int
-    relu_grad_at_zero: float = 0.0
+    relu_grad_at_zero: float | None = None   # None: 0 for ReLU, the slope for leaky ReLU
     notation: str = "matrix"
     kind: str = "network"
 
     @property
     def samples(self) -> int:
         return self.inputs.shape[1]
+
+    def grad_at_zero(self, layer: Layer) -> float:
+        """The derivative a (leaky) ReLU layer takes at z = 0: the spec's convention, else 0 for
+        ReLU and the slope for leaky ReLU (the left derivative, as most teachers take it)."""
+        if self.relu_grad_at_zero is not None:
+            return self.relu_grad_at_zero
+        return layer.slope if layer.activation == "leaky_relu" else 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -381,8 +388,10 @@ def network(value, field: str = "network", *, default_id: str = "main", limits=N
     if iterations > limits.max_iterations:
         raise SpecError(f"{iterations} iterations, more than {limits.max_iterations} (limit max_iterations)",
                         field=_join(field, "iterations"))
-    r0 = number(m.get("relu_grad_at_zero", 0), _join(field, "relu_grad_at_zero"), nonnegative=True)
-    if r0 > 1:
+    r0 = None
+    if m.get("relu_grad_at_zero") is not None:
+        r0 = number(m["relu_grad_at_zero"], _join(field, "relu_grad_at_zero"), nonnegative=True)
+    if r0 is not None and r0 > 1:
         raise SpecError(f"must lie in [0, 1], got {r0}", field=_join(field, "relu_grad_at_zero"))
     notation = _choice(m.get("notation", "matrix"), _join(field, "notation"), NOTATIONS)
     if notation == "scalar" and (batch or output == "sum" or any(l.activation == "softmax" for l in layers)):

@@ -107,7 +107,7 @@ def _delta(net, l, da, acts, zs, pre, observe):
         value = np.stack([J[s].T @ da[:, s] for s in range(da.shape[1])], axis=1)
         return observe(f"{pre}.delta{l}", value, "gradient", f"delta{l} = J{l}^T dL/da{l}", sample_axis=1)
     g = observe(f"{pre}.g{l}", dense.derivative(layer.activation, zs[l], acts[l], layer.slope,
-                                                net.relu_grad_at_zero),
+                                                net.grad_at_zero(layer)),
                 "gradient", f"da{l}/dz{l} = {layer.activation}'(z{l})", sample_axis=1)
     return observe(f"{pre}.delta{l}", da * g, "gradient", f"delta{l} = dL/da{l} * g{l}", sample_axis=1)
 
