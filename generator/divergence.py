@@ -57,10 +57,18 @@ def is_key(kind: str, name: str) -> bool:
 
 def divergences(trace, policy) -> list[Divergence]:
     """Every rounded value of a carry-mode ``trace`` whose carried value differs, at its printed
-    precision, from the full-precision value of ``trace.reference``; [] without a reference."""
+    precision, from the full-precision value of ``trace.reference``; [] without a reference.
+    Computed once per trace and policy."""
     ref = getattr(trace, "reference", None)
     if ref is None:
         return []
+    key = ("divergences", policy)
+    if key not in trace.cache:
+        trace.cache[key] = _divergences(trace, ref, policy)
+    return trace.cache[key]
+
+
+def _divergences(trace, ref, policy) -> list[Divergence]:
     out = []
     for p, q in zip(trace.problems, ref.problems):
         for name, e in p.entries.items():

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from .latex import escape_latex
+
 # base name -> (LaTeX with {l} for the layer, plain text with {l})
 _NETWORK = {
     "loss": ("L", "L"), "z": ("z^{({l})}", "z{l}"), "a": ("a^{({l})}", "a{l}"), "y": ("y", "y"),
@@ -12,7 +14,10 @@ _NETWORK = {
     "da": (r"\partial L / \partial a^{({l})}", "dL/da{l}"), "g": ("f_{l}'(z^{({l})})", "f{l}'(z{l})"),
     "delta": (r"\delta^{({l})}", "delta{l}"), "dW": (r"\partial L / \partial W^{({l})}", "dL/dW{l}"),
     "db": (r"\partial L / \partial b^{({l})}", "dL/db{l}"), "W": ("W^{({l})}", "W{l}"),
-    "b": ("b^{({l})}", "b{l}"), "J": ("J^{({l})}", "J{l}"),
+    "b": ("b^{({l})}", "b{l}"), "J": ("J^{({l})}", "J{l}"), "loss_terms": (r"\ell", "loss term"),
+    "prod": ("W^{({l})}_{ij} a_j", "W{l}_ij a_j"), "Wa": ("W^{({l})} a", "W{l} a"),
+    "dWsum": (r"\delta^{({l})} a^{T}", "delta{l} a^T"), "stepW": (r"\eta \nabla W^{({l})}", "eta dL/dW{l}"),
+    "stepb": (r"\eta \nabla b^{({l})}", "eta dL/db{l}"), "dy_da": (r"\partial y / \partial a", "dy/da"),
 }
 _OTHER = {
     "output": ("z", "output"), "loss": ("L", "L"), "grad.kernel": (r"\partial L / \partial w", "dL/dw"),
@@ -50,5 +55,5 @@ def label(name: str, index: tuple = (), *, tex: bool = True) -> str:
                 var = rf"\mathit{{{var}}}" if len(var) > 1 else var
             text = (t if tex else p).format(var)
             return text + _index(index, tex)
-    t, p = _OTHER.get(name, (rf"\text{{{name}}}", name))
+    t, p = _OTHER.get(name, (rf"\text{{{escape_latex(name)}}}", name))
     return (t if tex else p) + _index(index, tex)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 #: The kinds of quantity a policy may round differently.
 KINDS = ("preactivation", "activation", "loss", "gradient", "parameter")
@@ -64,6 +64,10 @@ class RoundingPolicy:
         }
 
 
+#: Enough digits for any quantize of a value the limits allow (1e15 at 15 decimals, 60-digit values).
+_WIDE = Context(prec=100)
+
+
 def to_decimal(x) -> Decimal:
     """The decimal a person reads for ``x``: a Decimal as it is, a float by the shortest repr that
     round-trips (2.675, not 2.67499…)."""
@@ -84,12 +88,11 @@ def round_decimal(x, p: Precision) -> Decimal:
         exp = -p.digits
     else:
         exp = d.adjusted() - (p.digits - 1)
-    with localcontext() as ctx:
-        ctx.prec = max(ctx.prec, d.adjusted() - exp + 3, 3)
-        q = d.quantize(Decimal(1).scaleb(exp), rounding=ROUND_HALF_UP)
-        if p.style == "significant" and q.adjusted() > d.adjusted():
-            # 9.99 -> 10.0 at 3 significant figures gained a digit: re-quantize one place coarser.
-            q = d.quantize(Decimal(1).scaleb(exp + 1), rounding=ROUND_HALF_UP)
+    ctx = _WIDE if d.adjusted() - exp + 3 <= _WIDE.prec else Context(prec=d.adjusted() - exp + 3)
+    q = d.quantize(Decimal(1).scaleb(exp), rounding=ROUND_HALF_UP, context=ctx)
+    if p.style == "significant" and q.adjusted() > d.adjusted():
+        # 9.99 -> 10.0 at 3 significant figures gained a digit: re-quantize one place coarser.
+        q = d.quantize(Decimal(1).scaleb(exp + 1), rounding=ROUND_HALF_UP, context=ctx)
     return q
 
 

@@ -100,9 +100,16 @@ class View:
             mask = mask[i]
         return "=" if np.all(mask) else r"\approx"
 
-    def rel_all(self, *names):
-        """'=' where every one of ``names`` is shown exactly (a line that skips a rounded step)."""
-        return "=" if all(self.t.exact(n) for n in names) else r"\approx"
+    def rel_all(self, *names, index=()):
+        """'=' where every one of ``names`` (entry ``index`` of each) is shown exactly: a line
+        whose operand was rounded too (f(z) with z rounded for display), or that skips a step."""
+        return "=" if all(self.rel(n, *index) == "=" for n in names) else r"\approx"
+
+    def rel_from(self, name, *operands, index=()):
+        """The relation of a line ``f(operands) rel name``: in display mode an operand printed
+        rounded makes the line approximate too; in carry mode the printed operand is the value."""
+        names = (name,) + (operands if self.t.info.get("mode", "display") != "carry" else ())
+        return self.rel_all(*names, index=index)
 
     def n(self, name, *index):
         value = self.t.dec(name)
@@ -241,6 +248,14 @@ class View:
                      for c in range(1, len(sizes)) for i in range(sizes[c]) for j in range(sizes[c - 1])}
         extra = 0.8 + (1 if net.output == "sum" else 0)
         return layout(sizes, texts, extra)
+
+    def pool_window(self, r, q):
+        """Window (r, q) of a max pooling, with −∞ where it covers padding (never the maximum)."""
+        window = self.t.dec("windows")[r][q]
+        pad = self.info.get("padding_cells")
+        cells = [[r"-\infty" if pad and pad[r][q][a][b] else self.fmt.num(v) for b, v in enumerate(row)]
+                 for a, row in enumerate(window)]
+        return self.fmt.matrix(cells)
 
     def crel(self, name, *index, c=0):
         """``rel`` of entry ``index`` of a convolution value, in channel ``c`` where there are several."""

@@ -7,7 +7,7 @@ from dataclasses import replace
 from .errors import SpecError
 from .numbers import RoundingPolicy
 from .spec import Network, Spec
-from .trace import ProblemTrace, Recorder, Trace
+from .trace import ComputationError, ProblemTrace, Recorder, Trace
 
 
 def solve(spec: Spec, rounding: RoundingPolicy | None = None) -> Trace:
@@ -55,8 +55,9 @@ def solve_network(net: Network, policy: RoundingPolicy) -> ProblemTrace:
     with exact.arithmetic():
         try:
             engine.train(net, rec)
-        except (FloatingPointError, ArithmeticError) as e:
-            raise SpecError(f"the computation overflows or leaves the domain of the loss ({e}); "
+        except ArithmeticError as e:
+            why = str(e) if isinstance(e, ComputationError) else "a number overflows"
+            raise SpecError(f"the computation diverges or leaves the domain of the loss ({why}); "
                             "choose smaller weights or another learning rate", field=net.id) from None
     losses = [problem.dec(f"it{k}.loss") for k in range(1, net.iterations + 1)] + [problem.dec("final.loss")]
     problem.info["loss_decreased"] = all(b < a for a, b in zip(losses, losses[1:]))

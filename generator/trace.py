@@ -88,6 +88,7 @@ class Trace:
     rounding: RoundingPolicy
     problems: list[ProblemTrace]
     reference: "Trace | None" = None    # carry mode: the same problems at full precision
+    cache: dict = field(default_factory=dict, repr=False, compare=False)   # derived, computed once
 
     def problem(self, ident: str = "main") -> ProblemTrace:
         for p in self.problems:
@@ -125,6 +126,14 @@ def _plain(v):
     return v
 
 
+#: Values beyond this are no hand calculation any more (a diverging training).
+MAX_MAGNITUDE = Decimal("1e15")
+
+
+class ComputationError(ArithmeticError):
+    """A value of the computation is not finite or grows beyond MAX_MAGNITUDE."""
+
+
 class Recorder:
     """The observer a numeric engine reports to.  In carry mode it returns the rounded value,
     so the next step goes on with what a student would have written down; the rounding is exact
@@ -135,16 +144,22 @@ class Recorder:
         self.policy = policy
         self.batch = batch
 
-    def __call__(self, name, value, kind, formula, sample_axis=None, symbolic=None, rounded=True):
+    def __call__(self, name, value, kind, formula, sample_axis=None, symbolic=None, rounded=True,
+                 given=False):
+        """Record ``value``; ``rounded=False``: an exact intermediate, never rounded in carry mode;
+        ``given=True`` with it: made only of given numbers (a window, a product of given values),
+        printed with all its digits in both modes."""
         prec = self.policy.precision(kind)
         if symbolic is not None:
             arr = _symbolic_decimals(symbolic)
         else:
             arr = exact.array(value) if isinstance(value, np.ndarray) else np.asarray(exact.D(value), dtype=object)
         if not exact.is_finite(arr):
-            raise FloatingPointError(f"{name} is not a finite number")
+            raise ComputationError(f"{name} is not a finite number")
         if any(abs(v) > MAX_MAGNITUDE for v in arr.flat):
-            raise FloatingPointError(f"{name} grows beyond {MAX_MAGNITUDE:.0e}")
+            raise ComputationError(f"{name} grows beyond {MAX_MAGNITUDE:.0e}")
+        for idx, v in np.ndenumerate(arr):
+            arr[idx] = _clean(v)
         flag = prec                                   # decided on first use
         full = False
         if self.policy.mode == "carry" and symbolic is None:
@@ -156,6 +171,8 @@ class Recorder:
                 arr = q
             else:
                 flag, full = True, True
+        elif given and not rounded and symbolic is None:
+            flag, full = True, True
         shown = arr
         if sample_axis is not None and not self.batch:
             shown = np.take(arr, 0, axis=sample_axis)
@@ -175,8 +192,6 @@ class Recorder:
         self.problem.entries[name] = Entry(name, v, "given", formula, True, symbolic)
 
 
-#: Values beyond this are no hand calculation any more (a diverging training).
-MAX_MAGNITUDE = Decimal("1e15")
 
 
 def _clean(d: Decimal) -> Decimal:

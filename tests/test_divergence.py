@@ -65,3 +65,12 @@ def test_answer_files_carry_both_values_in_carry_mode(tmp_path):
         ref = variant.trace.reference.problem()
         assert full["it1.loss"] == ref["it1.loss"]
         assert abs(Decimal(v["answers"]["it1.loss"]) - Decimal(repr(full["it1.loss"]))) < Decimal("0.05")
+
+
+def test_every_rounded_value_has_a_label_that_compiles(tmp_path):
+    """Carry mode at 2 significant figures moves many values (loss terms among them) into the
+    divergence table; the document still compiles."""
+    result = CliRunner().invoke(main, ["render", str(SPECS / "seed003.yaml"), "-o", str(tmp_path),
+                                       "--what", "solution", "--mode", "carry", "--significant", "2"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "seed003-solution.pdf").exists()

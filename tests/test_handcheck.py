@@ -201,3 +201,79 @@ def test_random_exact_zeros_at_kinks(seed):
             assert Fraction(t.dec("it1.z1")[j]) == zj
             assert Fraction(t.dec("it1.g1")[j]) == want
         checked(spec, spec.rounding)
+
+
+REGRESSIONS = {
+    # entry-by-entry products (inputs × samples > 9): each entry's own relation
+    "entry_by_entry": """
+network:
+  input: [[1, 0.5, 0, 1], [1, -0.5, 1, 0], [0, 1, 1, 1]]
+  target: [[0.5, 0.1, 0.2, 0.9]]
+  layers:
+    - {activation: relu, weights: [[0.88, -0.37, 0.4], [0.2, 0.3, -0.1]], bias: [0.01, 0.02]}
+    - {activation: sigmoid, weights: [[0.5, -0.5]], bias: [0]}
+  loss: half_sse
+  learning_rate: 0.5
+  iterations: 1
+""",
+    # display mode with per-kind precisions: ReLU(0.3) of a z shown rounded is not "= 0.26"
+    "relu_display_kinds": """
+rounding: {decimals: 1, kinds: {activation: 2}}
+network:
+  input: [0.5, 0.16]
+  target: [0.3]
+  layers:
+    - {activation: relu, weights: [[0.4, 0.375]], bias: [0]}
+  loss: half_sse
+  learning_rate: 0.1
+  iterations: 1
+""",
+    # frozen parameters keep their given value in carry mode
+    "frozen_carry": """
+rounding: {mode: carry, decimals: 1}
+network:
+  input: [1, 0.5]
+  target: [0.3]
+  layers:
+    - {activation: tanh, weights: [[0.123, -0.456], [0.25, 0.75]], bias: [0.05, 0], freeze: true}
+    - {activation: identity, weights: [[0.5, -0.5]], bias: [0.1]}
+  loss: half_sse
+  learning_rate: 0.1
+  iterations: 2
+""",
+    # max pooling with padding and ties, a convolution with a bias, in display mode at 1 decimal
+    "pool_conv_display": """
+rounding: {decimals: 1}
+parts:
+  - kind: pool
+    mode: max
+    input: [[0.15, 0.25, -1], [0.05, -0.35, 2], [1, 0.5, 0.25]]
+    window: 2
+    stride: 2
+    padding: 1
+    upstream: [[1, 2], [3, 4]]
+  - kind: pool
+    mode: average
+    input: [[0.25, -0.44], [0.3, 0.15]]
+    window: 2
+    upstream: [[0.5]]
+  - kind: conv
+    input: [[0.5, 0.25], [1, -0.5]]
+    kernel: [[0.5, 0.5], [0.25, 1]]
+    bias: 0.1
+    upstream: [[0.25]]
+""",
+}
+
+
+@pytest.mark.parametrize("mode", ["display", "carry"])
+@pytest.mark.parametrize("name", sorted(REGRESSIONS))
+def test_regressions_check_by_hand(write_spec, name, mode):
+    spec = load_spec(write_spec(REGRESSIONS[name]))
+    assert checked(spec, replace(spec.rounding, mode=mode)) >= 5
+
+
+def test_frozen_parameters_are_never_rounded(write_spec):
+    spec = load_spec(write_spec(REGRESSIONS["frozen_carry"]))
+    t = solve(spec).problem()
+    assert t["final.W1"].tolist() == [[0.123, -0.456], [0.25, 0.75]] and t["final.b1"].tolist() == [0.05, 0]

@@ -255,7 +255,7 @@ def test_overflowing_network_is_an_error_not_a_crash(write_spec):
                       "    - {activation: identity, weights: [[1000000]]}\n"
                       "  loss: sse\n  learning_rate: 1000000\n  iterations: 3\n")
     code, out = cli("trace", path)
-    assert code == 2 and "overflows" in out
+    assert code == 2 and "diverges" in out
 
 
 def test_towering_exponentials_are_refused_quickly(write_spec):

@@ -19,16 +19,16 @@ def convolve(problem, observe):
     C, H, W = x.shape
     _, kh, kw = k.shape
     xp = observe("padded_input", _pad(x, p, exact.ZERO, axes=(1, 2)), "preactivation", "zero padding",
-                 sample_axis=0, rounded=False)
+                 sample_axis=0, rounded=False, given=True)
     oh, ow = out_size(H, kh, s, p), out_size(W, kw, s, p)
     windows = exact.full((oh, ow, C, kh, kw))
     for i in range(oh):
         for j in range(ow):
             windows[i, j] = xp[:, i * s:i * s + kh, j * s:j * s + kw]
     windows = observe("windows", windows, "preactivation", "window (i, j) of the padded input",
-                      sample_axis=2, rounded=False)
+                      sample_axis=2, rounded=False, given=True)
     products = observe("products", windows * k[None, None], "preactivation", "window ⊙ kernel",
-                       sample_axis=2, rounded=False)
+                       sample_axis=2, rounded=False, given=True)
     out = products.sum(axis=(2, 3, 4))
     if problem.bias is not None:
         out = out + exact.D(problem.bias)
@@ -49,7 +49,7 @@ def convolve(problem, observe):
                             r, q = i * s + a - p, j * s + b - p
                             if 0 <= r < H and 0 <= q < W:
                                 routes[c][r][q].append([i, j, a, b])
-        observe("upstream", G, "gradient", "dL/dz (given)", rounded=False)
+        observe("upstream", G, "gradient", "dL/dz (given)", rounded=False, given=True)
         observe("grad.kernel", gk, "gradient", "dL/dw_ab = sum_ij dL/dz_ij x_pad[i s + a, j s + b]",
                 sample_axis=0)
         observe("grad.input", gxp[:, p:p + H, p:p + W], "gradient",
@@ -73,11 +73,11 @@ def pool(problem, observe):
     pad[:p, :], pad[H + p:, :], pad[:, :p], pad[:, W + p:] = True, True, True, True
     xp = _pad(x, p, exact.ZERO, axes=(0, 1))
     if p:
-        observe("padded_input", xp, "activation", "padding", rounded=False)
+        observe("padded_input", xp, "activation", "padding", rounded=False, given=True)
     oh, ow = out_size(H, kh, s, p), out_size(W, kw, s, p)
     windows = np.stack([np.stack([xp[i * s:i * s + kh, j * s:j * s + kw] for j in range(ow)])
                         for i in range(oh)])
-    observe("windows", windows, "activation", "window (i, j)", rounded=False)
+    observe("windows", windows, "activation", "window (i, j)", rounded=False, given=True)
     argmax = np.zeros((oh, ow, 2), dtype=int)
     out = exact.full((oh, ow))
     for i in range(oh):
@@ -92,10 +92,10 @@ def pool(problem, observe):
                 out[i, j] = win.sum() / exact.D(kh * kw)
     out = observe("output", out, "activation", f"{problem.mode} of each window")
     if is_max:
-        observe("argmax", argmax, "activation", "position of the maximum (row, column)", rounded=False)
+        observe("argmax", argmax, "activation", "position of the maximum (row, column)", rounded=False, given=True)
     G = None if problem.upstream is None else exact.array(problem.upstream)
     if G is not None:
-        observe("upstream", G, "gradient", "dL/dp (given)", rounded=False)
+        observe("upstream", G, "gradient", "dL/dp (given)", rounded=False, given=True)
         gx = exact.full((H + 2 * p, W + 2 * p))
         for i in range(oh):
             for j in range(ow):
@@ -106,7 +106,9 @@ def pool(problem, observe):
                     gx[i * s:i * s + kh, j * s:j * s + kw] += G[i, j] / exact.D(kh * kw)
         observe("grad.input", gx[p:p + H, p:p + W], "gradient",
                 "max: to the arg-max of each window; average: spread evenly")
-    return {"out_h": oh, "out_w": ow, "span_h": H + 2 * p - kh, "span_w": W + 2 * p - kw}
+    padding = [[pad[i * s:i * s + kh, j * s:j * s + kw].tolist() for j in range(ow)] for i in range(oh)]
+    return {"out_h": oh, "out_w": ow, "span_h": H + 2 * p - kh, "span_w": W + 2 * p - kw,
+            "padding_cells": padding if p else None}
 
 
 def _pad(a: np.ndarray, p: int, fill, axes) -> np.ndarray:

@@ -70,11 +70,16 @@ def loss_terms(loss: str, yhat: np.ndarray, y: np.ndarray | None) -> np.ndarray:
     if loss in _SQUARED_DIVISOR:
         d = yhat - y
         return d * d
-    if loss == "bce":
-        return -(y * exact.ln(yhat) + (ONE - y) * exact.ln(ONE - yhat))
+    if loss == "bce":     # a term whose factor y or 1 − y is 0 is 0 (no logarithm needed)
+        return -(_times_ln(y, yhat) + _times_ln(ONE - y, ONE - yhat))
     if loss == "cce":
-        return -(y * exact.ln(yhat))
+        return -_times_ln(y, yhat)
     raise ValueError(loss)
+
+
+def _times_ln(factor: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """factor · ln x entry by entry, 0 where the factor is 0."""
+    return exact.where(factor == 0, ZERO, factor * exact.ln(exact.where(factor == 0, ONE, x)))
 
 
 def loss_grad(loss: str, yhat: np.ndarray, y: np.ndarray | None) -> np.ndarray:

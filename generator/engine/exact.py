@@ -34,19 +34,14 @@ def D(x) -> Decimal:
 
 
 def array(a) -> np.ndarray:
-    """An object array of Decimals with the shape of ``a``."""
+    """An object array of Decimals with the shape of ``a`` (a copy)."""
     arr = np.asarray(a, dtype=object)
+    if all(type(v) is Decimal for v in arr.flat):
+        return arr.copy()
     out = np.empty(arr.shape, dtype=object)
     for idx, v in np.ndenumerate(arr):
         out[idx] = D(v)
     return out
-
-
-def to_float(a):
-    """Floats for the Decimals of ``a`` (a Decimal, or an array); for JSON and numeric checks."""
-    if isinstance(a, np.ndarray):
-        return np.vectorize(float, otypes=[float])(a) if a.size else a.astype(float)
-    return float(a)
 
 
 def _map(fn, a):
@@ -71,7 +66,12 @@ def ln(a):
 
 
 def sigmoid(a):
-    return _map(lambda v: ONE / (ONE + (-v).exp()), a)
+    def one(v):
+        if v >= 0:
+            return ONE / (ONE + (-v).exp())
+        e = v.exp()                      # for very negative v: e^v / (1 + e^v), no overflow
+        return e / (ONE + e)
+    return _map(one, a)
 
 
 def tanh(a):

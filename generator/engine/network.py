@@ -123,13 +123,13 @@ def update(net, params, grads, pre: str, observe: Observer):
             step = observe(f"{pre}.stepW{l}", eta * dW, "gradient", f"eta dL/dW{l}", rounded=False)
             W = W - step
         W = observe(f"{pre}.W{l}", W, "parameter", f"W{l} <- W{l} - eta dL/dW{l}"
-                    if layer.train_weights else f"W{l} (frozen)")
+                    if layer.train_weights else f"W{l} (frozen)", rounded=layer.train_weights)
         if b is not None:
             if layer.train_bias:
                 step = observe(f"{pre}.stepb{l}", eta * db, "gradient", f"eta dL/db{l}", rounded=False)
                 b = b - step
             b = observe(f"{pre}.b{l}", b, "parameter", f"b{l} <- b{l} - eta dL/db{l}"
-                        if layer.train_bias else f"b{l} (frozen)")
+                        if layer.train_bias else f"b{l} (frozen)", rounded=layer.train_bias)
         new[l] = (W, b)
     return new
 
@@ -145,9 +145,12 @@ def train(net, observe: Observer) -> dict:
         grads = backward(net, params, acts, zs, yhat, pre, observe)
         params = update(net, params, grads, pre, observe)
     for l, (W, b) in params.items():
-        observe(f"final.W{l}", W, "parameter", f"W{l} after {net.iterations} iterations")
+        layer = net.layers[l - 1]
+        observe(f"final.W{l}", W, "parameter", f"W{l} after {net.iterations} iterations",
+                rounded=layer.train_weights)
         if b is not None:
-            observe(f"final.b{l}", b, "parameter", f"b{l} after {net.iterations} iterations")
+            observe(f"final.b{l}", b, "parameter", f"b{l} after {net.iterations} iterations",
+                    rounded=layer.train_bias)
     acts, zs, yhat = forward(net, params, "final", observe)
     loss(net, yhat, "final", observe)
     return params
