@@ -53,10 +53,15 @@ class Formatter:
 
     def __init__(self, policy: RoundingPolicy):
         self.policy = policy
+        self._cache: dict = {}
 
     def num(self, x, kind: str | None = None) -> str:
-        text = format_number(_scalar(x), self.policy, kind)
-        return text.replace(",", "{,}")
+        x = _scalar(x)
+        key = (type(x), x, kind)
+        text = self._cache.get(key)
+        if text is None:
+            text = self._cache[key] = format_number(x, self.policy, kind).replace(",", "{,}")
+        return text
 
     def _uniform(self, cells, kind):
         """One format per matrix, where padding claims no precision the values do not have: for
