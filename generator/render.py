@@ -131,6 +131,42 @@ class View:
         """Element (unit i, sample s) of a units × samples value (a flat vector for one sample)."""
         return self.fmt.num(self._element(name, i, s), self._kind(name))
 
+    def softmax_lines(self, pre, l):
+        """The softmax of layer l written out: e^z entry by entry, the sum per sample, and each
+        quotient; [(lhs, rhs-with-relation), …] for the template to box."""
+        e, total, a = f"{pre}.exp{l}", f"{pre}.expsum{l}", f"{pre}.a{l}"
+        z = np.asarray(self.t.dec(f"{pre}.z{l}"), dtype=object)
+        E = np.asarray(self.t.dec(e), dtype=object)
+        S = np.atleast_1d(np.asarray(self.t.dec(total), dtype=object)).ravel()
+        if z.ndim == 1:
+            z, E = z[:, None], E[:, None]
+        ek, sk, ak = self._kind(e), self._kind(total), self._kind(a)
+        exps = self.fmt.matrix([[f"e^{{{self.fmt.num(v, self._kind(f'{pre}.z{l}'))}}}" for v in row] for row in z])
+        lines = [(f"e^{{z^{{({l})}}}}", f"{exps} {self.rel_from(e, f'{pre}.z{l}')} {self.m(e)}")]
+        for s in range(E.shape[1]):
+            lhs = r"\sum_j e^{z_j}" + (f" \text{{ (sample {s + 1})}}" if E.shape[1] > 1 else "")
+            lines.append((lhs, self.fmt.terms(E[:, s], ek) + f" {self.rel_from(total, e)} {self.fmt.num(S[s], sk)}"))
+        quot = self.fmt.matrix([[rf"\frac{{{self.fmt.num(E[i, s], ek)}}}{{{self.fmt.num(S[s], sk)}}}"
+                                 for s in range(E.shape[1])] for i in range(E.shape[0])])
+        lines.append((f"a^{{({l})}}", f"{quot} {self.rel_from(a, e, total)} {self.m(a)}"))
+        return lines
+
+    def sample_sums(self, dname, aname):
+        """Entry (i, j) of δ Aᵀ written as its sum over the samples, Σ_s δ_is · a_js: a matrix of
+        sums, and the same entries one by one [(i, j, sum), …] for when the matrix is too wide."""
+        D = np.asarray(self.t.dec(dname), dtype=object)
+        A = np.asarray(self.t.dec(aname), dtype=object)
+        dk, ak = self._kind(dname), self._kind(aname)
+        def cell(i, j):
+            return " + ".join(f"{{{self.fmt.factor(D[i, s], dk)} \\cdot {self.fmt.factor(A[j, s], ak)}}}"
+                              for s in range(D.shape[1]))
+        cells = [[cell(i, j) for j in range(A.shape[0])] for i in range(D.shape[0])]
+        return self.fmt.matrix(cells), [(i, j, cells[i][j]) for i in range(D.shape[0]) for j in range(A.shape[0])]
+
+    def ev(self, name, i, s=0):
+        """The raw value (a Decimal) of element (unit i, sample s) of a units × samples value."""
+        return self._element(name, i, s)
+
     def erel(self, name, i, s=0):
         """``rel`` of element (unit i, sample s) of a units × samples value."""
         return self.rel(name, i, s) if self.model.batch else self.rel(name, i)

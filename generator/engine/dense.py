@@ -77,9 +77,14 @@ def loss_terms(loss: str, yhat: np.ndarray, y: np.ndarray | None) -> np.ndarray:
     raise ValueError(loss)
 
 
+def ln_where(factor: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """ln x entry by entry where ``factor`` is not 0 (0 elsewhere: that term of the loss is 0)."""
+    return exact.where(factor == 0, ZERO, exact.ln(exact.where(factor == 0, ONE, x)))
+
+
 def _times_ln(factor: np.ndarray, x: np.ndarray) -> np.ndarray:
     """factor · ln x entry by entry, 0 where the factor is 0."""
-    return exact.where(factor == 0, ZERO, factor * exact.ln(exact.where(factor == 0, ONE, x)))
+    return factor * ln_where(factor, x)
 
 
 def loss_grad(loss: str, yhat: np.ndarray, y: np.ndarray | None) -> np.ndarray:

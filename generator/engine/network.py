@@ -34,8 +34,14 @@ def forward(net, params, pre: str, observe: Observer):
         z = wa + b[:, None] if b is not None else wa
         z = observe(f"{pre}.z{l}", z, "preactivation",
                     f"z{l} = W{l} a{l-1}" + (f" + b{l}" if b is not None else ""), sample_axis=1)
-        a = observe(f"{pre}.a{l}", dense.activate(layer.activation, z, layer.slope), "activation",
-                    f"a{l} = {layer.activation}(z{l})", sample_axis=1)
+        if layer.activation == "softmax":      # as by hand: the exponentials, their sum, the quotients
+            e = observe(f"{pre}.exp{l}", exact.exp(z), "activation", f"e^z{l}", sample_axis=1)
+            total = observe(f"{pre}.expsum{l}", e.sum(axis=0, keepdims=True), "activation",
+                            f"sum_j e^z{l}_j", sample_axis=1, rounded=False)
+            a = observe(f"{pre}.a{l}", e / total, "activation", f"a{l} = e^z{l} / sum", sample_axis=1)
+        else:
+            a = observe(f"{pre}.a{l}", dense.activate(layer.activation, z, layer.slope), "activation",
+                        f"a{l} = {layer.activation}(z{l})", sample_axis=1)
         zs.append(z)
         acts.append(a)
     yhat = acts[-1]
@@ -50,9 +56,19 @@ def loss(net, yhat, pre: str, observe: Observer):
     y = None if net.targets is None else exact.array(net.targets)
     if y is not None:
         observe(f"{pre}.err", yhat - y, "loss", "yhat - y", sample_axis=1, rounded=False)
-    squared = net.loss not in ("bce", "cce")          # squares of printed values are exact
-    terms = observe(f"{pre}.loss_terms", dense.loss_terms(net.loss, yhat, y), "loss",
-                    f"terms of {net.loss}", sample_axis=1, rounded=not squared)
+    if net.loss in ("bce", "cce"):
+        # the logarithms are written down (rounded); the terms are exact products of them
+        lns = observe(f"{pre}.ln_yhat", dense.ln_where(y, yhat), "loss", "ln yhat (where y is not 0)",
+                      sample_axis=1)
+        terms = -(y * lns)
+        if net.loss == "bce":
+            ln1 = observe(f"{pre}.ln_1m_yhat", dense.ln_where(exact.ONE - y, exact.ONE - yhat), "loss",
+                          "ln(1 - yhat) (where 1 - y is not 0)", sample_axis=1)
+            terms = terms - (exact.ONE - y) * ln1
+    else:
+        terms = dense.loss_terms(net.loss, yhat, y)          # squares of printed values: exact
+    terms = observe(f"{pre}.loss_terms", terms, "loss", f"terms of {net.loss}", sample_axis=1,
+                    rounded=False)
     m = yhat.shape[1]
     value = terms.sum() / exact.D(dense.loss_divisor(net.loss, yhat.shape[0]) * m)
     return observe(f"{pre}.loss", value, "loss", f"L = {net.loss}")
