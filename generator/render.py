@@ -37,6 +37,8 @@ def environment(policy, user_templates: str | Path | None = None) -> jinja2.Envi
         undefined=jinja2.StrictUndefined, autoescape=False, extensions=["jinja2.ext.do"],
         auto_reload=False, cache_size=400)
     env.filters.update(filters(policy))
+    env.filters["prefix"] = lambda text, pre: f"{pre}{text}"
+    env.filters["suffix"] = lambda text, post: f"{text}{post}"
     env.globals.update(prev=_prev, inp=_inp, frac=_frac, zip=zip, range=range, len=len, enumerate=enumerate)
     return env
 
@@ -193,56 +195,122 @@ class View:
         a = self.t.dec(name)
         return self.fmt.matrix([[self.fmt.terms(row, self._kind(name))] for row in a])
 
-    # --- exact values (expression models) ---------------------------------------------------
+    # --- exact values (expression models): the rules are in generator.exactform -------------
 
-    def show(self, name):
-        """An exact value as sympy writes it, with its decimal beside it where they differ:
-        ``2 \\pi \\approx 6.2832``, ``0``; a vector as a column; an inexact value ``\\approx 0.8415``."""
+    def _items(self, name):
         entry = self.t.entries[name]
         exact = entry.symbolic
-        if isinstance(exact, tuple):
-            return self._vector_show(name, exact)
-        tex, dec = _split_show(exact, entry.dec, self.fmt, entry.kind)
-        if tex is None:
-            return dec if entry.exact else r"\approx " + dec
-        return tex if dec is None else f"{tex} \\approx {dec}"
+        vector = isinstance(exact, tuple)
+        items = exact if vector else (exact,)
+        values = list(np.asarray(entry.dec, dtype=object).ravel()) if vector else [entry.dec]
+        return entry, vector, list(zip(items, values))
 
-    def _vector_show(self, name, exact):
-        entry = self.t.entries[name]
-        parts = [_split_show(e, v, self.fmt, entry.kind) for e, v in zip(exact, entry.dec)]
-        exact_col = r" \\ ".join(e if e is not None else d for e, d in parts)
-        if all(d is None for _, d in parts):
-            return r"\begin{pmatrix} " + exact_col + r" \end{pmatrix}"
-        dec_col = r" \\ ".join(d if d is not None else e for e, d in parts)
-        if all(e is None for e, _ in parts):
-            return ("" if entry.exact else r"\approx ") + r"\begin{pmatrix} " + dec_col + r" \end{pmatrix}"
-        return (r"\begin{pmatrix} " + exact_col + r" \end{pmatrix} \approx \begin{pmatrix} "
-                + dec_col + r" \end{pmatrix}")
+    def _one(self, e, v, kind, inline=False, factor=False):
+        """(text of one exact value as an operand, whether it is a rounding)."""
+        from . import exactform as xf
+        k = xf.kind(e)
+        if k == "integer":
+            text = xf.latex(e)
+        elif k == "decimal":
+            text = xf.decimal_text(e)
+        elif k == "short":
+            text = xf.latex(e, inline)
+        else:
+            text = self.fmt.num(v, kind)
+            rounded = not self._shows_exactly(v, kind)
+            return (f"({text})" if factor and text.startswith("-") else text), rounded
+        if factor and (xf.needs_parens(e) or text.startswith("-")):
+            text = rf"\left({text}\right)"
+        return text, False
+
+    def _shows_exactly(self, v, kind) -> bool:
+        from .numbers import is_exact
+        return is_exact(v, self.fmt.policy.precision(kind))
 
     def tex(self, name):
-        """The exact value alone (sympy's LaTeX), for use inside a longer expression."""
-        import sympy
-        exact = self.t.entries[name].symbolic
-        if isinstance(exact, tuple):
-            return r"\begin{pmatrix} " + r" \\ ".join(sympy.latex(e) for e in exact) + r" \end{pmatrix}"
-        return _paren_tex(exact)
+        """The value as an operand inside a longer expression: its exact form where that is
+        short, else its rounded decimal (see ``approx``); a vector as a column."""
+        entry, vector, items = self._items(name)
+        parts = [self._one(e, v, entry.kind, inline=vector, factor=not vector)[0] for e, v in items]
+        if vector:
+            return r"\begin{pmatrix} " + r" \\ ".join(parts) + r" \end{pmatrix}"
+        return parts[0]
+
+    def approx(self, *names) -> bool:
+        """Whether any of these values (names, or lists of names) enters an expression as a
+        rounding, so that what follows is ≈."""
+        flat = [n for x in names for n in ([x] if isinstance(x, str) else x)]
+        return any(self._one(e, v, self.t.entries[n].kind)[1] for n in flat for e, v in self._items(n)[2])
+
+    def show(self, name):
+        """The value as a statement's right side: ``2 \\pi \\approx 6.2832``, ``0.4``,
+        ``\\approx 0.1457``; a vector as a column."""
+        from . import exactform as xf
+        entry, vector, items = self._items(name)
+        exact_parts, dec_parts, rounded = [], [], False
+        for e, v in items:
+            k = xf.kind(e)
+            text, r = self._one(e, v, entry.kind, inline=vector)   # a fraction in a column is too small
+            rounded |= r
+            exact_parts.append(text)
+            dec_parts.append(self.fmt.num(v, entry.kind) if k == "short" else text)
+        wrap = (lambda ps: r"\begin{pmatrix} " + r" \\ ".join(ps) + r" \end{pmatrix}") if vector else (lambda ps: ps[0])
+        if exact_parts != dec_parts:
+            return f"{wrap(exact_parts)} \\approx {wrap(dec_parts)}"
+        return (r"\approx " if rounded else "") + wrap(exact_parts)
+
+    def rshow(self, name, approx=False):
+        """``show`` with the relation before it; ``approx``: the left side was written with
+        rounded operands, so only the decimal can follow, with ≈."""
+        text = self.show(name)
+        if approx:
+            return r"\approx " + text.split(r"\approx ")[-1]
+        return text if text.startswith(r"\approx") else "= " + text
+
+    def local_operands(self, op, k, args, ident):
+        """The values a local derivative ∂node/∂(argument k) is computed from, as trace names."""
+        if op in ("add", "sub", "neg"):
+            return []
+        if op in ("mul", "dot"):
+            return [f"node.{args[1 - k]}"] if len(args) > 1 else []
+        if op == "pow" and k == 1:
+            return [f"node.{ident}", f"node.{args[0]}"]
+        return [f"node.{a}" for a in args]
+
+    @staticmethod
+    def bare(text: str) -> str:
+        """``text`` without the parentheses around a negative operand."""
+        if text.startswith(r"\left(") and text.endswith(r"\right)"):
+            return text[len(r"\left("):-len(r"\right)")]
+        return text
+
+    def exponent_leaves(self, upto=None) -> list[str]:
+        """Constant leaves used only as the exponent of a power: written in the power's label."""
+        nodes = self.layout(upto)["nodes"]
+        out = []
+        for n in nodes:
+            users = [m for m in nodes if n["id"] in m["inputs"]]
+            if n["op"] == "num" and users and all(m["op"] == "pow" and m["inputs"][1] == n["id"] for m in users):
+                out.append(n["id"])
+        return out
+
+    def uname(self, ident: str) -> str:
+        """The index an operation node is shown with: u1, u2, … in order, without gaps."""
+        ops = [n["id"] for n in self.info["graph"] if n["role"] == "op"]
+        return str(ops.index(ident) + 1) if ident in ops else ident[1:]
 
     def short(self, name):
-        """Exact LaTeX where exact, else the rounded decimal; a vector as a row (a, b)."""
-        import sympy
-        entry = self.t.entries[name]
-        exact = entry.symbolic
-        items = exact if isinstance(exact, tuple) else (exact,)
-        values = entry.dec if isinstance(exact, tuple) else [entry.dec]
-        parts = [sympy.latex(e) if _is_exact(e) and not _is_decimal(e) else self.fmt.num(v, entry.kind)
-                 for e, v in zip(items, values)]
-        return r"\left(" + ", ".join(parts) + r"\right)" if isinstance(exact, tuple) else parts[0]
+        """A compact form for a graph label: exact where short (inline fractions), else the
+        decimal; a vector as a row (a, b)."""
+        entry, vector, items = self._items(name)
+        parts = [self._one(e, v, entry.kind, inline=True)[0] for e, v in items]
+        return r"\left(" + ", ".join(parts) + r"\right)" if vector else parts[0]
 
     def element(self, name, i):
-        """Entry i of an exact vector value, as LaTeX (parenthesized when it is a sum or negative)."""
-        entry = self.t.entries[name]
-        e = entry.symbolic[i]
-        return _paren_tex(e) if _is_exact(e) else self.fmt.factor(entry.dec[i], entry.kind)
+        """Entry i of a vector value as an operand (parenthesized when it is a sum or negative)."""
+        entry, _, items = self._items(name)
+        e, v = items[i]
+        return self._one(e, v, entry.kind, factor=True)[0]
 
     def cv(self, name, *index, c=0):
         """Entry ``index`` of a convolution value, then channel ``c`` where there are several."""
@@ -284,6 +352,16 @@ class View:
                      for c in range(1, len(sizes)) for i in range(sizes[c]) for j in range(sizes[c - 1])}
         extra = 0.8 + (1 if net.output == "sum" else 0)
         return layout(sizes, texts, extra)
+
+    def conv_products(self, r, q):
+        """Output (r, q) of a convolution as its products, row by row (channel by channel):
+        ``{x · w} + …``."""
+        windows = np.asarray(self.t.dec("windows"), dtype=object)[r][q]
+        kernel = self.model.kernel
+        if windows.ndim == 2:
+            windows = windows[None]
+        return " + ".join(f"{{{self.fmt.factor(x)} \\cdot {self.fmt.factor(w)}}}"
+                          for c in range(kernel.shape[0]) for x, w in zip(windows[c].ravel(), kernel[c].ravel()))
 
     def pool_window(self, r, q):
         """Window (r, q) of a max pooling, with −∞ where it covers padding (never the maximum)."""
@@ -347,40 +425,6 @@ class View:
 
     def terms(self, name):
         return self.fmt.terms(self.t.dec(name), self._kind(name))
-
-
-def _is_exact(e) -> bool:
-    import sympy
-    return e is not None and not e.has(sympy.Float)
-
-
-def _is_decimal(e) -> bool:
-    """A rational number whose decimal expansion ends (3/10, not 1/3): written as a decimal."""
-    if not e.is_Rational:
-        return False
-    q = int(e.q)
-    for f in (2, 5):
-        while q % f == 0:
-            q //= f
-    return q == 1
-
-
-def _split_show(exact, value, fmt, kind):
-    """(exact LaTeX, or None where the decimal says it all; the decimal, or None for an integer)."""
-    import sympy
-    if not _is_exact(exact) or _is_decimal(exact) and not exact.is_Integer:
-        return None, fmt.num(value, kind)
-    if exact.is_Integer:
-        return sympy.latex(exact), None
-    return sympy.latex(exact), fmt.num(value, kind)
-
-
-def _paren_tex(e):
-    import sympy
-    tex = sympy.latex(e)
-    if e.is_Add or (e.is_number and e.could_extract_minus_sign()) or e.is_Float and e < 0:
-        return f"\\left({tex}\\right)"
-    return tex
 
 
 def graph_layout(graph: list[dict], upto: str | None = None) -> dict:

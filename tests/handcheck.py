@@ -1019,8 +1019,34 @@ def explain(tex: str, mode: str) -> list[Relation]:
                     cache[key] = exc
             return cache[key]
 
-        return [_relate(p, value(p.a, None if mode == "carry" else places), value(p.b, places), mode)
-                for p in pairs]
+        modes = _section_modes(tex, mode)
+
+        def mode_of(p: _Pair) -> str:
+            n = int(p.line.split(":", 1)[0])
+            return modes[bisect.bisect_right([start for start, _ in modes], n) - 1][1] if modes else mode
+
+        out = []
+        for p in pairs:
+            m = mode_of(p)
+            out.append(_relate(p, value(p.a, None if m == "carry" else places), value(p.b, places), m))
+        return out
+
+
+#: A section that says this about itself is checked as display mode, whatever the document's mode
+#: (an expression exercise computed exactly, whose decimals are roundings of exact values).
+DISPLAY_ONLY = "rounded for display only"
+
+
+def _section_modes(tex: str, mode: str) -> list[tuple[int, str]]:
+    """(first line, mode) of every \\section of the document, in order."""
+    lines = tex.split("\n")
+    starts = [0] + [i + 1 for i, line in enumerate(lines) if line.lstrip().startswith("\\section")]
+    out = []
+    for k, start in enumerate(starts):
+        end = starts[k + 1] - 1 if k + 1 < len(starts) else len(lines)
+        text = "\n".join(lines[max(start - 1, 0):end])
+        out.append((start, "display" if DISPLAY_ONLY in text else mode))
+    return out
 
 
 def _relate(p: _Pair, a: Arr | Exception, b: Arr | Exception, mode: str) -> Relation:
