@@ -236,7 +236,7 @@ def test_user_template_extends_the_builtin_base(tmp_path):
 def test_seed002_document_prints_exact_and_computed_values():
     spec, trace, tex = rendered("seed002")
     assert r"u_{1} = w^{T} x = \frac{\pi}{2} \cdot 2 + \pi \cdot 1 = 2 \pi \approx 6.2832" in tex
-    assert r"\begin{pmatrix} \frac{\pi}{2} + 4 \\ 2 + \pi \end{pmatrix} \approx \begin{pmatrix} 5.5708 \\ 5.1416 \end{pmatrix}" in tex
+    assert r"\begin{pmatrix} \pi / 2 + 4 \\ 2 + \pi \end{pmatrix} \approx \begin{pmatrix} 5.5708 \\ 5.1416 \end{pmatrix}" in tex
     conv = tex.split(r"\section{Convolution, stride 3, padding 1}")[1]
     z = {m.group(1): texparse.number(m.group(2))
          for m in re.finditer(r"z_\{(\d\d)\} = .*= (-?[\d.]+)\}", conv.split(r"\section")[0])}
