@@ -94,9 +94,11 @@ def draw(spec, variants: list[Variant], seed: int) -> Batch:
     if spec.randomize is None:
         raise SpecError("the spec has no 'randomize' section: nothing varies", where=spec.path)
     batch = Batch()
+    seen: set[str] = set()          # no two variants of one set with the same numbers
     for v in variants:
         try:
-            s, trace = spec.randomize.variant(spec.data, seed, v.index, spec.limits)
+            s, trace = spec.randomize.variant(spec.data, seed, v.index, spec.limits, avoid=seen)
+            seen.add(spec.randomize.fingerprint(s.data))
             # the title and name do not enter the computation: the trace stays valid
             v.spec = replace(s, path=spec.path, name=v.ident, title=f"{spec.title or spec.name}: {v.label}")
             v.trace = trace
@@ -115,15 +117,43 @@ def key_values(v: Variant) -> dict[str, str]:
         pre = f"{p.id}/" if multi else ""
         for n in _key_names(model, p):
             e = p.entries[n]
+            given = p.entries.get("init." + n[len("final."):]) if n.startswith("final.") else None
+            start = dict(_entries(given.dec)) if given is not None else {}
             for idx, value in _entries(e.dec):
+                if idx in start and start[idx] == value:
+                    continue          # an answer that repeats a given value asks nothing
                 out[f"{pre}{n}{idx}"] = format_number(value, policy, e.kind)
     return out
+
+
+def key_label(name: str) -> str:
+    """The compact LaTeX header of a key answer in the document's notation: 'it2.loss' ->
+    L_it2 (the loss before update 2), 'final.loss' -> L_final, 'final.W1[1,2]' -> W⁽¹⁾₁₂ (after
+    training); other answers as ``labels.label`` names them."""
+    from .labels import label
+    m = re.fullmatch(r"(?:([\w-]+)/)?([\w.]+?)(?:\[([\d,]+)\])?", name)
+    part, trace_name, idx = m.groups()
+    index = tuple(int(i) - 1 for i in idx.split(",")) if idx else ()
+    sub = "".join(str(i + 1) for i in index) if all(i < 9 for i in index) else ",".join(str(i + 1) for i in index)
+    loss = re.fullmatch(r"it(\d+)\.loss", trace_name)
+    param = re.fullmatch(r"final\.([Wb])(\d+)", trace_name)
+    if loss:
+        text = rf"L_{{\text{{it}}\,{loss.group(1)}}}"
+    elif trace_name == "final.loss":
+        text = r"L_{\text{final}}"
+    elif param:
+        text = f"{param.group(1)}^{{({param.group(2)})}}" + (f"_{{{sub}}}" if sub else "")
+    else:
+        text = label(trace_name, index, tex=True)
+    return (rf"\text{{{part}: }}" if part else "") + text
 
 
 def _key_names(model, p) -> list[str]:
     if model.kind == "network":
         names = [f"it{k}.loss" for k in range(1, model.iterations + 1)] + ["final.loss"]
-        return names + [n for n in p.entries if re.fullmatch(r"final\.[Wb]\d+", n)]
+        return names + [n for n in p.entries if re.fullmatch(r"final\.[Wb]\d+", n)
+                        and not (n.startswith("final.W") and not model.layers[int(n[7:]) - 1].train_weights)
+                        and not (n.startswith("final.b") and not model.layers[int(n[7:]) - 1].train_bias)]
     if model.kind == "expression":
         return ["output"] + [n for n in p.entries if n in ("loss",) or n.startswith("updated.")]
     return ["output"]

@@ -128,9 +128,16 @@ class Randomizer:
             path = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps).lstrip(".")
             _locate(data, steps, f"randomize.values.{path}")
 
-    def variant(self, data: dict, seed: int, k: int, limits=None):
+    def fingerprint(self, data: dict) -> str:
+        """The drawn values of a variant's data: two variants with the same fingerprint are the
+        same exercise."""
+        return repr([_locate(data, steps, "randomize")[0][_locate(data, steps, "randomize")[1]]
+                     for steps, _ in self.values])
+
+    def variant(self, data: dict, seed: int, k: int, limits=None, avoid=frozenset()):
         """Variant k (1-based) as (spec, trace), solved while its constraints were checked;
-        raises SpecError naming the constraint that rejected most draws."""
+        ``avoid``: fingerprints of variants already drawn (a draw equal to one is rejected).
+        Raises SpecError naming the constraint that rejected most draws."""
         from .solve import solve
         from .spec import spec_from_data
 
@@ -142,6 +149,9 @@ class Randomizer:
             for steps, draw in self.values:
                 node, last = _locate(variant, steps, "randomize")
                 node[last] = _fill(node[last], draw, rng)
+            if avoid and self.fingerprint(variant) in avoid:
+                rejected["different numbers from the other variants"] += 1
+                continue
             try:
                 spec = spec_from_data(variant, limits=limits)
                 trace = solve(spec)

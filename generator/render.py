@@ -525,7 +525,9 @@ def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=Non
     names = []
     for _, keys in rows:
         names += [n for n in keys if n not in names]
-    chunks = [names[i:i + 6] for i in range(0, len(names), 6)]
+    from .homework import key_label
+    chunks = [names[i:i + 4] for i in range(0, len(names), 4)]       # never scaled: 4 columns a table
+    labels = {n: key_label(n) for n in names}
     variants = []
     for i, (v, keys) in enumerate(rows):
         body = bodies[i] if bodies else render_body(v.spec, v.trace, templates)
@@ -533,6 +535,6 @@ def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=Non
     try:
         return env.get_template("key.tex.j2").render(
             spec=spec, title=escape_latex("Answer key: " + (spec.title or spec.name)),
-            what="key", chunks=chunks, variants=variants, policy=spec.rounding)
+            what="key", chunks=chunks, labels=labels, variants=variants, policy=spec.rounding)
     except jinja2.TemplateError as e:
         raise _template_error(e) from None

@@ -187,3 +187,35 @@ def test_unchanged_rerun_does_nothing_until_an_output_changes(tmp_path):
     assert code == 0 and "(unchanged: nothing to do)" not in out and (tmp_path / "v02-solution.pdf").is_file()
     code, out = cli("homework", HW, "--variants", "2", "--seed", "4", "-o", tmp_path)
     assert "(unchanged: nothing to do)" not in out             # another seed: another run
+
+
+def test_no_two_variants_have_the_same_numbers(write_spec):
+    # a tiny space of numbers: collisions would be likely without the check
+    text = HW.read_text()
+    text = text.replace("network.input: {integers: [-2, 2], nonzero: true}", "network.input: {choices: [1, 2]}")
+    text = text.replace("network.layers[0].weights: {multiples: 0.5, min: -2, max: 2, nonzero: true}",
+                        "network.layers[0].weights: {choices: [1, -1]}")
+    text = text.replace("network.layers[0].bias: {multiples: 0.5, min: -1, max: 1}", "network.layers[0].bias: {choices: [0.5]}")
+    text = text.replace("network.layers[1].weights: {multiples: 0.5, min: -1.5, max: 1.5, nonzero: true}",
+                        "network.layers[1].weights: {choices: [1, -1]}")
+    spec = load_spec(write_spec(text))
+    batch = draw(spec, plan_variants(8, None), seed=3)
+    prints = [spec.randomize.fingerprint(v.spec.data) for v in batch.variants]
+    assert len(batch.variants) + len(batch.failed) == 8
+    assert len(set(prints)) == len(prints)
+
+
+def test_key_headers_in_the_documents_notation_and_no_repeated_givens():
+    from generator.homework import key_label, key_values
+    assert key_label("final.W1[1,2]") == r"W^{(1)}_{12}"
+    assert key_label("it2.loss") == r"L_{\text{it}\,2}" and key_label("final.loss") == r"L_{\text{final}}"
+    spec = load_spec(HW)
+    batch = draw(spec, plan_variants(4, None), seed=1)
+    for v in batch.variants:
+        t = v.trace.problem()
+        keys = key_values(v)
+        for name in keys:
+            m = re.fullmatch(r"final\.([Wb]\d)\[([\d,]+)\]", name)
+            if m:
+                idx = tuple(int(i) - 1 for i in m.group(2).split(","))
+                assert t[f"final.{m.group(1)}"][idx] != t[f"init.{m.group(1)}"][idx]
