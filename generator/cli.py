@@ -51,8 +51,71 @@ def main(ctx, limits):
       dryrun render specs/*.yaml -o output     # question and solution PDFs
       dryrun trace specs/seed000.yaml          # all values as JSON
       dryrun homework specs/seed003.yaml -n 30 # randomized variants and answer keys
+      dryrun init network > my.yaml            # a commented example to start from
+
+    \b
+    Exit status: 0 ok; 1 'check' found differences; 2 bad input (a spec, an argument,
+    a roster, a snapshot); 3 LaTeX failed; 4 pdflatex is missing; 5 a template is broken;
+    130 interrupted.
     """
     ctx.obj = limits
+
+
+STARTERS = ("network", "batch", "expression", "conv", "pool", "homework")
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(STARTERS), default="network")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: print).")
+def init(kind, output):
+    """Print a commented example spec of KIND that validates and renders, to start from."""
+    from importlib.resources import files
+
+    text = files("generator").joinpath("starters", f"{kind}.yaml").read_text(encoding="utf-8")
+    if output:
+        from .errors import UsageError
+        from .files import write_atomic
+        if Path(output).exists():
+            raise UsageError(f"{output} exists; choose another name")
+        write_atomic(Path(output), text.encode())
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.group()
+def templates():
+    """The built-in templates: list them, copy one to start an override (render --templates DIR)."""
+
+
+@templates.command("list")
+def templates_list():
+    """Every built-in template, by the name an override uses."""
+    from .render import TEMPLATES
+    for path in sorted(TEMPLATES.rglob("*.j2")):
+        click.echo(path.relative_to(TEMPLATES).as_posix())
+
+
+@templates.command("copy")
+@click.argument("name")
+@click.argument("directory", type=click.Path(file_okay=False))
+def templates_copy(name, directory):
+    """Copy built-in template NAME (as 'templates list' shows it) into DIRECTORY."""
+    import difflib
+
+    from .errors import UsageError
+    from .files import write_atomic
+    from .render import TEMPLATES
+    names = sorted(p.relative_to(TEMPLATES).as_posix() for p in TEMPLATES.rglob("*.j2"))
+    if name not in names:
+        hint = difflib.get_close_matches(name, names, n=1)
+        raise UsageError(f"no built-in template '{name}'" + (f"; did you mean '{hint[0]}'?" if hint else
+                                                              " ('dryrun templates list' shows them)"))
+    target = Path(directory) / name
+    if target.exists():
+        raise UsageError(f"{target} exists; remove it first")
+    write_atomic(target, (TEMPLATES / name).read_bytes())
+    click.echo(f"wrote {target}")
 
 
 @main.command()
@@ -94,6 +157,7 @@ def trace(spec, output, mode):
     text = solve(s, policy).to_json() + "\n"
     if output:
         write_atomic(Path(output), text.encode())
+        click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
 
@@ -157,12 +221,15 @@ def render(specs, out_dir, what, fmt, mode, decimals, significant, decimal_comma
 
     whats = ("question", "solution") if what == "both" else (what,)
     override = _rounding_override(mode, decimals, significant, decimal_comma, trailing_zeros)
+    _check_overrides(templates)
     todo = plan(specs, Path(out_dir), what=whats, rounding=override, templates=templates,
                 limits=_limits(), warn=_warn)
     report = _write_with_progress(write, todo, pdf=fmt in ("pdf", "both"), tex=fmt in ("tex", "both"),
                                   jobs_n=jobs or os.cpu_count() or 1)
     for path in sorted(report.written):
         click.echo(f"wrote {path}")
+    for path in sorted(report.unchanged):
+        click.echo(f"unchanged {path}")
     for path, message in report.failed:
         click.echo(f"dryrun: error: {path}: {message}", err=True)
     if report.failed:
@@ -173,13 +240,36 @@ def _warn(text: str) -> None:
     click.echo(f"dryrun: warning: {text}", err=True)
 
 
+def _check_overrides(templates) -> None:
+    """Warn about blocks of the user's templates that override nothing."""
+    if templates:
+        from .render import override_warnings
+        for message in override_warnings(templates):
+            _warn(message)
+
+
 def _write_with_progress(write, todo, count=None, **options):
-    """Run ``write`` with a progress bar on stderr when there are several documents."""
+    """Run ``write`` with progress on stderr when there are several documents: a bar on a
+    terminal; elsewhere (CI logs, pipes) one line per tenth with the count and the time."""
     count = len(todo) if count is None else count
     if count < 3:
         return write(todo, **options)
-    with click.progressbar(length=count, label="compiling", file=sys.stderr) as bar:
-        return write(todo, progress=bar.update, **options)
+    if sys.stderr.isatty():
+        with click.progressbar(length=count, label="compiling", file=sys.stderr) as bar:
+            return write(todo, progress=bar.update, **options)
+    import threading
+    import time
+
+    start, done, lock = time.monotonic(), [0, 0], threading.Lock()
+
+    def step(n):
+        with lock:
+            done[0] += n
+            tenth = done[0] * 10 // count
+            if tenth > done[1] or done[0] == count:
+                done[1] = tenth
+                click.echo(f"compiled {done[0]}/{count} documents ({time.monotonic() - start:.0f} s)", err=True)
+    return write(todo, progress=step, **options)
 
 
 @main.command()
@@ -211,6 +301,7 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates):
 
     if not variants and not students:
         raise click.UsageError("give --variants N or --students roster.csv")
+    _check_overrides(templates)
     K, N = hw.parse_shard(shard)
     out = Path(out_dir or Path("output") / f"{Path(spec).stem}-homework")
     key = None
@@ -219,6 +310,8 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates):
                                options=["homework", variants, seed, K, N, out.resolve(), _limits()])
         summary = runcache.unchanged(key, out)
         if summary:
+            for name in runcache.recorded_files(key):
+                click.echo(f"unchanged {out / name}")
             click.echo(summary + " (unchanged: nothing to do)")
             return
     limits = _limits()
@@ -238,11 +331,15 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates):
         write_atomic(out / f"answers{suffix}.csv", csv_bytes)
         write_atomic(out / f"answers{suffix}.json", json_bytes)
     summary = f"{len(batch.variants)} variant(s) of {base.name} in {out}" + (f" (shard {K}/{N})" if N > 1 else "")
+    if batch.variants:
+        click.echo(f"wrote {len(report.written)} PDF(s) in {out}"
+                   + (f" ({len(report.unchanged)} unchanged)" if report.unchanged else "")
+                   + f", answers{suffix}.csv and answers{suffix}.json")
     click.echo(summary)
     failures = [(ident, msg) for ident, msg in batch.failed] + \
                [(str(path), msg) for path, msg in report.failed]
     if key and not failures:
-        names = [p.name for p in report.written] + [f"answers{suffix}.csv", f"answers{suffix}.json"]
+        names = [p.name for p in report.written + report.unchanged] + [f"answers{suffix}.csv", f"answers{suffix}.json"]
         runcache.record(key, out, names, summary)
     for ident, message in failures:
         click.echo(f"dryrun: error: {ident}: {message}", err=True)
@@ -250,56 +347,71 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates):
         sys.exit(3 if report.failed else 2)
 
 
+def _take_snapshot(path):
+    """The snapshot of a spec now: its values and its rendered pages."""
+    from .render import render
+    from .snapshot import snapshot as take
+    from .solve import solve
+    from .spec import load_spec
+
+    s = load_spec(path, _limits())
+    trace = solve(s)
+    pages = {what: render(s, trace, what) for what in ("solution", "question")}
+    return s, take(s.name, trace, pages)
+
+
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The snapshot file to write (JSON).")
 def snapshot(spec, output):
-    """Record every value SPEC's documents show, as rendered and at full precision."""
+    """Record every value SPEC's documents show (as rendered and at full precision) and the
+    LaTeX of its pages, for 'dryrun check'."""
     import json
 
     from .files import write_atomic
-    from .snapshot import snapshot as take
-    from .solve import solve
-    from .spec import load_spec
 
-    s = load_spec(spec, _limits())
-    doc = take(s.name, solve(s))
+    _, doc = _take_snapshot(spec)
     write_atomic(Path(output), (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode())
-    click.echo(f"wrote {output} ({len(doc['values'])} values)")
+    click.echo(f"wrote {output} ({len(doc['values'])} values, {len(doc['pages'])} pages)")
 
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=True))
 @click.option("--against", required=True, type=click.Path(dir_okay=False),
               help="A snapshot written by 'dryrun snapshot'.")
-@click.option("--rel-tol", type=float, default=1e-9, show_default=True,
+@click.option("--rel-tol", type=click.FloatRange(min=0), default=1e-9, show_default=True,
               help="Relative tolerance for full-precision values.")
-@click.option("--abs-tol", type=float, default=1e-12, show_default=True,
+@click.option("--abs-tol", type=click.FloatRange(min=0), default=1e-12, show_default=True,
               help="Absolute tolerance for full-precision values.")
 def check(spec, against, rel_tol, abs_tol):
-    """Re-solve SPEC and compare with a snapshot: "ok" or a table of what changed (exit 1)."""
+    """Re-solve and re-render SPEC and compare with a snapshot: "ok", or (exit 1) the given values
+    that changed, the first computed value that differs and what follows from it, or the LaTeX
+    lines of a page that changed."""
     import json
 
     from .errors import SpecError
-    from .snapshot import compare, snapshot as take, table
-    from .solve import solve
-    from .spec import load_spec
+    from .snapshot import compare, report
 
     try:
         expected = json.loads(Path(against).read_text(encoding="utf-8"))
         if not isinstance(expected, dict) or not isinstance(expected.get("values"), dict) or not all(
                 isinstance(v, dict) and "shown" in v and "value" in v for v in expected["values"].values()):
             raise ValueError("not a dryrun snapshot")
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise SpecError(f"cannot read the snapshot: {e}", where=against) from None
-    s = load_spec(spec, _limits())
+    s, now = _take_snapshot(spec)
+    if expected.get("spec") != now["spec"] or expected.get("problems", now["problems"]) != now["problems"]:
+        raise SpecError(f"this is a snapshot of spec '{expected.get('spec')}' "
+                        f"(exercises {', '.join(map(str, expected.get('problems', []))) or '?'}), "
+                        f"not of '{now['spec']}'", where=against)
     try:
-        rows = compare(expected, take(s.name, solve(s)), rel_tol=rel_tol, abs_tol=abs_tol)
-    except (TypeError, ValueError, KeyError):
+        result = compare(expected, now, rel_tol=rel_tol, abs_tol=abs_tol)
+    except (TypeError, ValueError, KeyError, AttributeError):
         raise SpecError("cannot read the snapshot: malformed values", where=against) from None
-    if rows:
-        click.echo(f"{spec}: {len(rows)} value(s) changed against {against}")
-        click.echo(table(rows))
+    if result.changed:
+        click.echo(f"{spec}: differs from {against}")
+        click.echo(report(result))
         sys.exit(1)
-    click.echo(f"ok: {spec} matches {against} ({len(expected['values'])} values)")
+    click.echo(f"ok: {spec} matches {against} ({len(expected['values'])} values"
+               + (f", {len(expected['pages'])} pages" if expected.get("pages") else "") + ")")

@@ -124,7 +124,10 @@ def compile_pdf(tex: str, pdf_path: Path, *, keep_tex_on_error: Path | None = No
                 timeout: int = TIMEOUT, cache: bool = True) -> str:
     """Compile ``tex`` and write the PDF to ``pdf_path`` atomically; raise LatexError on failure
     (then the source is written to ``keep_tex_on_error`` for inspection, and no PDF is written).
-    Returns LaTeX's log.  With ``cache``, an unchanged source is copied from the PDF cache."""
+    Returns LaTeX's log.  With ``cache``, an unchanged source is copied from the PDF cache.
+    Paths may be ``str`` or ``Path``."""
+    pdf_path = Path(pdf_path)
+    keep_tex_on_error = Path(keep_tex_on_error) if keep_tex_on_error else None
     exe = pdflatex()
     key = _key(engine_version(), tex) if cache else ""
     cached = cache_dir() / "pdf" / f"{key}.pdf"

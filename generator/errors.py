@@ -1,4 +1,7 @@
-"""The one exception hierarchy of dryrun; each class carries the CLI's exit status."""
+"""The one exception hierarchy of dryrun; each class carries the CLI's exit status.
+
+Exit statuses: 0 ok; 1 ``check`` found differences; 2 bad input (a spec, an argument, a roster,
+a snapshot); 3 LaTeX failed; 4 pdflatex is missing; 5 a template is broken; 130 interrupted."""
 
 from __future__ import annotations
 
@@ -30,6 +33,18 @@ class SpecError(DryrunError):
     def located(self, where: str) -> "SpecError":
         """The same error, naming the file it came from."""
         return SpecError(self.detail, where=where, field=self.field)
+
+
+class UsageError(DryrunError):
+    """An argument of a command or of the Python API is not one of the allowed values."""
+
+    exit_code = 2
+
+
+class TemplateError(DryrunError):
+    """A template (usually a user's override) fails; the message names the file and line."""
+
+    exit_code = 5
 
 
 class LatexError(DryrunError):

@@ -22,6 +22,7 @@ class Job:
 class Report:
     written: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)   # rewritten with the same bytes
 
 
 def plan(spec_paths, out_dir: Path, *, what=("solution", "question"), rounding=None,
@@ -50,6 +51,13 @@ def plan(spec_paths, out_dir: Path, *, what=("solution", "question"), rounding=N
     return jobs
 
 
+def _content(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
 def write(jobs, *, pdf=True, tex=False, jobs_n: int = 1, progress=None) -> Report:
     """Write the ``.tex`` and/or compile the PDFs (in parallel); failures are collected, not raised.
     ``jobs``: a list (compiled longest first) or an iterator (each job starts as soon as it is
@@ -61,13 +69,19 @@ def write(jobs, *, pdf=True, tex=False, jobs_n: int = 1, progress=None) -> Repor
     def one(job: Job):
         tex_path = job.stem.with_suffix(".tex")
         if tex:
-            write_atomic(tex_path, job.tex.encode("utf-8"))
-            report.written.append(tex_path)
+            data = job.tex.encode("utf-8")
+            if _content(tex_path) == data:
+                report.unchanged.append(tex_path)
+            else:
+                write_atomic(tex_path, data)
+                report.written.append(tex_path)
         if pdf:
             pdf_path = job.stem.with_suffix(".pdf")
+            before = _content(pdf_path)
             try:
                 compile_pdf(job.tex, pdf_path, keep_tex_on_error=tex_path)
-                report.written.append(pdf_path)
+                (report.unchanged if before is not None and _content(pdf_path) == before
+                 else report.written).append(pdf_path)
             except LatexError as err:
                 report.failed.append((pdf_path, str(err)))
         if progress:

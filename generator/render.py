@@ -11,12 +11,20 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from .errors import DryrunError, SpecError
+from .errors import DryrunError, SpecError, TemplateError, UsageError
 from .latex import Formatter, escape_latex, filters
 from .spec import Spec
 from .trace import Trace
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+def _templates_dir() -> Path:
+    """The built-in templates: inside the installed package (a wheel), else the repository's
+    top-level templates/ (a source tree or an editable install)."""
+    here = Path(__file__).resolve().parent
+    installed = here / "templates"
+    return installed if (installed / "base.tex.j2").is_file() else here.parent / "templates"
+
+
+TEMPLATES = _templates_dir()
 WHATS = ("solution", "question")
 
 
@@ -52,6 +60,44 @@ def _frac(num: int, den: int) -> str:
     return str(f.numerator) if f.denominator == 1 else rf"\frac{{{f.numerator}}}{{{f.denominator}}}"
 
 
+def override_warnings(user_templates: str | Path) -> list[str]:
+    """Blocks that a user's template overrides but that its parent template does not have (a
+    misspelled ``block titel``), each with the nearest block name."""
+    import difflib
+    from jinja2 import nodes
+
+    env = environment(None, str(user_templates))
+    out = []
+    for path in sorted(Path(user_templates).rglob("*.j2")):
+        name = path.relative_to(user_templates).as_posix()
+        try:
+            tree = env.parse(path.read_text(encoding="utf-8"))
+        except (jinja2.TemplateSyntaxError, OSError, UnicodeDecodeError):
+            continue                        # reported when the template is used
+        parents = [n.template.value for n in tree.find_all(nodes.Extends) if isinstance(n.template, nodes.Const)]
+        if not parents:
+            continue
+        known = set()
+        parent = parents[0]
+        for _ in range(10):                 # the blocks of the whole chain of parents
+            try:
+                source = env.loader.get_source(env, parent)[0]
+            except jinja2.TemplateNotFound:
+                break
+            ptree = env.parse(source)
+            known |= {b.name for b in ptree.find_all(nodes.Block)}
+            nxt = [n.template.value for n in ptree.find_all(nodes.Extends) if isinstance(n.template, nodes.Const)]
+            if not nxt:
+                break
+            parent = nxt[0]
+        for block in tree.find_all(nodes.Block):
+            if block.name not in known:
+                hint = difflib.get_close_matches(block.name, sorted(known), n=1)
+                out.append(f"{path}:{block.lineno}: block '{block.name}' is not in {parents[0]}, so it "
+                           f"changes nothing" + (f"; did you mean '{hint[0]}'?" if hint else ""))
+    return out
+
+
 def _prev(k: int, name: str) -> str:
     """Trace name of parameter ``name`` ('W1') as it was at the start of iteration k."""
     return f"init.{name}" if k == 1 else f"it{k - 1}.{name}"
@@ -63,11 +109,16 @@ def _inp(pre: str, l: int) -> str:
 
 
 def _template_error(e: jinja2.TemplateError) -> DryrunError:
+    """One line naming the template file and line: from the syntax error, else from the deepest
+    template frame of the traceback (an undefined name, a failing filter …)."""
+    import traceback
     if isinstance(e, jinja2.TemplateNotFound):
-        return DryrunError(f"template not found: {e.name}")
+        return TemplateError(f"template not found: {e.name}")
     if isinstance(e, jinja2.TemplateSyntaxError):
-        return DryrunError(f"template error in {e.filename}:{e.lineno}: {e.message}")
-    return DryrunError(f"template error: {e.message}")
+        return TemplateError(f"template error in {e.filename}:{e.lineno}: {e.message}")
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.endswith(".j2")]
+    where = f" in {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    return TemplateError(f"template error{where}: {e.message}")
 
 
 class View:
@@ -488,16 +539,29 @@ def _percent(rel, comma: bool) -> str:
     return (text.replace(".", "{,}") if comma else text) + r"\,\%"
 
 
+def _render(env, name: str, **context) -> str:
+    """Render template ``name``; any failure inside a template (a syntax error, an undefined
+    name, a filter that raises, a template that includes itself) is one TemplateError naming
+    the template file and line."""
+    try:
+        return env.get_template(name).render(**context)
+    except DryrunError:
+        raise
+    except jinja2.TemplateError as e:
+        raise _template_error(e) from None
+    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError) as e:
+        import traceback
+        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.endswith(".j2")]
+        where = f" in {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+        raise TemplateError(f"template error{where}: {type(e).__name__}: {e}") from None
+
+
 def render_body(spec: Spec, trace: Trace, templates: str | Path | None = None) -> str:
     """The worked solution of every problem, without preamble: a solution's body, and a section
     of an answer key."""
     env = environment(trace.rounding, str(templates) if templates else None)
-    try:
-        return env.get_template("solution_body.tex.j2").render(
-            spec=spec, problems=_views(spec, trace), policy=trace.rounding, what="solution",
-            divergences=_divergence_rows(trace))
-    except jinja2.TemplateError as e:
-        raise _template_error(e) from None
+    return _render(env, "solution_body.tex.j2", spec=spec, problems=_views(spec, trace),
+                   policy=trace.rounding, what="solution", divergences=_divergence_rows(trace))
 
 
 def render(spec: Spec, trace: Trace, what: str = "solution",
@@ -505,16 +569,12 @@ def render(spec: Spec, trace: Trace, what: str = "solution",
     """The LaTeX source of the ``what`` document ('solution' or 'question') of ``spec``;
     ``body``: the solution's body if it was already rendered (render_body)."""
     if what not in WHATS:
-        raise ValueError(what)
+        raise UsageError(f"what must be one of {', '.join(WHATS)}, not {what!r}")
     env = environment(trace.rounding, str(templates) if templates else None)
     if what == "solution" and body is None:
         body = render_body(spec, trace, templates)
-    try:
-        return env.get_template(f"{what}.tex.j2").render(
-            spec=spec, title=escape_latex(spec.title or spec.name), problems=_views(spec, trace),
-            policy=trace.rounding, what=what, body=body or "")
-    except jinja2.TemplateError as e:
-        raise _template_error(e) from None
+    return _render(env, f"{what}.tex.j2", spec=spec, title=escape_latex(spec.title or spec.name),
+                   problems=_views(spec, trace), policy=trace.rounding, what=what, body=body or "")
 
 
 def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=None) -> str:
@@ -532,9 +592,5 @@ def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=Non
     for i, (v, keys) in enumerate(rows):
         body = bodies[i] if bodies else render_body(v.spec, v.trace, templates)
         variants.append({"ident": v.ident, "label": escape_latex(v.label), "keys": keys, "body": body})
-    try:
-        return env.get_template("key.tex.j2").render(
-            spec=spec, title=escape_latex("Answer key: " + (spec.title or spec.name)),
-            what="key", chunks=chunks, labels=labels, variants=variants, policy=spec.rounding)
-    except jinja2.TemplateError as e:
-        raise _template_error(e) from None
+    return _render(env, "key.tex.j2", spec=spec, title=escape_latex("Answer key: " + (spec.title or spec.name)),
+                   what="key", chunks=chunks, labels=labels, variants=variants, policy=spec.rounding)

@@ -58,6 +58,14 @@ def unchanged(key: str, out_dir: Path) -> str | None:
         return None
 
 
+def recorded_files(key: str) -> list[str]:
+    """The names of the files the run ``key`` wrote."""
+    try:
+        return sorted(json.loads(_manifest_path(key).read_text(encoding="utf-8"))["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
 def record(key: str, out_dir: Path, names, summary: str) -> None:
     files = {n: _digest(out_dir / n) for n in sorted(names)}
     data = json.dumps({"files": files, "summary": summary}, indent=1).encode()

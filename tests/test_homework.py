@@ -161,11 +161,41 @@ def test_check_reports_a_changed_value(tmp_path):
     f.write_text(json.dumps(snap))
     code, out = cli("check", SPECS / "seed000.yaml", "--against", f)
     assert code == 1
-    assert "2 value(s) changed" in out
-    assert re.search(r"main/it1.z1\[1\] +7.3 +7.2", out)
-    assert "main/final.loss" in out and "204.9" in out
+    assert re.search(r"first computed value that differs:\n.*\n.*\nmain/it1.z1\[2\] +7.3 +7.2", out)
+    assert "and 1 value(s) downstream differ" in out and "main/final.loss" in out and "204.9" in out
     code, out = cli("check", SPECS / "seed000.yaml", "--against", f, "--abs-tol", "1")
-    assert code == 1 and "1 value(s) changed" in out     # the shown string still differs
+    assert code == 1 and "downstream" not in out          # the shown string still differs
+
+
+def test_check_names_a_changed_given_value_first(tmp_path, write_spec):
+    snapshot = tmp_path / "snap.json"
+    assert cli("snapshot", SPECS / "seed000.yaml", "-o", snapshot)[0] == 0
+    text = (SPECS / "seed000.yaml").read_text().replace("[0.1, 0.2, 0.3, 0.4]", "[0.1, 0.25, 0.3, 0.4]")
+    changed = write_spec(text, "seed000.yaml")
+    code, out = cli("check", changed, "--against", snapshot)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[1].startswith("given values changed (1):")
+    assert re.search(r"main/init.W1\[1,2\] +0.2 +0.25", out)          # 1-based, as answers.csv
+    assert "first computed value that differs:" in out and "downstream" in out
+
+
+def test_check_reports_a_changed_page_with_its_diff(tmp_path):
+    snap = json.loads((ROOT / "tests" / "snapshots" / "seed000.json").read_text())
+    lines = snap["pages"]["solution"]["lines"]
+    k = next(i for i, line in enumerate(lines) if line.startswith("\\section{Summary}"))
+    lines[k] = "\\section{Résumé}"
+    snap["pages"]["solution"]["sha256"] = "0" * 64
+    f = tmp_path / "page.json"
+    f.write_text(json.dumps(snap))
+    code, out = cli("check", SPECS / "seed000.yaml", "--against", f)
+    assert code == 1 and "the page changed (solution" in out
+    assert "-\\section{Résumé}" in out and "+\\section{Summary}" in out
+
+
+def test_check_refuses_a_snapshot_of_another_spec():
+    code, out = cli("check", SPECS / "seed000.yaml", "--against", ROOT / "tests" / "snapshots" / "seed001.json")
+    assert code == 2 and "snapshot of spec 'seed001'" in out
 
 
 def test_check_refuses_a_file_that_is_not_a_snapshot(tmp_path):

@@ -1,0 +1,28 @@
+"""A plain (non-editable) install carries the templates and renders from any working folder."""
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT, SPECS
+
+
+def test_wheel_renders_from_a_temporary_folder(tmp_path):
+    dist, site, work = tmp_path / "dist", tmp_path / "site", tmp_path / "work"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(dist)], check=True, capture_output=True)
+    wheel = next(dist.glob("dryrun-*.whl"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
+                    str(wheel)], check=True, capture_output=True)
+    assert (site / "generator" / "templates" / "base.tex.j2").is_file()
+    assert (site / "generator" / "templates" / "network" / "forward.tex.j2").is_file()
+    work.mkdir()
+    (work / "x.yaml").write_text((SPECS / "seed000.yaml").read_text())
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    code = ("import generator, sys; from generator.cli import main; "
+            "assert generator.__file__.startswith(sys.argv[1]), generator.__file__; "
+            "sys.argv = ['dryrun', 'render', 'x.yaml', '--format', 'tex', '-o', 'out']; main()")
+    result = subprocess.run([sys.executable, "-c", code, str(site)], cwd=work, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (work / "out" / "x-solution.tex").read_text().count(r"\eqbox") > 20
