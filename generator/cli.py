@@ -293,11 +293,8 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates):
     import os
 
     from . import homework as hw
-    from .files import write_atomic
-    from .pipeline import write
-    from .spec import load_spec
-
     from . import runcache
+    from .pipeline import write
 
     if not variants and not students:
         raise click.UsageError("give --variants N or --students roster.csv")
@@ -314,23 +311,13 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates):
                 click.echo(f"unchanged {out / name}")
             click.echo(summary + " (unchanged: nothing to do)")
             return
-    limits = _limits()
-    base = load_spec(spec, limits)
-    roster = hw.read_roster(students) if students else None
-    planned = hw.plan_variants(variants, roster, (K, N), limits.max_variants)
+    result = hw.run(spec, out, variants=variants, students=students, seed=seed, shard=shard,
+                    templates=templates, jobs=jobs or os.cpu_count() or 1, limits=_limits(),
+                    write_documents=lambda todo, count, n: _write_with_progress(write, todo, count, jobs_n=n))
+    batch, report, summary = result.batch, result.report, result.summary
     suffix = f"-{K}of{N}" if N > 1 else ""
-    batch = hw.draw(base, planned, seed)
-    for v in batch.variants:
-        message = hw.precision_warning(v)
-        if message:
-            _warn(f"{v.ident}: {message}")
-    todo = hw.jobs(batch, out, base, templates, suffix)
-    report = _write_with_progress(write, todo, hw.document_count(batch), jobs_n=jobs or os.cpu_count() or 1)
-    if batch.variants:
-        csv_bytes, json_bytes = hw.answers_files(batch, base, seed)
-        write_atomic(out / f"answers{suffix}.csv", csv_bytes)
-        write_atomic(out / f"answers{suffix}.json", json_bytes)
-    summary = f"{len(batch.variants)} variant(s) of {base.name} in {out}" + (f" (shard {K}/{N})" if N > 1 else "")
+    for ident, message in result.warnings:
+        _warn(f"{ident}: {message}")
     if batch.variants:
         click.echo(f"wrote {len(report.written)} PDF(s) in {out}"
                    + (f" ({len(report.unchanged)} unchanged)" if report.unchanged else "")
@@ -347,19 +334,6 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates):
         sys.exit(3 if report.failed else 2)
 
 
-def _take_snapshot(path):
-    """The snapshot of a spec now: its values and its rendered pages."""
-    from .render import render
-    from .snapshot import snapshot as take
-    from .solve import solve
-    from .spec import load_spec
-
-    s = load_spec(path, _limits())
-    trace = solve(s)
-    pages = {what: render(s, trace, what) for what in ("solution", "question")}
-    return s, take(s.name, trace, pages)
-
-
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
@@ -371,7 +345,9 @@ def snapshot(spec, output):
 
     from .files import write_atomic
 
-    _, doc = _take_snapshot(spec)
+    from .snapshot import take_snapshot
+
+    _, doc = take_snapshot(spec, _limits())
     write_atomic(Path(output), (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode())
     click.echo(f"wrote {output} ({len(doc['values'])} values, {len(doc['pages'])} pages)")
 
@@ -388,30 +364,12 @@ def check(spec, against, rel_tol, abs_tol):
     """Re-solve and re-render SPEC and compare with a snapshot: "ok", or (exit 1) the given values
     that changed, the first computed value that differs and what follows from it, or the LaTeX
     lines of a page that changed."""
-    import json
+    from .snapshot import check as compare_with, report
 
-    from .errors import SpecError
-    from .snapshot import compare, report
-
-    try:
-        expected = json.loads(Path(against).read_text(encoding="utf-8"))
-        if not isinstance(expected, dict) or not isinstance(expected.get("values"), dict) or not all(
-                isinstance(v, dict) and "shown" in v and "value" in v for v in expected["values"].values()):
-            raise ValueError("not a dryrun snapshot")
-    except (OSError, ValueError, RecursionError) as e:
-        raise SpecError(f"cannot read the snapshot: {e}", where=against) from None
-    s, now = _take_snapshot(spec)
-    if expected.get("spec") != now["spec"] or expected.get("problems", now["problems"]) != now["problems"]:
-        raise SpecError(f"this is a snapshot of spec '{expected.get('spec')}' "
-                        f"(exercises {', '.join(map(str, expected.get('problems', []))) or '?'}), "
-                        f"not of '{now['spec']}'", where=against)
-    try:
-        result = compare(expected, now, rel_tol=rel_tol, abs_tol=abs_tol)
-    except (TypeError, ValueError, KeyError, AttributeError):
-        raise SpecError("cannot read the snapshot: malformed values", where=against) from None
+    result = compare_with(spec, against, rel_tol=rel_tol, abs_tol=abs_tol, limits=_limits())
     if result.changed:
         click.echo(f"{spec}: differs from {against}")
         click.echo(report(result))
         sys.exit(1)
-    click.echo(f"ok: {spec} matches {against} ({len(expected['values'])} values"
-               + (f", {len(expected['pages'])} pages" if expected.get("pages") else "") + ")")
+    click.echo(f"ok: {spec} matches {against} ({result.values} values"
+               + (f", {result.page_count} pages" if result.page_count else "") + ")")

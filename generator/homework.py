@@ -209,7 +209,7 @@ def answers_files(batch: Batch, spec, seed: int) -> tuple[bytes, bytes]:
     return buf.getvalue().encode(), (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode()
 
 
-def jobs(batch: Batch, out_dir: Path, spec, templates=None, suffix=""):
+def jobs_of(batch: Batch, out_dir: Path, spec, templates=None, suffix=""):
     """The documents of a batch, produced one by one: the combined key first (the longest, so it
     compiles while the rest is rendered), then per variant its question and solution."""
     from .render import render, render_body, render_key
@@ -227,3 +227,57 @@ def jobs(batch: Batch, out_dir: Path, spec, templates=None, suffix=""):
 
 def document_count(batch: Batch) -> int:
     return 2 * len(batch.variants) + (1 if batch.variants else 0)
+
+
+@dataclass
+class Run:
+    """What a homework run produced."""
+    out: Path
+    batch: Batch
+    report: object                  # pipeline.Report of the documents
+    summary: str
+    warnings: list = field(default_factory=list)    # (variant id, message)
+
+    @property
+    def failures(self) -> list:
+        return list(self.batch.failed) + [(str(p), m) for p, m in self.report.failed]
+
+
+def run(spec_path, out_dir, *, variants: int | None = None, students=None, seed: int = 0,
+        shard: str | None = None, templates=None, jobs: int = 1, limits=None, progress=None,
+        write_documents=None) -> Run:
+    """A homework set: draw the variants of ``spec_path`` (its ``randomize`` section), write per
+    variant its question and solution PDF, the combined key and answers.csv/json into
+    ``out_dir``.  Paths may be ``str`` or ``Path``; ``students``: a roster CSV (one variant per
+    student) instead of ``variants``.  ``write_documents(todo, count, jobs_n)``: how the PDFs are
+    written (the CLI adds progress); default ``pipeline.write``."""
+    from .errors import UsageError
+    from .files import write_atomic
+    from .limits import DEFAULT
+    from .pipeline import write
+    from .spec import load_spec
+
+    if not variants and not students:
+        raise UsageError("give variants=N or students=roster.csv")
+    if variants and students:
+        raise UsageError("give variants or students, not both")
+    limits = limits or DEFAULT
+    K, N = parse_shard(shard)
+    out = Path(out_dir)
+    base = load_spec(spec_path, limits)
+    roster = read_roster(students) if students else None
+    planned = plan_variants(variants, roster, (K, N), limits.max_variants)
+    suffix = f"-{K}of{N}" if N > 1 else ""
+    batch = draw(base, planned, seed)
+    warnings = [(v.ident, m) for v in batch.variants if (m := precision_warning(v))]
+    todo = jobs_of(batch, out, base, templates, suffix)
+    if write_documents:
+        report = write_documents(todo, document_count(batch), jobs)
+    else:
+        report = write(todo, jobs_n=jobs)
+    if batch.variants:
+        csv_bytes, json_bytes = answers_files(batch, base, seed)
+        write_atomic(out / f"answers{suffix}.csv", csv_bytes)
+        write_atomic(out / f"answers{suffix}.json", json_bytes)
+    summary = f"{len(batch.variants)} variant(s) of {base.name} in {out}" + (f" (shard {K}/{N})" if N > 1 else "")
+    return Run(out, batch, report, summary, warnings)

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import DryrunError, LatexError
+from .errors import LatexError, UsageError
 from .files import write_atomic
 
 
@@ -38,7 +38,7 @@ def plan(spec_paths, out_dir: Path, *, what=("solution", "question"), rounding=N
     names = [s.name for s in specs]
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
-        raise DryrunError(f"two specs would write the same output names: {', '.join(sorted(dupes))}")
+        raise UsageError(f"two specs would write the same output names: {', '.join(sorted(dupes))}")
     jobs = []
     for spec in specs:
         policy = rounding(spec.rounding) if rounding else spec.rounding

@@ -66,6 +66,8 @@ class Comparison:
     computed: list = field(default_factory=list)   # (name, shown before, shown now, value before, value now)
     structure: list = field(default_factory=list)  # (name, before, now): appeared, disappeared, reshaped
     pages: list = field(default_factory=list)      # (what, diff lines)
+    values: int = 0                                # how many values were compared
+    page_count: int = 0                            # how many pages were compared
 
     @property
     def changed(self) -> bool:
@@ -74,8 +76,8 @@ class Comparison:
 
 def compare(expected: dict, got: dict, *, rel_tol: float = 1e-9, abs_tol: float = 1e-12) -> Comparison:
     """What differs between two snapshots, in the order of the computation."""
-    out = Comparison()
     old, new = expected.get("values", {}), got.get("values", {})
+    out = Comparison(values=len(old), page_count=len(expected.get("pages") or {}))
     for name in list(new) + [n for n in old if n not in new]:
         if name not in new or name not in old:
             out.structure.append((name, "present" if name in old else "missing",
@@ -133,3 +135,44 @@ def report(c: Comparison, limit: int = 20, diff_lines: int = 60) -> str:
         out.append(f"the page changed ({what}: every value is the same, the LaTeX is not):")
         out += diff[:diff_lines] + ([f"… {len(diff) - diff_lines} more diff lines"] if len(diff) > diff_lines else [])
     return "\n".join(out)
+
+
+def take_snapshot(spec_path, limits=None):
+    """(spec, snapshot) of a spec now: its values and its rendered pages."""
+    from .render import render
+    from .solve import solve
+    from .spec import load_spec
+
+    s = load_spec(spec_path, limits)
+    trace = solve(s)
+    pages = {what: render(s, trace, what) for what in ("solution", "question")}
+    return s, snapshot(s.name, trace, pages)
+
+
+def check(spec_path, snapshot_path, *, rel_tol: float = 1e-9, abs_tol: float = 1e-12, limits=None) -> Comparison:
+    """Re-solve and re-render ``spec_path`` and compare with the snapshot at ``snapshot_path``
+    (``str`` or ``Path``); a file that is no snapshot, or one of another spec, is a SpecError."""
+    import json
+    from pathlib import Path
+
+    from .errors import SpecError, UsageError
+
+    if rel_tol < 0 or abs_tol < 0:
+        raise UsageError("tolerances must not be negative")
+    where = str(snapshot_path)
+    try:
+        expected = json.loads(Path(snapshot_path).read_text(encoding="utf-8"))
+        if not isinstance(expected, dict) or not isinstance(expected.get("values"), dict) or not all(
+                isinstance(v, dict) and "shown" in v and "value" in v for v in expected["values"].values()):
+            raise ValueError("not a dryrun snapshot")
+    except (OSError, ValueError, RecursionError) as e:
+        raise SpecError(f"cannot read the snapshot: {e}", where=where) from None
+    s, now = take_snapshot(spec_path, limits)
+    if expected.get("spec") != now["spec"] or expected.get("problems", now["problems"]) != now["problems"]:
+        raise SpecError(f"this is a snapshot of spec '{expected.get('spec')}' "
+                        f"(exercises {', '.join(map(str, expected.get('problems', []))) or '?'}), "
+                        f"not of '{now['spec']}'", where=where)
+    try:
+        return compare(expected, now, rel_tol=rel_tol, abs_tol=abs_tol)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        raise SpecError("cannot read the snapshot: malformed values", where=where) from None

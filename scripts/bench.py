@@ -28,7 +28,7 @@ def python_time():
     start = time.perf_counter()
     spec = load_spec(SPEC)
     batch = hw.draw(spec, hw.plan_variants(VARIANTS, None), SEED)
-    jobs = list(hw.jobs(batch, Path("/nonexistent"), spec))
+    jobs = list(hw.jobs_of(batch, Path("/nonexistent"), spec))
     return (time.perf_counter() - start) / len(jobs), jobs
 
 

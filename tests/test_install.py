@@ -26,3 +26,12 @@ def test_wheel_renders_from_a_temporary_folder(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert (work / "out" / "x-solution.tex").read_text().count(r"\eqbox") > 20
+    # a new user's first steps with the installed package: a starter spec, then render it
+    start = ("import sys; from generator.cli import main; sys.argv = ['dryrun'] + sys.argv[1:]; main()")
+    made = subprocess.run([sys.executable, "-c", start, "init", "network", "-o", "first.yaml"], cwd=work,
+                          env=env, capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    rendered = subprocess.run([sys.executable, "-c", start, "render", "first.yaml", "--format", "tex"],
+                              cwd=work, env=env, capture_output=True, text=True)
+    assert rendered.returncode == 0, rendered.stderr
+    assert (work / "output" / "first-solution.tex").is_file()

@@ -74,6 +74,26 @@ def test_api_takes_str_paths_and_names_allowed_values(tmp_path):
         api.render(spec, trace, "answers")
 
 
+def test_api_homework_and_check_take_str_paths(tmp_path):
+    run = api.homework(str(SPECS / "seed003.yaml"), str(tmp_path / "hw"), variants=2, seed=4)
+    assert len(run.batch.variants) == 2 and not run.failures
+    assert (tmp_path / "hw" / "answers.csv").is_file() and (tmp_path / "hw" / "key.pdf").is_file()
+    with pytest.raises(UsageError, match="not both"):
+        api.homework(str(SPECS / "seed003.yaml"), str(tmp_path / "x"), variants=2, students="r.csv")
+    snap = tmp_path / "s.json"
+    import json
+    spec, doc = api.take_snapshot(str(SPECS / "seed000.yaml"))
+    snap.write_text(json.dumps(doc))
+    result = api.check(str(SPECS / "seed000.yaml"), str(snap))
+    assert not result.changed and result.values == len(doc["values"]) and result.page_count == 2
+
+
+def test_compile_pdf_takes_a_str_path(tmp_path):
+    spec = api.load_spec(SPECS / "seed000.yaml")
+    api.compile_pdf(api.render(spec, api.solve(spec), "question"), str(tmp_path / "q.pdf"))
+    assert (tmp_path / "q.pdf").read_bytes().startswith(b"%PDF")
+
+
 def test_a_template_error_names_the_file_and_line(tmp_path):
     (tmp_path / "question.tex.j2").write_text("line one\n((( no_such_name )))\n")
     spec = api.load_spec(SPECS / "seed000.yaml")
