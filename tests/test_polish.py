@@ -110,3 +110,19 @@ def test_an_override_block_that_does_not_exist_is_a_warning(tmp_path):
                                        "--format", "tex", "--templates", str(tmp_path)])
     assert result.exit_code == 0
     assert "block 'titel' is not in builtin/base.tex.j2" in result.stderr and "did you mean 'title'" in result.stderr
+
+
+def test_without_a_terminal_progress_is_a_line_per_tenth_and_reruns_say_unchanged(tmp_path):
+    result = CliRunner().invoke(main, ["render", str(SPECS / "seed000.yaml"), str(SPECS / "seed004.yaml"),
+                                       "-o", str(tmp_path), "--format", "tex"])
+    assert result.exit_code == 0
+    assert "compiled 4/4 documents" in result.stderr
+    assert result.output.count("wrote ") == 4
+    again = CliRunner().invoke(main, ["render", str(SPECS / "seed000.yaml"), str(SPECS / "seed004.yaml"),
+                                      "-o", str(tmp_path), "--format", "tex"])
+    assert again.output.count("unchanged ") == 4 and "wrote " not in again.output
+
+
+def test_trace_says_what_it_wrote(tmp_path):
+    result = CliRunner().invoke(main, ["trace", str(SPECS / "seed000.yaml"), "-o", str(tmp_path / "t.json")])
+    assert result.exit_code == 0 and f"wrote {tmp_path / 't.json'}" in result.stderr
