@@ -12,8 +12,14 @@ import click
 from .errors import DryrunError
 
 
+def _printable(text: str) -> str:
+    """``text`` with control characters (a terminal escape from a spec, say) shown, not obeyed."""
+    return "".join(ch if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127) and not 0x80 <= ord(ch) < 0xa0
+                   else f"\\x{ord(ch):02x}" for ch in text)
+
+
 def _fail(err: DryrunError):
-    click.echo(f"dryrun: error: {err}", err=True)
+    click.echo(f"dryrun: error: {_printable(str(err))}", err=True)
     sys.exit(err.exit_code)
 
 
@@ -131,7 +137,7 @@ def validate(specs):
             solve(load_spec(path, _limits()))     # computing finds what only arises from the numbers
             click.echo(f"{path}: ok")
         except DryrunError as err:
-            click.echo(f"dryrun: error: {err}", err=True)
+            click.echo(f"dryrun: error: {_printable(str(err))}", err=True)
             bad += 1
     if bad:
         sys.exit(2)
@@ -231,13 +237,13 @@ def render(specs, out_dir, what, fmt, mode, decimals, significant, decimal_comma
     for path in sorted(report.unchanged):
         click.echo(f"unchanged {path}")
     for path, message in report.failed:
-        click.echo(f"dryrun: error: {path}: {message}", err=True)
+        click.echo(f"dryrun: error: {path}: {_printable(message)}", err=True)
     if report.failed:
         sys.exit(3)
 
 
 def _warn(text: str) -> None:
-    click.echo(f"dryrun: warning: {text}", err=True)
+    click.echo(f"dryrun: warning: {_printable(text)}", err=True)
 
 
 def _check_overrides(templates) -> None:
@@ -329,7 +335,7 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates):
         names = [p.name for p in report.written + report.unchanged] + [f"answers{suffix}.csv", f"answers{suffix}.json"]
         runcache.record(key, out, names, summary)
     for ident, message in failures:
-        click.echo(f"dryrun: error: {ident}: {message}", err=True)
+        click.echo(f"dryrun: error: {ident}: {_printable(message)}", err=True)
     if failures:
         sys.exit(3 if report.failed else 2)
 

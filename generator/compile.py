@@ -40,9 +40,9 @@ def engine_version() -> str:
 def cache_dir() -> Path:
     """$DRYRUN_CACHE, else $XDG_CACHE_HOME/dryrun, else ~/.cache/dryrun."""
     if os.environ.get("DRYRUN_CACHE"):
-        return Path(os.environ["DRYRUN_CACHE"])
+        return Path(os.environ["DRYRUN_CACHE"]).resolve()      # relative to where dryrun started
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "dryrun"
+    return (Path(base) / "dryrun").resolve()
 
 
 def _key(*parts: str) -> str:

@@ -334,3 +334,46 @@ def test_scalar_notation_with_a_summed_output_is_refused():
     data["network"]["notation"] = "scalar"
     with pytest.raises(SpecError, match="output 'layer'"):
         spec_from_data(data)
+
+
+# ---- hardening II ----
+
+def test_a_key_given_twice_is_an_error_naming_both_lines(write_spec):
+    path = write_spec("network:\n  learning_rate: 0.1\n  learning_rate: 50\n")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2 and "key 'learning_rate' is given twice (lines 2 and 3)" in result.output
+
+
+def test_yaml_1_2_scalars_no_sexagesimal_or_hex(write_spec):
+    from generator.spec import parse_yaml
+    data = parse_yaml("title: 1:30\nid: 0x1F\nx: 1e-3\n")
+    assert data == {"title": "1:30", "id": "0x1F", "x": 0.001}
+
+
+def test_terminal_escapes_from_a_spec_are_shown_not_obeyed(write_spec):
+    path = write_spec('"\\e[2J\\e[32mok": 1\nnetwork: 1\n')      # YAML's \e is ESC
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2 and "\x1b" not in result.output and "\\x1b" in result.output
+
+
+def test_a_relative_cache_folder_works(tmp_path, monkeypatch):
+    import shutil
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex not installed")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DRYRUN_CACHE", "rel-cache")
+    result = CliRunner().invoke(main, ["render", str(SPECS / "seed000.yaml"), "-o", "out", "--what", "question"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "seed000-question.pdf").is_file() and (tmp_path / "rel-cache").is_dir()
+
+
+def test_a_matrix_wider_than_ten_columns_renders(write_spec, tmp_path):
+    import shutil
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex not installed")
+    xs = [[round(0.1 * k, 1) for k in range(12)], [round(-0.05 * k, 2) for k in range(12)]]
+    path = write_spec(f"network:\n  input: {xs}\n  target: [{[0.5] * 12}]\n  layers:\n"
+                      "    - {activation: sigmoid, weights: [[0.3, -0.2]], bias: [0.1]}\n"
+                      "  loss: half_mse\n  learning_rate: 0.5\n  iterations: 1\n")
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
