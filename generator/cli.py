@@ -281,7 +281,8 @@ def _write_with_progress(write, todo, count=None, **options):
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=True))
 @click.option("-n", "--variants", type=click.IntRange(min=1), help="How many variants (v01, v02, …).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Same spec and seed, same variants.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Same spec and seed, same variants.")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
               help="Directory [default: output/NAME-homework].")
 @click.option("--students", type=click.Path(dir_okay=False, exists=True),

@@ -46,7 +46,14 @@ def read_roster(path: str) -> list[str]:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError(f"cannot read the roster: {e}", where=str(path)) from None
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    rows = []
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        for r in reader:
+            if any(c.strip() for c in r):
+                rows.append(r)
+    except csv.Error as e:
+        raise SpecError(f"malformed CSV on line {reader.line_num}: {e}", where=str(path)) from None
     if not rows:
         raise SpecError("the roster is empty", where=str(path))
     header = [c.strip().lower() for c in rows[0]]
@@ -187,6 +194,27 @@ def full_values(v: Variant) -> dict[str, float]:
     return out
 
 
+class _SafeWriter:
+    """A CSV writer whose text cells cannot run as a spreadsheet formula (=, +, -, @ …)."""
+
+    def __init__(self, writer):
+        self.writer = writer
+
+    def writerow(self, row):
+        self.writer.writerow([_neutral(c) for c in row])
+
+
+def _neutral(cell):
+    text = str(cell)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            float(text.replace(",", "."))
+            return text                    # a number such as -0.25
+        except ValueError:
+            return "'" + text
+    return text
+
+
 def answers_files(batch: Batch, spec, seed: int) -> tuple[bytes, bytes]:
     """answers.csv and answers.json (variant id → key values as shown; in carry mode also the
     full-precision value of each, in columns ``NAME (full precision)`` and ``full_precision``)."""
@@ -196,7 +224,7 @@ def answers_files(batch: Batch, spec, seed: int) -> tuple[bytes, bytes]:
     for _, keys, _ in rows:
         names += [n for n in keys if n not in names]
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = _SafeWriter(csv.writer(buf, lineterminator="\n"))
     w.writerow(["variant", "student"] + names + ([f"{n} (full precision)" for n in names] if carry else []))
     for v, keys, full in rows:
         w.writerow([v.ident, v.label if v.label != f"Variant {v.ident}" else ""] +

@@ -14,6 +14,7 @@ _ESCAPES = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
     "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
     "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", '"': r"\textquotedbl{}",
+    "[": "{[}", "]": "{]}",        # never an optional argument (after \\ or a macro)
 }
 _ESCAPE_RE = re.compile("|".join(re.escape(k) for k in _ESCAPES))
 _UNICODE = {"σ": r"$\sigma$", "η": r"$\eta$", "δ": r"$\delta$", "Σ": r"$\Sigma$", "∂": r"$\partial$",

@@ -225,8 +225,12 @@ def run(problem, observe) -> Graph:
     for name, value in problem.parameters.items():
         graph.add(GraphNode(name, "param", value=value, role="param"))
     root = graph.build(problem.tree, problem.inputs)
-    if root in problem.inputs or root in problem.parameters:
+    if root in problem.inputs or root in problem.parameters or graph.nodes[root].role == "const":
         raise SpecError("the model must compute something from its variables")
+    used = {i for n in graph.nodes.values() for i in n.inputs}
+    for name in problem.train:
+        if name not in used:
+            raise SpecError(f"parameter '{name}' is trained but the model does not use it")
     _rename(graph, root, problem.output)
     graph.nodes[problem.output].role = "output"
     dy = backward(graph, problem.output)
