@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 TEXT_WIDTH = 16.0          # cm available for the drawing (the page's text is 16.6 cm wide)
 MAX_HEIGHT = 11.0          # cm
 NODE = 0.9                 # node diameter, cm
+CAPTION = 2.4              # width of a column's caption (layer, activation) below the drawing, cm
 LABEL_H = 0.34             # height of a \scriptsize label with its white background, cm
 DIGIT = 0.15               # width of one character of a \scriptsize label, cm
 PAD = 0.03                 # clearance kept around a label, cm
@@ -33,6 +34,22 @@ def _box(cx, cy, w, h):
     return (cx - w / 2 - PAD, cy - h / 2 - PAD, cx + w / 2 + PAD, cy + h / 2 + PAD)
 
 
+def _crosses(p, q, box) -> bool:
+    """Whether the segment p–q passes through the rectangle ``box`` (x0, y0, x1, y1)."""
+    (x0, y0), (x1, y1) = p, q
+    t0, t1 = 0.0, 1.0
+    for d, lo, hi, start in ((x1 - x0, box[0], box[2], x0), (y1 - y0, box[1], box[3], y0)):
+        if d == 0:
+            if not lo <= start <= hi:
+                return False
+            continue
+        a, b = (lo - start) / d, (hi - start) / d
+        t0, t1 = max(t0, min(a, b)), min(t1, max(a, b))
+        if t0 > t1:
+            return False
+    return True
+
+
 def _hit(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -42,7 +59,7 @@ def layout(sizes: list[int], texts: dict | None, extra_columns: float = 0.8) -> 
     the edge from unit j of column c−1 to unit i of column c, or None for no labels.  Wider and
     taller spacings are tried (up to what the page holds) before the weights go into a table."""
     columns = len(sizes) - 1 + extra_columns
-    x_max = min(5.0, (TEXT_WIDTH - NODE) / columns)
+    x_max = min(5.0, (TEXT_WIDTH - CAPTION) / columns)
     y_max = min(2.0, (MAX_HEIGHT - NODE) / max(1, max(sizes) - 1))
     x0, y0 = min(3.0, x_max), min(1.25, y_max)
     if not texts:
@@ -64,6 +81,8 @@ def _place(sizes, texts, x, y, positions) -> dict | None:
         return c * x, ((n + 1) / 2 - i) * y
 
     boxes = [_box(*pos(c, i, n), NODE, NODE) for c, n in enumerate(sizes) for i in range(1, n + 1)]
+    edges = [(c, i, j, pos(c - 1, j, sizes[c - 1]), pos(c, i, sizes[c]))
+             for c in range(1, len(sizes)) for i in range(1, sizes[c] + 1) for j in range(1, sizes[c - 1] + 1)]
     labels = {}
     for c in range(1, len(sizes)):
         for i in range(1, sizes[c] + 1):
@@ -73,9 +92,12 @@ def _place(sizes, texts, x, y, positions) -> dict | None:
                 # TikZ measures pos= along the visible edge, from border to border of the nodes
                 r = NODE / 2 / (((xb - xa) ** 2 + (yb - ya) ** 2) ** 0.5)
                 xa, ya, xb, yb = xa + r * (xb - xa), ya + r * (yb - ya), xb - r * (xb - xa), yb - r * (yb - ya)
+                others = [(p, q) for (cc, ii, jj, p, q) in edges if (cc, ii, jj) != (c, i, j)]
                 for t in positions:
                     box = _box(xa + t * (xb - xa), ya + t * (yb - ya), w, LABEL_H)
-                    if not any(_hit(box, b) for b in boxes):
+                    # no other label or node under it, and no other edge through it (a label on a
+                    # crossing cannot be told apart from its neighbour's)
+                    if not any(_hit(box, b) for b in boxes) and not any(_crosses(p, q, box) for p, q in others):
                         labels[(c, i, j)] = t
                         boxes.append(box)
                         break

@@ -146,7 +146,8 @@ class Formatter:
             return f"{fn}({self.num(a.ravel()[0], kind)})"
         if a.ndim == 1:
             a = a[:, None]
-        return self.matrix([[f"{fn}({self.num(v, kind)})" for v in row] for row in a])
+        cells = self._uniform([[self.num(v, kind) for v in row] for row in a], kind)
+        return self.matrix([[f"{fn}({c})" for c in row] for row in cells])
 
 
 #: About how many digits fit on a line of the page (16.6 cm of 11 pt type).

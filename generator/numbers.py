@@ -130,15 +130,18 @@ def format_number(x, policy: RoundingPolicy, kind: str | None = None) -> str:
     if d == d.to_integral_value() and abs(d) < Decimal("1e15"):
         return format_decimal(d.to_integral_value(), decimal_comma=policy.decimal_comma)
     rounded_whole = False
+    trailing = policy.trailing_zeros
     if kind is not None:
-        r = round_decimal(d, policy.precision(kind))
+        prec = policy.precision(kind)
+        trailing = trailing or prec.style == "significant"   # 0.510 at 3 figures: the zero counts
+        r = round_decimal(d, prec)
         # a rounded value keeps one decimal (1.0 for 0.99984), an exact whole number none
         rounded_whole = r != d and r == r.to_integral_value() and r != 0
-        if r == r.to_integral_value() and not policy.trailing_zeros and not rounded_whole:
+        if r == r.to_integral_value() and not trailing and not rounded_whole:
             r = r.to_integral_value()
         d = r
     return format_decimal(d, decimal_comma=policy.decimal_comma,
-                          trailing_zeros=policy.trailing_zeros and kind is not None, keep_point=rounded_whole)
+                          trailing_zeros=trailing and kind is not None, keep_point=rounded_whole)
 
 
 def is_exact(x, p: Precision) -> bool:

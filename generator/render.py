@@ -199,7 +199,7 @@ class View:
         for s in range(E.shape[1]):
             lhs = r"\sum_j e^{z_j}" + (f" \text{{ (sample {s + 1})}}" if E.shape[1] > 1 else "")
             lines.append((lhs, self.fmt.terms(E[:, s], ek) + f" {self.rel_from(total, e)} {self.fmt.num(S[s], sk)}"))
-        quot = self.fmt.matrix([[rf"\frac{{{self.fmt.num(E[i, s], ek)}}}{{{self.fmt.num(S[s], sk)}}}"
+        quot = self.fmt.matrix([[f"{self.fmt.num(E[i, s], ek)} / {self.fmt.num(S[s], sk)}"
                                  for s in range(E.shape[1])] for i in range(E.shape[0])])
         lines.append((f"a^{{({l})}}", f"{quot} {self.rel_from(a, e, total)} {self.m(a)}"))
         return lines
@@ -334,6 +334,12 @@ class View:
         if text.startswith(r"\left(") and text.endswith(r"\right)"):
             return text[len(r"\left("):-len(r"\right)")]
         return text
+
+    def graph_roomy(self, upto=None) -> bool:
+        """Whether the graph up to ``upto`` has room for values at its nodes (at most 6 columns
+        and 4 rows); a larger one shows its symbols, with the values in a table."""
+        lay = self.layout(upto)
+        return max(c for c, _ in lay["place"].values()) + 1 <= 6 and lay["height"] <= 4
 
     def exponent_leaves(self, upto=None) -> list[str]:
         """Constant leaves used only as the exponent of a power: written in the power's label."""
