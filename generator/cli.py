@@ -46,8 +46,9 @@ def _limits():
 @click.version_option(package_name="dryrun")
 @click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE",
               help="Raise a resource limit on purpose, e.g. --limit max_units=64 (see SECURITY.md).")
+@click.option("--no-cache", is_flag=True, help="Use no cached format or PDF (the output is the same).")
 @click.pass_context
-def main(ctx, limits):
+def main(ctx, limits, no_cache):
     """dryrun turns a short YAML spec of a neural-network exercise into its worked solution:
     every forward step, every chain-rule step, every update, with the numbers.
 
@@ -62,9 +63,35 @@ def main(ctx, limits):
     \b
     Exit status: 0 ok; 1 'check' found differences; 2 bad input (a spec, an argument,
     a roster, a snapshot); 3 LaTeX failed; 4 pdflatex is missing; 5 a template is broken;
-    130 interrupted.
+    6 another run is writing into the output folder; 130 interrupted.
     """
     ctx.obj = limits
+    if no_cache:
+        import os
+        os.environ["DRYRUN_NO_CACHE"] = "1"
+
+
+@main.group()
+def cache():
+    """The caches of precompiled preambles and finished PDFs (see SECURITY.md)."""
+
+
+@cache.command("verify")
+def cache_verify():
+    """Check every cached entry against the hash recorded when it was written; remove bad ones."""
+    from .compile import cache_dir, checked_cache_dir, verify_cache
+    checked_cache_dir()
+    count, problems = verify_cache()
+    for p in problems:
+        click.echo(p)
+    click.echo(f"{cache_dir()}: {count} entries checked, {len(problems)} removed")
+
+
+@cache.command("clear")
+def cache_clear():
+    """Remove every cached format and PDF."""
+    from .compile import cache_dir, clear_cache
+    click.echo(f"{cache_dir()}: {clear_cache()} files removed")
 
 
 STARTERS = ("network", "batch", "expression", "conv", "pool", "homework")
@@ -228,10 +255,13 @@ def render(specs, out_dir, what, fmt, mode, decimals, significant, decimal_comma
     whats = ("question", "solution") if what == "both" else (what,)
     override = _rounding_override(mode, decimals, significant, decimal_comma, trailing_zeros)
     _check_overrides(templates)
+    from .files import output_lock
+
     todo = plan(specs, Path(out_dir), what=whats, rounding=override, templates=templates,
                 limits=_limits(), warn=_warn)
-    report = _write_with_progress(write, todo, pdf=fmt in ("pdf", "both"), tex=fmt in ("tex", "both"),
-                                  jobs_n=jobs or os.cpu_count() or 1)
+    with output_lock(Path(out_dir)):
+        report = _write_with_progress(write, todo, pdf=fmt in ("pdf", "both"), tex=fmt in ("tex", "both"),
+                                      jobs_n=jobs or os.cpu_count() or 1)
     for path in sorted(report.written):
         click.echo(f"wrote {path}")
     for path in sorted(report.unchanged):
@@ -308,37 +338,40 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates):
     _check_overrides(templates)
     K, N = hw.parse_shard(shard)
     out = Path(out_dir or Path("output") / f"{Path(spec).stem}-homework")
-    key = None
-    if Path(spec).is_file():
-        key = runcache.run_key(files=[spec, students], folders=[templates],
-                               options=["homework", variants, seed, K, N, out.resolve(), _limits()])
-        summary = runcache.unchanged(key, out)
-        if summary:
-            for name in runcache.recorded_files(key):
-                click.echo(f"unchanged {out / name}")
-            click.echo(summary + " (unchanged: nothing to do)")
-            return
-    result = hw.run(spec, out, variants=variants, students=students, seed=seed, shard=shard,
-                    templates=templates, jobs=jobs or os.cpu_count() or 1, limits=_limits(),
-                    write_documents=lambda todo, count, n: _write_with_progress(write, todo, count, jobs_n=n))
-    batch, report, summary = result.batch, result.report, result.summary
-    suffix = f"-{K}of{N}" if N > 1 else ""
-    for ident, message in result.warnings:
-        _warn(f"{ident}: {message}")
-    if batch.variants:
-        click.echo(f"wrote {len(report.written)} PDF(s) in {out}"
-                   + (f" ({len(report.unchanged)} unchanged)" if report.unchanged else "")
-                   + f", answers{suffix}.csv and answers{suffix}.json")
-    click.echo(summary)
-    failures = [(ident, msg) for ident, msg in batch.failed] + \
-               [(str(path), msg) for path, msg in report.failed]
-    if key and not failures:
-        names = [p.name for p in report.written + report.unchanged] + [f"answers{suffix}.csv", f"answers{suffix}.json"]
-        runcache.record(key, out, names, summary)
-    for ident, message in failures:
-        click.echo(f"dryrun: error: {ident}: {_printable(message)}", err=True)
-    if failures:
-        sys.exit(3 if report.failed else 2)
+    from .files import output_lock
+
+    with output_lock(out):            # one writer per folder: a run's files belong together
+        key = None
+        if Path(spec).is_file():
+            key = runcache.run_key(files=[spec, students], folders=[templates],
+                                   options=["homework", variants, seed, K, N, out.resolve(), _limits()])
+            summary = runcache.unchanged(key, out)
+            if summary:
+                for name in runcache.recorded_files(key):
+                    click.echo(f"unchanged {out / name}")
+                click.echo(summary + " (unchanged: nothing to do)")
+                return
+        result = hw.run(spec, out, variants=variants, students=students, seed=seed, shard=shard,
+                        templates=templates, jobs=jobs or os.cpu_count() or 1, limits=_limits(),
+                        write_documents=lambda todo, count, n: _write_with_progress(write, todo, count, jobs_n=n))
+        batch, report, summary = result.batch, result.report, result.summary
+        suffix = f"-{K}of{N}" if N > 1 else ""
+        for ident, message in result.warnings:
+            _warn(f"{ident}: {message}")
+        if batch.variants:
+            click.echo(f"wrote {len(report.written)} PDF(s) in {out}"
+                       + (f" ({len(report.unchanged)} unchanged)" if report.unchanged else "")
+                       + f", answers{suffix}.csv and answers{suffix}.json")
+        click.echo(summary)
+        failures = [(ident, msg) for ident, msg in batch.failed] + \
+                   [(str(path), msg) for path, msg in report.failed]
+        if key and not failures:
+            names = [p.name for p in report.written + report.unchanged] + [f"answers{suffix}.csv", f"answers{suffix}.json"]
+            runcache.record(key, out, names, summary)
+        for ident, message in failures:
+            click.echo(f"dryrun: error: {ident}: {_printable(message)}", err=True)
+        if failures:
+            sys.exit(3 if report.failed else 2)
 
 
 @main.command()

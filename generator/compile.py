@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import LatexError, ToolMissingError
+from .errors import DryrunError, LatexError, ToolMissingError
 from .files import write_atomic
 
 TIMEOUT = 120  # seconds for one pdflatex pass
@@ -43,6 +43,99 @@ def cache_dir() -> Path:
         return Path(os.environ["DRYRUN_CACHE"]).resolve()      # relative to where dryrun started
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return (Path(base) / "dryrun").resolve()
+
+
+#: The PDF cache is kept below this size; the least recently written entries go first.
+MAX_CACHE_BYTES = 512 * 1024 * 1024
+
+
+def caching() -> bool:
+    """Whether the caches are used (``dryrun --no-cache`` or DRYRUN_NO_CACHE=1 turns them off)."""
+    return os.environ.get("DRYRUN_NO_CACHE", "") in ("", "0")
+
+
+def checked_cache_dir() -> Path:
+    """The cache folder, created private (0700); one that another user owns, or that others
+    may write to, is refused as ssh refuses such a key file: what is in it would be trusted."""
+    folder = cache_dir()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = folder.stat()
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        raise DryrunError(f"the cache folder {folder} belongs to another user: not used "
+                          "(run with --no-cache, or set DRYRUN_CACHE to a folder of your own)")
+    if st.st_mode & 0o022:
+        raise DryrunError(f"the cache folder {folder} is writable by others: not used "
+                          f"(chmod go-w {folder}, run with --no-cache, or set DRYRUN_CACHE)")
+    return folder
+
+
+def _pdf_ok(data: bytes) -> bool:
+    """A whole PDF: its header, and a trailer that ends the file."""
+    return data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]
+
+
+def _cached_pdf(cached: Path) -> bytes | None:
+    """The cached PDF if it is whole and matches the hash recorded when it was written; a damaged
+    or planted entry is removed (and the document compiled again)."""
+    digest = cached.with_suffix(".sha256")
+    try:
+        data = cached.read_bytes()
+        ok = _pdf_ok(data) and digest.read_text().strip() == hashlib.sha256(data).hexdigest()
+    except OSError:
+        return None
+    if not ok:
+        for p in (cached, digest, cached.with_suffix(".log")):
+            p.unlink(missing_ok=True)
+        return None
+    return data
+
+
+def _evict(folder: Path, limit: int = MAX_CACHE_BYTES) -> None:
+    """Keep the PDF cache below ``limit`` bytes, removing the oldest entries first."""
+    entries = []
+    for pdf in folder.glob("*.pdf"):
+        try:
+            st = pdf.stat()
+        except OSError:
+            continue
+        entries.append((st.st_mtime, st.st_size, pdf))
+    total = sum(size for _, size, _ in entries)
+    for _, size, pdf in sorted(entries):
+        if total <= limit:
+            break
+        for p in (pdf, pdf.with_suffix(".sha256"), pdf.with_suffix(".log")):
+            p.unlink(missing_ok=True)
+        total -= size
+
+
+def verify_cache(repair: bool = True) -> tuple[int, list[str]]:
+    """(entries checked, problems found) of the whole cache; with ``repair`` bad entries go."""
+    folder = cache_dir()
+    problems, count = [], 0
+    for pdf in sorted((folder / "pdf").glob("*.pdf")):
+        count += 1
+        if _cached_pdf(pdf) is None if repair else not _pdf_ok(pdf.read_bytes()):
+            problems.append(f"{pdf}: damaged or not the PDF recorded for it" + (" (removed)" if repair else ""))
+    for fmt in sorted((folder / "fmt").glob("*.fmt")):
+        count += 1
+        digest = fmt.with_suffix(".sha256")
+        good = digest.is_file() and hashlib.sha256(fmt.read_bytes()).hexdigest() == digest.read_text().strip()
+        if not good:
+            problems.append(f"{fmt}: does not match its recorded hash" + (" (removed)" if repair else ""))
+            if repair:
+                fmt.unlink(missing_ok=True)
+    return count, problems
+
+
+def clear_cache() -> int:
+    """Remove every cached format and PDF; the number of files removed."""
+    folder, n = cache_dir(), 0
+    for sub in ("pdf", "fmt"):
+        for p in (folder / sub).glob("*"):
+            if p.is_file():
+                p.unlink()
+                n += 1
+    return n
 
 
 def _key(*parts: str) -> str:
@@ -89,18 +182,18 @@ def _run(cmd, work, timeout):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
 
 
-def _format(preamble: str, timeout: int) -> Path | None:
-    """The cached format of ``preamble`` (built on first use), or None if it cannot be built."""
+def _format(preamble: str, timeout: int, folder: Path | None = None) -> Path | None:
+    """The cached format of ``preamble`` (built on first use), or None if it cannot be built;
+    ``folder``: where to build and keep it (default: the cache)."""
     key = _key(engine_version(), preamble)[:24]
-    folder = cache_dir() / "fmt"
+    folder = folder or checked_cache_dir() / "fmt"
     fmt = folder / f"p{key}.fmt"
     digest = folder / f"p{key}.sha256"
-    failed = folder / f"p{key}.failed"
     if fmt.is_file() and digest.is_file():
         if hashlib.sha256(fmt.read_bytes()).hexdigest() == digest.read_text().strip():
             return fmt
         fmt.unlink()        # damaged or foreign: never used, built again
-    if failed.exists():
+    if key in _FAILED_FORMATS:         # failed in this process: retried by the next run, not forever
         return None
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="dryrun-fmt-") as work:
@@ -112,7 +205,7 @@ def _format(preamble: str, timeout: int) -> Path | None:
             proc = None
         built = Path(work, f"p{key}.fmt")
         if proc is None or proc.returncode != 0 or not built.is_file():
-            failed.touch()
+            _FAILED_FORMATS.add(key)
             return None
         data = built.read_bytes()
         write_atomic(fmt, data)
@@ -120,8 +213,11 @@ def _format(preamble: str, timeout: int) -> Path | None:
     return fmt
 
 
+_FAILED_FORMATS: set[str] = set()
+
+
 def compile_pdf(tex: str, pdf_path: Path, *, keep_tex_on_error: Path | None = None,
-                timeout: int = TIMEOUT, cache: bool = True) -> str:
+                timeout: int = TIMEOUT, cache: bool | None = None) -> str:
     """Compile ``tex`` and write the PDF to ``pdf_path`` atomically; raise LatexError on failure
     (then the source is written to ``keep_tex_on_error`` for inspection, and no PDF is written).
     Returns LaTeX's log.  With ``cache``, an unchanged source is copied from the PDF cache.
@@ -129,15 +225,18 @@ def compile_pdf(tex: str, pdf_path: Path, *, keep_tex_on_error: Path | None = No
     pdf_path = Path(pdf_path)
     keep_tex_on_error = Path(keep_tex_on_error) if keep_tex_on_error else None
     exe = pdflatex()
+    cache = caching() if cache is None else cache
     key = _key(engine_version(), tex) if cache else ""
-    cached = cache_dir() / "pdf" / f"{key}.pdf"
-    if cache and cached.is_file():
-        write_atomic(pdf_path, cached.read_bytes())
+    cached = (checked_cache_dir() / "pdf" / f"{key}.pdf") if cache else None
+    data = _cached_pdf(cached) if cache else None
+    if data is not None:
+        write_atomic(pdf_path, data)
         log = cached.with_suffix(".log")
         return log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
     preamble, sep, body = tex.partition(BEGIN)
-    fmt = _format(preamble, timeout) if cache and sep else None
     with tempfile.TemporaryDirectory(prefix="dryrun-") as work:
+        # the same format with or without the cache, so the PDF's bytes do not depend on it
+        fmt = _format(preamble, timeout, None if cache else Path(work, "fmt")) if sep else None
         if fmt is not None:
             os.symlink(fmt, Path(work, fmt.name))
             Path(work, "doc.tex").write_text(sep + body, encoding="utf-8")
@@ -165,6 +264,8 @@ def compile_pdf(tex: str, pdf_path: Path, *, keep_tex_on_error: Path | None = No
         if cache:
             write_atomic(cached.with_suffix(".log"), log.encode("utf-8"))
             write_atomic(cached, data)
+            write_atomic(cached.with_suffix(".sha256"), hashlib.sha256(data).hexdigest().encode())
+            _evict(cached.parent)
         write_atomic(pdf_path, data)
         return log
 

@@ -1,7 +1,8 @@
 """The one exception hierarchy of dryrun; each class carries the CLI's exit status.
 
 Exit statuses: 0 ok; 1 ``check`` found differences; 2 bad input (a spec, an argument, a roster,
-a snapshot); 3 LaTeX failed; 4 pdflatex is missing; 5 a template is broken; 130 interrupted."""
+a snapshot); 3 LaTeX failed; 4 pdflatex is missing; 5 a template is broken; 6 another run is
+writing into the same output folder; 130 interrupted."""
 
 from __future__ import annotations
 
@@ -45,6 +46,12 @@ class TemplateError(DryrunError):
     """A template (usually a user's override) fails; the message names the file and line."""
 
     exit_code = 5
+
+
+class BusyError(DryrunError):
+    """Another dryrun run holds the output folder."""
+
+    exit_code = 6
 
 
 class LatexError(DryrunError):

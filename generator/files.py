@@ -4,6 +4,7 @@ gets 0666 less the umask (0644 under the usual 022), never the 0600 of a tempora
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -36,3 +37,32 @@ def write_atomic(path: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+@contextlib.contextmanager
+def output_lock(folder: Path):
+    """One writer per output folder: an exclusive lock on ``folder/.dryrun.lock`` for the whole
+    run; a second run into the same folder stops at once with a clear message."""
+    import fcntl
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / ".dryrun.lock"
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip()
+            from .errors import BusyError
+            raise BusyError(f"another dryrun run{f' (pid {holder})' if holder else ''} is writing into "
+                              f"{folder}; wait for it to finish or choose another folder") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)     # leave no file behind; the lock goes with it
+            fcntl.flock(fh, fcntl.LOCK_UN)
