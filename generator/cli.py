@@ -27,8 +27,17 @@ class _Group(click.Group):
     """Turns every DryrunError into one line on stderr and its exit status."""
 
     def invoke(self, ctx):
+        import signal
+
+        def terminate(signum, frame):          # SIGTERM cleans up like Ctrl-C: temporary folders
+            raise KeyboardInterrupt            # go, pdflatex children are killed, outputs stay whole
+        if hasattr(signal, "SIGTERM"):
+            signal.signal(signal.SIGTERM, terminate)
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("dryrun: interrupted", err=True)
+            sys.exit(130)
         except DryrunError as err:
             _fail(err)
         except OSError as err:      # a folder that cannot be written, a full disk …

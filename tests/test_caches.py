@@ -107,3 +107,29 @@ def test_one_writer_per_output_folder(tmp_path):
                                            "--format", "tex"])
         assert result.exit_code == 6 and "is writing into" in result.output
     assert not (tmp_path / "out" / ".dryrun.lock").exists()
+
+
+@needs_tex
+def test_sigterm_kills_pdflatex_and_leaves_no_temporary_folder(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import time
+    spec = tmp_path / "slow.yaml"
+    spec.write_text((SPECS / "seed000.yaml").read_text())
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp"), "DRYRUN_CACHE": str(tmp_path / "cache")}
+    (tmp_path / "tmp").mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", "from generator.cli import main; main()", "render", str(spec),
+                             "-o", str(tmp_path / "out")], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=tmp_path)
+    deadline = time.time() + 60
+    while time.time() < deadline and not any((tmp_path / "tmp").glob("dryrun-*")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    time.sleep(0.5)
+    assert not list((tmp_path / "tmp").glob("dryrun-*"))
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert str(tmp_path) not in ps
