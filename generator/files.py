@@ -20,6 +20,26 @@ def output_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
+def read_limited(path, limit: int, what: str) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (no device, FIFO or huge file)."""
+    from .errors import SpecError
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError as e:
+        raise SpecError(f"cannot read the {what}: {e.strerror or e}", where=str(path)) from None
+    import stat as stat_mod
+    if not stat_mod.S_ISREG(st.st_mode):
+        raise SpecError(f"the {what} is not a regular file", where=str(path))
+    if st.st_size > limit:
+        raise SpecError(f"the {what} is larger than {limit} bytes (limit max_input_bytes)", where=str(path))
+    with open(p, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise SpecError(f"the {what} is larger than {limit} bytes (limit max_input_bytes)", where=str(path))
+    return data
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a reader sees the old file or the whole new one."""
     path = Path(path)

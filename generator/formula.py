@@ -57,6 +57,7 @@ class _Parser:
         if len(text) > limits.max_formula:
             raise SpecError(f"the formula is longer than {limits.max_formula} characters (limit max_formula)")
         self.max_depth = limits.max_depth
+        self.max_ops = getattr(limits, "max_ops", 40)
         self.tokens = tokenize(text)
         self.i = 0
         self.names = names
@@ -83,6 +84,14 @@ class _Parser:
         if self.peek()[0] != "end":
             tok = self.peek()
             raise SpecError(f"unexpected '{tok[1]}' at position {tok[2]}")
+        ops, stack = 0, [node]
+        while stack:
+            n = stack.pop()
+            if n.op not in ("num", "const", "var"):
+                ops += 1
+            stack.extend(a for a in n.args if isinstance(a, Node))
+        if ops > self.max_ops:
+            raise SpecError(f"the formula has {ops} operations, more than {self.max_ops} (limit max_ops)")
         return node
 
     def expr(self):

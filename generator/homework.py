@@ -42,10 +42,12 @@ def parse_shard(text: str | None) -> tuple[int, int]:
 
 def read_roster(path: str) -> list[str]:
     """Student names from a CSV file: the column 'name' (or 'student'), else the first column."""
+    from .files import read_limited
+    from .limits import DEFAULT
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise SpecError(f"cannot read the roster: {e}", where=str(path)) from None
+        text = read_limited(path, DEFAULT.max_input_bytes, "roster").decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"cannot read the roster: not UTF-8 text (byte {e.start})", where=str(path)) from None
     rows = []
     reader = csv.reader(io.StringIO(text), strict=True)
     try:
@@ -245,6 +247,9 @@ def jobs_of(batch: Batch, out_dir: Path, spec, templates=None, suffix=""):
     if not batch.variants:
         return
     bodies = [render_body(v.spec, v.trace, templates) for v in batch.variants]  # shared with the key
+    from .pipeline import check_size
+    for v, body in zip(batch.variants, bodies):
+        check_size(body, v.ident, spec.limits)
     rows = [(v, key_values(v)) for v in batch.variants]
     yield Job(render_key(spec, rows, templates, bodies), out_dir / f"key{suffix}")
     for v, body in zip(batch.variants, bodies):

@@ -18,11 +18,15 @@ class Limits:
     max_matrix: int = 256        # entries of any matrix a document prints (units × inputs, units × samples)
     max_formula: int = 500       # characters of a formula
     max_depth: int = 40          # nesting of a formula
+    max_ops: int = 40            # operations of a formula (a graph beyond this is no hand calculation)
     max_exponent: int = 100      # |n| of a power x^n with a constant n
     max_grid: int = 32           # rows and columns of a convolution or pooling input
     max_parts: int = 20          # exercises in one spec
     max_variants: int = 500      # variants in one homework run
     max_attempts: int = 2000     # draws per variant
+    max_seconds: int = 60        # seconds of drawing for one variant (rejection sampling)
+    max_tex_bytes: int = 8_000_000   # LaTeX of one document
+    max_input_bytes: int = 1_000_000  # a roster or a snapshot file
 
     def with_overrides(self, pairs) -> "Limits":
         """``pairs``: texts NAME=VALUE, e.g. from ``--limit max_units=64``."""

@@ -47,8 +47,20 @@ def plan(spec_paths, out_dir: Path, *, what=("solution", "question"), rounding=N
         if message and warn:
             warn(f"{spec.path}: {message}")
         for w in what:
-            jobs.append(Job(render(spec, trace, w, templates), Path(out_dir) / f"{spec.name}-{w}"))
+            tex = render(spec, trace, w, templates)
+            check_size(tex, f"{spec.path}: the {w}", limits)
+            jobs.append(Job(tex, Path(out_dir) / f"{spec.name}-{w}"))
     return jobs
+
+
+def check_size(tex: str, what: str, limits=None) -> None:
+    """A document's LaTeX within the limit max_tex_bytes (checked before anything is compiled)."""
+    from .errors import SpecError
+    from .limits import DEFAULT
+    limit = (limits or DEFAULT).max_tex_bytes
+    if len(tex) > limit:
+        raise SpecError(f"{what} would be {len(tex) / 1e6:.1f} MB of LaTeX, more than "
+                        f"{limit / 1e6:.1f} MB (limit max_tex_bytes); make the exercise smaller")
 
 
 def _content(path: Path) -> bytes | None:

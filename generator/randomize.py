@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
@@ -143,7 +144,14 @@ class Randomizer:
 
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(seed), int(k)])))
         rejected: Counter = Counter()
+        budget = getattr(limits, "max_seconds", 60) if limits is not None else 60
+        start = time.monotonic()
         for attempt in range(1, self.max_attempts + 1):
+            if time.monotonic() - start > budget and rejected:
+                worst, count = rejected.most_common(1)[0]
+                raise SpecError(f"no variant satisfies the constraints within {budget} s ({attempt - 1} "
+                                f"attempts, limit max_seconds); '{worst}' rejected {count} of them",
+                                field="randomize")
             variant = copy.deepcopy(data)
             variant.pop("randomize", None)
             for steps, draw in self.values:

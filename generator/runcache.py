@@ -13,7 +13,19 @@ from .files import write_atomic
 PACKAGE = Path(__file__).resolve().parent
 
 
+#: Larger inputs are never hashed (they are refused later, with a clear message).
+_MAX_HASHED = 64 * 1024 * 1024
+
+
 def _digest(path: Path) -> str:
+    """The hash of a regular file's content; of its size and time for one too large to hash,
+    and of its name only for anything else (a device or a FIFO is never read here)."""
+    import stat
+    st = path.stat()
+    if not stat.S_ISREG(st.st_mode):
+        return f"not-a-file:{path}"
+    if st.st_size > _MAX_HASHED:
+        return f"large:{st.st_size}:{st.st_mtime_ns}"
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

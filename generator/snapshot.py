@@ -160,12 +160,15 @@ def check(spec_path, snapshot_path, *, rel_tol: float = 1e-9, abs_tol: float = 1
     if rel_tol < 0 or abs_tol < 0:
         raise UsageError("tolerances must not be negative")
     where = str(snapshot_path)
+    from .files import read_limited
+    from .limits import DEFAULT
+    raw = read_limited(snapshot_path, (limits or DEFAULT).max_input_bytes, "snapshot")
     try:
-        expected = json.loads(Path(snapshot_path).read_text(encoding="utf-8"))
+        expected = json.loads(raw.decode("utf-8"))
         if not isinstance(expected, dict) or not isinstance(expected.get("values"), dict) or not all(
                 isinstance(v, dict) and "shown" in v and "value" in v for v in expected["values"].values()):
             raise ValueError("not a dryrun snapshot")
-    except (OSError, ValueError, RecursionError) as e:
+    except (ValueError, RecursionError) as e:
         raise SpecError(f"cannot read the snapshot: {e}", where=where) from None
     s, now = take_snapshot(spec_path, limits)
     if expected.get("spec") != now["spec"] or expected.get("problems", now["problems"]) != now["problems"]:

@@ -93,7 +93,10 @@ def read_yaml(path: str | Path):
         raise SpecError("no such file", where=where)
     if not p.is_file():
         raise SpecError("not a file", where=where)
-    raw = p.read_bytes()
+    if p.stat().st_size > MAX_SPEC_BYTES:               # checked before anything is read
+        raise SpecError(f"file is larger than {MAX_SPEC_BYTES} bytes", where=where)
+    with open(p, "rb") as fh:
+        raw = fh.read(MAX_SPEC_BYTES + 1)
     if len(raw) > MAX_SPEC_BYTES:
         raise SpecError(f"file is larger than {MAX_SPEC_BYTES} bytes", where=where)
     if b"\0" in raw:
@@ -175,7 +178,7 @@ def _check_size(data, where: str) -> None:
         if isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
-        elif isinstance(item, list):
+        elif isinstance(item, (list, tuple)):
             stack.extend(item)
 
 

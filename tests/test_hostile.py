@@ -377,3 +377,46 @@ def test_a_matrix_wider_than_ten_columns_renders(write_spec, tmp_path):
                       "  loss: half_mse\n  learning_rate: 0.5\n  iterations: 1\n")
     result = CliRunner().invoke(main, ["render", str(path), "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
+
+
+def test_whole_job_limits(write_spec, tmp_path):
+    import time
+    # a formula of more operations than max_ops
+    path = write_spec("parts:\n  - kind: expression\n    formula: \"y = " + "x+" * 60 + "w\"\n"
+                      "    inputs: {x: 1}\n    parameters: {w: 0.5}\n    train: []\n")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2 and "limit max_ops" in result.output
+    # exact values that would grow without bound are computed as floats, quickly
+    path = write_spec('parts:\n  - kind: expression\n    formula: "y = (((x^100)^100)^100)*w"\n'
+                      '    inputs: {x: "1+1/999999"}\n    parameters: {w: 0.5}\n    train: [w]\n'
+                      '    learning_rate: 0.1\n', "pow.yaml")
+    start = time.monotonic()
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(tmp_path / "o"), "--format", "tex"])
+    assert result.exit_code == 0 and time.monotonic() - start < 30
+    # !!pairs tuples count towards the alias expansion limit
+    bomb = "a: &a !!pairs [" + ", ".join(["x: 1"] * 20) + "]\n"
+    for k in range(6):
+        bomb += f"b{k}: &b{k} !!pairs [" + ", ".join([f"y: *{'a' if k == 0 else f'b{k - 1}'}"] * 20) + "]\n"
+    result = CliRunner().invoke(main, ["validate", str(write_spec(bomb, "bomb.yaml"))])
+    assert result.exit_code == 2 and "document too large" in result.output
+
+
+def test_rosters_and_snapshots_only_from_small_regular_files(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for args in (["homework", str(SPECS / "seed003.yaml"), "--students", "/dev/zero", "-o", str(tmp_path / "h")],
+                 ["check", str(SPECS / "seed000.yaml"), "--against", "/dev/zero"],
+                 ["check", str(SPECS / "seed000.yaml"), "--against", str(fifo)]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and "not a regular file" in result.output, result.output
+    big = tmp_path / "big.csv"
+    big.write_text("name\n" + "x" * 2_000_000 + "\n")
+    result = CliRunner().invoke(main, ["homework", str(SPECS / "seed003.yaml"), "--students", str(big),
+                                       "-o", str(tmp_path / "h")])
+    assert result.exit_code == 2 and "limit max_input_bytes" in result.output
+
+
+def test_a_document_too_large_is_refused_before_compiling(tmp_path):
+    result = CliRunner().invoke(main, ["--limit", "max_tex_bytes=1000", "render", str(SPECS / "seed000.yaml"),
+                                       "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "limit max_tex_bytes" in result.output

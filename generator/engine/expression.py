@@ -12,6 +12,7 @@ from ..errors import SpecError
 from ..formula import Node
 
 MAX_OPS = 40      # an exact value more complex than this falls back to a 17-digit float
+MAX_DIGITS = 2000  # an exact rational longer than this is computed as a 30-digit float
 
 UNARY = {
     "sin": (sympy.sin, lambda a, v: sympy.cos(a)),
@@ -79,12 +80,20 @@ def _apply_op(op, args, max_exponent: int = 100):
             raise SpecError(f"exponent {b} is larger than {max_exponent} (limit max_exponent)")
         if b.is_number and abs(b) > max_exponent:
             raise SpecError(f"exponent {float(b):g} is larger than {max_exponent} (limit max_exponent)")
-        return args[0] ** b
+        a = args[0]
+        if a.is_Rational and b.is_Integer and abs(int(b)) * max(_digits(a.p), _digits(a.q)) > MAX_DIGITS:
+            return sympy.Float(a, 30) ** b       # an exact value this long is no hand calculation
+        return a ** b
     if op == "relu":
         return sympy.Max(0, args[0])
     if op in UNARY:
         return UNARY[op][0](args[0])
     raise SpecError(f"'{op}' cannot be used here")
+
+
+def _digits(n) -> int:
+    """About how many decimal digits the integer ``n`` has (no conversion to text)."""
+    return int(int(n).bit_length() * 0.30103) + 1
 
 
 def _tidy(value):
@@ -96,6 +105,8 @@ def _tidy(value):
         raise SpecError("the value leaves the real numbers (division by zero, log of 0 or a negative …)")
     if sympy.count_ops(value) > MAX_OPS:
         return sympy.Float(value.evalf(30), 17)
+    if value.is_Rational and max(_digits(value.p), _digits(value.q)) > MAX_DIGITS:
+        return sympy.Float(value, 30)
     return value
 
 
