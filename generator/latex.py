@@ -19,24 +19,65 @@ _ESCAPES = {
 _ESCAPE_RE = re.compile("|".join(re.escape(k) for k in _ESCAPES))
 _UNICODE = {"σ": r"$\sigma$", "η": r"$\eta$", "δ": r"$\delta$", "Σ": r"$\Sigma$", "∂": r"$\partial$",
             "×": r"$\times$", "·": r"$\cdot$", "−": "-", "≈": r"$\approx$", "→": r"$\to$",
-            "²": r"\textsuperscript{2}", "π": r"$\pi$", "α": r"$\alpha$", "β": r"$\beta$",
-            "λ": r"$\lambda$", "μ": r"$\mu$", "ŷ": r"$\hat{y}$", "∇": r"$\nabla$", "⊙": r"$\odot$"}
+            "²": r"\textsuperscript{2}", "³": r"\textsuperscript{3}", "ŷ": r"$\hat{y}$",
+            "∇": r"$\nabla$", "⊙": r"$\odot$", "≤": r"$\le$", "≥": r"$\ge$", "≠": r"$\ne$",
+            "∞": r"$\infty$", "∑": r"$\Sigma$", "√": r"$\surd$", "±": r"$\pm$",
+            # punctuation, as typesetters write it
+            "’": "'", "‘": "`", "“": "``", "”": "''", "„": ",,", "–": "--", "—": "---",
+            "…": r"\ldots{}", "€": r"\texteuro{}", "•": r"\textbullet{}", "\u00a0": "~",
+            "«": r"\guillemotleft{}", "»": r"\guillemotright{}", "‰": r"\textperthousand{}",
+            "′": "'", "″": "''"}
+# Greek letters, as math
+_GREEK = "αβγδεζηθικλμνξπρστυφχψω"
+_GREEK_NAMES = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho "
+                "sigma tau upsilon phi chi psi omega").split()
+_UNICODE.update({c: f"$\\{n}$" for c, n in zip(_GREEK, _GREEK_NAMES)})
+_UNICODE.update({c: f"$\\{n}$" for c, n in zip("ΓΔΘΛΞΠΣΥΦΨΩ", ("Gamma Delta Theta Lambda Xi Pi Sigma "
+                                                             "Upsilon Phi Psi Omega").split())})
+_UNICODE.update({"ς": r"$\varsigma$", "ο": "o", "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I",
+                 "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Χ": "X"})
+# TeX's font ligatures that would change literal text: -- ``  '' ,, !` ?`
+_LIGATURES = re.compile(r"(?<=-)(?=-)|(?<=')(?=')|(?<=,)(?=,)")
+
+
+def typesettable(ch: str) -> bool:
+    """Whether pdflatex with T1 fonts prints ``ch`` (directly, or through the maps above)."""
+    o = ord(ch)
+    return (ch in _UNICODE or ch in "\n\t" or 32 <= o < 0x7f or 0xa0 <= o <= 0x17f
+            or ch in "ȘșȚț")
+
+
+def _invisible(ch: str) -> bool:
+    """A control or format character (bidi overrides, zero-width spaces): dropped, never printed."""
+    import unicodedata
+    return ord(ch) < 32 or 0x7f <= ord(ch) < 0xa0 or unicodedata.category(ch) == "Cf"
+
+
+def untypesettable(text: str) -> str | None:
+    """The first character of ``text`` that cannot be printed (Cyrillic, CJK …), or None."""
+    for ch in str(text):
+        if not typesettable(ch) and not _invisible(ch):
+            return ch
+    return None
 
 
 def escape_latex(text) -> str:
-    """User text, printed literally: every TeX special character escaped, control characters dropped,
-    a few common symbols mapped to their math form, other non-Latin-1 characters replaced by '?'."""
+    """User text, printed literally: every TeX special character escaped, no ligature formed,
+    control characters dropped, typographic punctuation, Greek letters and a few symbols mapped;
+    a character no font here has (checked when a spec is loaded) is printed as '?'."""
     text = str(text)
     text = _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group()], text)
+    text = text.replace("`", r"\textasciigrave{}")
+    text = _LIGATURES.sub("{}", text)
     out = []
     for ch in text:
         if ch in _UNICODE:
             out.append(_UNICODE[ch])
         elif ch == "\n" or ch == "\t":
             out.append(" ")
-        elif ord(ch) < 32 or 0x7f <= ord(ch) < 0xa0:
+        elif _invisible(ch):
             continue
-        elif ord(ch) > 0xff:
+        elif not typesettable(ch):
             out.append("?")
         else:
             out.append(ch)

@@ -287,6 +287,11 @@ def _text(value, field: str, limit: int = 20_000) -> str:
         raise SpecError(f"expected text, got {_typename(value)}", field=field)
     if len(value) > limit:
         raise SpecError(f"text longer than {limit} characters", field=field)
+    from .latex import untypesettable
+    bad = untypesettable(value)
+    if bad is not None:
+        raise SpecError(f"the character '{bad}' (U+{ord(bad):04X}) cannot be typeset here "
+                        "(Latin letters, Greek letters and common symbols can)", field=field)
     return value
 
 

@@ -420,3 +420,23 @@ def test_a_document_too_large_is_refused_before_compiling(tmp_path):
     result = CliRunner().invoke(main, ["--limit", "max_tex_bytes=1000", "render", str(SPECS / "seed000.yaml"),
                                        "-o", str(tmp_path)])
     assert result.exit_code == 2 and "limit max_tex_bytes" in result.output
+
+
+def test_text_beyond_latin_1_prints_or_is_refused(write_spec, tmp_path):
+    import shutil
+    import subprocess
+    base = (SPECS / "seed000.yaml").read_text()
+    good = write_spec(base.replace('title: "Neural Network: Diagram and Dry Run Calculations"',
+                                   'title: "Zoë’s “dry run” – Łódź, α ≤ β … 5 € -- x"'), "good.yaml")
+    bad = write_spec(base.replace('title: "Neural Network: Diagram and Dry Run Calculations"',
+                                  'title: "Привет"'), "bad.yaml")
+    result = CliRunner().invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 2 and "U+041F" in result.output and "title" in result.output
+    if shutil.which("pdflatex") is None or shutil.which("pdftotext") is None:
+        return
+    result = CliRunner().invoke(main, ["render", str(good), "-o", str(tmp_path), "--what", "question"])
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(["pdftotext", str(tmp_path / "good-question.pdf"), "-"], capture_output=True,
+                          text=True).stdout
+    for piece in ("Zoë’s", "“dry run”", "–", "Łódź", "α", "≤", "β", ". . .", "€", "--"):
+        assert piece in text, piece                  # (\ldots reads back as ". . .")
