@@ -51,11 +51,13 @@ def write_atomic(path: Path, data: bytes) -> None:
             fh.write(data)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(e, OSError) and not isinstance(e, FileNotFoundError):
+            raise OSError(e.errno, e.strerror or str(e), str(path)) from None    # name the file
         raise
 
 

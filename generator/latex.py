@@ -102,7 +102,11 @@ class Formatter:
         key = (type(x), x, kind)
         text = self._cache.get(key)
         if text is None:
-            text = self._cache[key] = format_number(x, self.policy, kind).replace(",", "{,}")
+            plain = format_number(x, self.policy, kind)
+            if "e" in plain:                    # 1.2e-20 -> 1.2 \cdot 10^{-20}
+                mantissa, exponent = plain.split("e")
+                plain = f"{mantissa} \\cdot 10^{{{exponent}}}"
+            text = self._cache[key] = plain.replace(",", "{,}")
         return text
 
     def _uniform(self, cells, kind):

@@ -106,9 +106,18 @@ def round_value(x, p: Precision) -> float:
 
 def format_decimal(d: Decimal, *, decimal_comma: bool = False, trailing_zeros: bool = False,
                    keep_point: bool = False) -> str:
-    """Plain text of a Decimal: no exponent, no −0, optional comma, trailing zeros kept or dropped."""
+    """Plain text of a Decimal: no exponent, no −0, optional comma, trailing zeros kept or dropped.
+    A number smaller than 1e−10 (more than ten zeros after the point) is written in scientific
+    notation, ``1.2e-20``, so no line holds a 300-digit number."""
     if d == 0:
         d = abs(d)
+    if d != 0 and d.adjusted() < SCIENTIFIC_BELOW:
+        digits = list(d.as_tuple().digits)
+        while not trailing_zeros and len(digits) > 1 and digits[-1] == 0:
+            digits.pop()
+        mantissa = str(digits[0]) + ("." + "".join(map(str, digits[1:])) if len(digits) > 1 else "")
+        text = ("-" if d < 0 else "") + f"{mantissa}e{d.adjusted()}"
+        return text.replace(".", ",") if decimal_comma else text
     text = format(d, "f")
     if not trailing_zeros and "." in text:
         text = text.rstrip("0")
@@ -118,6 +127,10 @@ def format_decimal(d: Decimal, *, decimal_comma: bool = False, trailing_zeros: b
     if decimal_comma:
         text = text.replace(".", ",")
     return text
+
+
+#: Below 10 to this power a number is written in scientific notation.
+SCIENTIFIC_BELOW = -10
 
 
 def format_number(x, policy: RoundingPolicy, kind: str | None = None) -> str:

@@ -440,3 +440,49 @@ def test_text_beyond_latin_1_prints_or_is_refused(write_spec, tmp_path):
                           text=True).stdout
     for piece in ("Zoë’s", "“dry run”", "–", "Łódź", "α", "≤", "β", ". . .", "€", "--"):
         assert piece in text, piece                  # (\ldots reads back as ". . .")
+
+
+def test_tiny_numbers_are_written_in_scientific_notation(write_spec):
+    from generator.api import load_spec, render, solve
+    path = write_spec((SPECS / "seed000.yaml").read_text().replace("learning_rate: 0.001", "learning_rate: 1e-300"))
+    spec = load_spec(path)
+    tex = render(spec, solve(spec), "solution")
+    assert r"1 \cdot 10^{-300}" in tex and "0" * 30 not in tex
+
+
+def test_a_full_disk_names_the_file(tmp_path, monkeypatch):
+    import errno
+    real = os.replace
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(os, "replace", full)
+    result = CliRunner().invoke(main, ["render", str(SPECS / "seed000.yaml"), "-o", str(tmp_path), "--format", "tex"])
+    monkeypatch.setattr(os, "replace", real)
+    assert result.exit_code == 1 and "No space left on device" in result.output
+    assert "seed000-" in result.output and ".tex" in result.output
+    assert not list(tmp_path.glob(".*.part"))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_valid_specs_near_every_limit_render_or_fail_cleanly(tmp_path_factory, data):
+    from generator.limits import DEFAULT
+    tmp = tmp_path_factory.mktemp("near")
+    depth = data.draw(st.integers(DEFAULT.max_layers - 2, DEFAULT.max_layers))
+    width = data.draw(st.integers(8, 16))                   # width × width ≤ max_matrix
+    samples = data.draw(st.sampled_from([1, DEFAULT.max_samples]))
+    iterations = data.draw(st.sampled_from([1, 3, DEFAULT.max_iterations]))
+    w = [[round(((i * 7 + j * 3) % 11 - 5) / 10, 1) for j in range(width)] for i in range(width)]
+    x = [[round(((i + s) % 5 - 2) / 4, 2) for s in range(samples)] for i in range(width)]
+    layers = "".join(f"    - {{activation: tanh, weights: {w}, bias: {[0.1] * width}}}\n" for _ in range(depth - 1))
+    text = (f"network:\n  input: {x if samples > 1 else [r[0] for r in x]}\n  layers:\n{layers}"
+            f"    - {{activation: identity, weights: [{w[0]}], bias: [0]}}\n"
+            f"  loss: square\n  learning_rate: 0.01\n  iterations: {iterations}\n")
+    spec = tmp / "near.yaml"
+    spec.write_text(text)
+    result = CliRunner().invoke(main, ["render", str(spec), "-o", str(tmp / "out"), "--format", "tex",
+                                       "--what", "solution"])
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        assert result.output.count("\n") == 1 and result.output.startswith("dryrun: error:")

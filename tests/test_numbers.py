@@ -39,7 +39,7 @@ def test_round_value(x, p, expected):
     (0.3, RoundingPolicy(default=D(1), per_kind=(("gradient", D(4)),)), "gradient", "0.3"),
     (0.123456, RoundingPolicy(default=D(1), per_kind=(("gradient", D(4)),)), "gradient", "0.1235"),
     (0.123456, RoundingPolicy(default=D(1), per_kind=(("gradient", D(4)),)), "loss", "0.1"),
-    (1e-20, RoundingPolicy(default=S(2)), "gradient", "0.000000000000000000010"),
+    (1e-20, RoundingPolicy(default=S(2)), "gradient", "1.0e-20"),      # scientific below 1e-10
 ])
 def test_format_number(x, policy, kind, text):
     assert format_number(x, policy, kind) == text
