@@ -280,7 +280,11 @@ def _read(path: Path) -> str:
 def _fail(message: str, tex: str, log: str, keep: Path | None):
     if keep is not None:
         write_atomic(keep, tex.encode("utf-8"))
-        message += f" (source kept in {keep})"
+        if log:
+            write_atomic(keep.with_suffix(".log"), log.encode("utf-8"))
+            message += f" (source kept in {keep}, LaTeX's log in {keep.with_suffix('.log')})"
+        else:
+            message += f" (source kept in {keep})"
     raise LatexError(message, log_excerpt=log[-3000:], tex_path=str(keep or ""))
 
 

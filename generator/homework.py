@@ -98,13 +98,22 @@ def plan_variants(count: int | None, students: list[str] | None, shard=(1, 1),
     return [Variant(k, f"v{k:0{width}d}", f"Variant v{k:0{width}d}") for k in mine]
 
 
+#: When this many first variants fail, the others are not drawn (each could take max_seconds).
+GIVE_UP_AFTER = 3
+
+
 def draw(spec, variants: list[Variant], seed: int) -> Batch:
     """Solve every variant; a variant whose constraints cannot be met is reported, not fatal."""
     if spec.randomize is None:
         raise SpecError("the spec has no 'randomize' section: nothing varies", where=spec.path)
     batch = Batch()
     seen: set[str] = set()          # no two variants of one set with the same numbers
-    for v in variants:
+    for n, v in enumerate(variants):
+        if n == GIVE_UP_AFTER and len(batch.failed) == n:
+            # the constraints are not met by the first variants: the rest would fail the same way
+            batch.failed += [(w.ident, f"not drawn: the first {n} variants could not meet the constraints")
+                             for w in variants[n:]]
+            break
         try:
             s, trace = spec.randomize.variant(spec.data, seed, v.index, spec.limits, avoid=seen)
             seen.add(spec.randomize.fingerprint(s.data))

@@ -85,9 +85,23 @@ def escape_latex(text) -> str:
 
 
 def paragraphs(text) -> list[str]:
-    """Free text split at blank lines, each paragraph escaped."""
+    """Free text split at blank lines, each paragraph escaped and cut into source lines short
+    enough for TeX's input buffer (a 20,000-character line of escapes would overflow it)."""
     parts = re.split(r"\n\s*\n", str(text).strip())
-    return [escape_latex(p) for p in parts if p.strip()]
+    return [source_lines(escape_latex(p)) for p in parts if p.strip()]
+
+
+def source_lines(tex: str, width: int = 500) -> str:
+    """``tex`` with a line break at least every ``width`` characters: at a space (a space either
+    way) or after a closing brace (with ``%`` so that no space is added); never inside a command."""
+    out, line = [], ""
+    for piece in re.split(r"(?<=[ }])", tex):
+        if len(line) + len(piece) > width and line:
+            out.append(line[:-1] if line.endswith(" ") else line + "%")
+            line = ""
+        line += piece
+    out.append(line)
+    return "\n".join(out)
 
 
 class Formatter:

@@ -249,3 +249,12 @@ def test_key_headers_in_the_documents_notation_and_no_repeated_givens():
             if m:
                 idx = tuple(int(i) - 1 for i in m.group(2).split(","))
                 assert t[f"final.{m.group(1)}"][idx] != t[f"init.{m.group(1)}"][idx]
+
+
+def test_impossible_constraints_stop_after_the_first_variants(write_spec, tmp_path):
+    text = HW.read_text().replace("- {max_abs_value: 50}", "- {max_abs_value: 0.001}")
+    text = text.replace("max_attempts: 500", "max_attempts: 20")
+    spec = load_spec(write_spec(text))
+    batch = draw(spec, plan_variants(10, None), seed=1)
+    assert not batch.variants and len(batch.failed) == 10
+    assert sum("not drawn" in m for _, m in batch.failed) == 7

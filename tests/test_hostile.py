@@ -486,3 +486,31 @@ def test_valid_specs_near_every_limit_render_or_fail_cleanly(tmp_path_factory, d
     assert result.exit_code in (0, 2), result.output
     if result.exit_code == 2:
         assert result.output.count("\n") == 1 and result.output.startswith("dryrun: error:")
+
+
+def test_long_text_and_long_lines_render(write_spec, tmp_path):
+    import shutil
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex not installed")
+    text = (SPECS / "seed000.yaml").read_text().replace("description: |", "description: |\n  " + "\\\\" * 9500 + "\n ", 1)
+    result = CliRunner().invoke(main, ["render", str(write_spec(text)), "-o", str(tmp_path), "--what", "question"])
+    assert result.exit_code == 0, result.output
+    xs = [[round(0.1 * ((i + s) % 7 - 3), 1) for s in range(10)] for i in range(3)]
+    ys = [[(i + s) % 2 for s in range(10)] for i in range(10)]
+    W = [[round(0.1 * ((i * 3 + j) % 5 - 2), 1) for j in range(3)] for i in range(10)]
+    spec = write_spec(f"network:\n  input: {xs}\n  target: {ys}\n  layers:\n"
+                      f"    - {{activation: sigmoid, weights: {W}, bias: {[0] * 10}}}\n"
+                      "  loss: bce\n  learning_rate: 0.5\n  iterations: 1\n", "bce10.yaml")
+    result = CliRunner().invoke(main, ["render", str(spec), "-o", str(tmp_path), "--what", "solution"])
+    assert result.exit_code == 0, result.output            # 200 loss terms: no "Dimension too large"
+
+
+def test_a_latex_failure_keeps_its_log(tmp_path):
+    import shutil
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex not installed")
+    from generator.errors import LatexError
+    with pytest.raises(LatexError, match="log in"):
+        compile_pdf(r"\documentclass{article}\begin{document}\undefinedcommand\end{document}",
+                    tmp_path / "x.pdf", keep_tex_on_error=tmp_path / "x.tex", cache=False)
+    assert (tmp_path / "x.log").read_text().count("Undefined control sequence") >= 1
