@@ -23,6 +23,7 @@ class Variant:
     label: str          # "Variant v07" or the student's name
     spec: object = None
     trace: object = None
+    stream: int | None = None   # the random stream it is drawn from (default: its index k)
 
 
 @dataclass
@@ -40,41 +41,19 @@ def parse_shard(text: str | None) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-def read_roster(path: str) -> list[str]:
-    """Student names from a CSV file: the column 'name' (or 'student'), else the first column."""
-    from .files import read_limited
-    from .limits import DEFAULT
-    try:
-        text = read_limited(path, DEFAULT.max_input_bytes, "roster").decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise SpecError(f"cannot read the roster: not UTF-8 text (byte {e.start})", where=str(path)) from None
-    rows = []
-    reader = csv.reader(io.StringIO(text), strict=True)
-    try:
-        for r in reader:
-            if any(c.strip() for c in r):
-                rows.append(r)
-    except csv.Error as e:
-        raise SpecError(f"malformed CSV on line {reader.line_num}: {e}", where=str(path)) from None
-    if not rows:
-        raise SpecError("the roster is empty", where=str(path))
-    header = [c.strip().lower() for c in rows[0]]
-    col = next((header.index(h) for h in ("name", "student") if h in header), None)
-    body = rows[1:] if col is not None else rows
-    names = [r[col or 0].strip() for r in body if len(r) > (col or 0) and r[col or 0].strip()]
-    if not names:
-        raise SpecError("the roster has no names", where=str(path))
-    return names
+def read_roster(path) -> list:
+    """The students of a roster CSV (see ``generator.roster``)."""
+    from .roster import read_roster as read
+    return read(path)
 
 
-def _slug(name: str) -> str:
-    s = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return s[:40] or "student"
-
-
-def plan_variants(count: int | None, students: list[str] | None, shard=(1, 1),
-                  max_variants: int = 500) -> list[Variant]:
-    """The variants of this run (of this shard): ids v01… or student slugs, with their index k."""
+def plan_variants(count: int | None, students: list | None, shard=(1, 1),
+                  max_variants: int = 500, notes: list | None = None) -> list[Variant]:
+    """The variants of this run (of this shard): ids v01… (variant k drawn from stream k), or one
+    per student named by a transliterated slug and drawn from the student's own stream, so that
+    adding or removing a student changes nobody else's variant.  ``notes`` hears of file names
+    that two students would share (the second gets -2)."""
+    from .roster import Student, slug, stream
     K, N = shard
     total = len(students) if students else count
     if not total or total < 1:
@@ -84,15 +63,20 @@ def plan_variants(count: int | None, students: list[str] | None, shard=(1, 1),
         raise DryrunError(f"{len(mine)} variants, more than {max_variants} per run (limit max_variants; "
                           "--shard splits larger sets)")
     if students:
-        used, out = set(), []
-        for k, name in enumerate(students, start=1):
-            slug, n = _slug(name), 1
-            ident = slug
+        used, out = {}, []
+        for k, student in enumerate(students, start=1):
+            if isinstance(student, str):
+                student = Student(student, student)
+            base, n = slug(student.name), 1
+            ident = base
             while ident in used:
                 n += 1
-                ident = f"{slug}-{n}"
-            used.add(ident)
-            out.append(Variant(k, ident, name))
+                ident = f"{base}-{n}"
+            if n > 1 and notes is not None:
+                notes.append(f"{student.name} and {used[base]} would share the file name '{base}': "
+                             f"{student.name} gets '{ident}'")
+            used[ident] = student.name
+            out.append(Variant(k, ident, student.name, stream=stream(student.key)))
         return [out[k - 1] for k in mine]
     width = max(2, len(str(total)))
     return [Variant(k, f"v{k:0{width}d}", f"Variant v{k:0{width}d}") for k in mine]
@@ -107,7 +91,7 @@ def draw(spec, variants: list[Variant], seed: int) -> Batch:
     if spec.randomize is None:
         raise SpecError("the spec has no 'randomize' section: nothing varies", where=spec.path)
     batch = Batch()
-    seen: set[str] = set()          # no two variants of one set with the same numbers
+    seen: set[str] = set()          # no two numbered variants of one set with the same numbers
     for n, v in enumerate(variants):
         if n == GIVE_UP_AFTER and len(batch.failed) == n:
             # the constraints are not met by the first variants: the rest would fail the same way
@@ -115,7 +99,10 @@ def draw(spec, variants: list[Variant], seed: int) -> Batch:
                              for w in variants[n:]]
             break
         try:
-            s, trace = spec.randomize.variant(spec.data, seed, v.index, spec.limits, avoid=seen)
+            # a student's variant depends on nobody else: no avoidance across the roster
+            numbered = v.stream is None
+            s, trace = spec.randomize.variant(spec.data, seed, v.index if numbered else v.stream,
+                                              spec.limits, avoid=seen if numbered else frozenset())
             seen.add(spec.randomize.fingerprint(s.data))
             # the title and name do not enter the computation: the trace stays valid
             v.spec = replace(s, path=spec.path, name=v.ident, title=f"{spec.title or spec.name}: {v.label}")
@@ -308,10 +295,12 @@ def run(spec_path, out_dir, *, variants: int | None = None, students=None, seed:
     out = Path(out_dir)
     base = load_spec(spec_path, limits)
     roster = read_roster(students) if students else None
-    planned = plan_variants(variants, roster, (K, N), limits.max_variants)
+    notes: list[str] = []
+    planned = plan_variants(variants, roster, (K, N), limits.max_variants, notes)
     suffix = f"-{K}of{N}" if N > 1 else ""
     batch = draw(base, planned, seed)
-    warnings = [(v.ident, m) for v in batch.variants if (m := precision_warning(v))]
+    warnings = [("roster", n) for n in notes] + \
+        [(v.ident, m) for v in batch.variants if (m := precision_warning(v))]
     todo = jobs_of(batch, out, base, templates, suffix)
     if write_documents:
         report = write_documents(todo, document_count(batch), jobs)

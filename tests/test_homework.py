@@ -65,11 +65,44 @@ def test_shards_together_are_the_whole_set():
 
 def test_roster_names_variants(tmp_path):
     roster = tmp_path / "roster.csv"
-    roster.write_text("id,Name\n1,Ada Lovelace\n2,Alan Turing\n3,Ada Lovelace\n", encoding="utf-8")
+    roster.write_text("Name\nAda Lovelace\nAlan Turing\nAda Lovelace\n", encoding="utf-8")
     from generator.homework import read_roster
-    vs = plan_variants(None, read_roster(str(roster)))
+    with pytest.raises(Exception, match="share the identifier 'Ada Lovelace'"):
+        read_roster(str(roster))
+    roster.write_text("Student ID,Name\n1,Ada Lovelace\n2,Alan Turing\n3,Ada Lovelace\n", encoding="utf-8")
+    notes = []
+    vs = plan_variants(None, read_roster(str(roster)), notes=notes)
     assert [v.ident for v in vs] == ["ada-lovelace", "alan-turing", "ada-lovelace-2"]
-    assert [v.index for v in vs] == [1, 2, 3]
+    assert [v.index for v in vs] == [1, 2, 3] and len(notes) == 1 and "ada-lovelace-2" in notes[0]
+
+
+@pytest.mark.parametrize("text,keys,names", [
+    # Moodle's participant export
+    ("First name,Surname,ID number,Institution,Department,Email address\n"
+     "Zoë,Müller,s100,Uni,CS,zoe@uni.edu\nPat,O'Brien,s101,Uni,CS,pat@uni.edu\n",
+     ["s100", "s101"], ["Zoë Müller", "Pat O'Brien"]),
+    # Canvas's gradebook export, with its "Points Possible" row
+    ("Student,ID,SIS User ID,SIS Login ID,Section\n    Points Possible,,,,\n"
+     "\"Müller, Zoë\",17,s100,zoe,A\n\"O'Brien, Pat\",18,s101,pat,A\n",
+     ["s100", "s101"], ["Müller, Zoë", "O'Brien, Pat"]),
+    # a list of names without a header
+    ("Zoë Müller\nPat O'Brien\n", ["Zoë Müller", "Pat O'Brien"], ["Zoë Müller", "Pat O'Brien"]),
+])
+def test_rosters_as_lms_export_them(text, keys, names):
+    from generator.roster import parse_roster, slug
+    students = parse_roster(text)
+    assert [s.key for s in students] == keys and [s.name for s in students] == names
+    assert slug("Zoë Müller") == "zoe-muller"
+
+
+def test_a_students_variant_does_not_depend_on_the_others(tmp_path):
+    from generator.roster import parse_roster
+    spec = load_spec(HW)
+    everyone = parse_roster("Student ID,Name\n1,Ada\n2,Pat\n3,Zoë\n")
+    without_ada = parse_roster("Student ID,Name\n2,Pat\n3,Zoë\n")
+    a = {v.ident: v.trace.to_json() for v in draw(spec, plan_variants(None, everyone), seed=7).variants}
+    b = {v.ident: v.trace.to_json() for v in draw(spec, plan_variants(None, without_ada), seed=7).variants}
+    assert a["pat"] == b["pat"] and a["zoe"] == b["zoe"]
 
 
 @needs_tex
