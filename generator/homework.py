@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .errors import DryrunError, SpecError
 from .numbers import format_number
+from .answers import key_label  # noqa: F401  (the key's headers, re-exported)
 from .pipeline import Job
 
 
@@ -114,82 +115,20 @@ def draw(spec, variants: list[Variant], seed: int) -> Batch:
 
 
 def key_values(v: Variant) -> dict[str, str]:
-    """The answers to grade, as the documents show them: losses, final parameters, outputs."""
-    out = {}
-    policy = v.trace.rounding
-    multi = len(v.trace.problems) > 1
-    for model, p in zip(v.spec.problems, v.trace.problems):
-        pre = f"{p.id}/" if multi else ""
-        for n in _key_names(model, p):
-            e = p.entries[n]
-            given = p.entries.get("init." + n[len("final."):]) if n.startswith("final.") else None
-            start = dict(_entries(given.dec)) if given is not None else {}
-            for idx, value in _entries(e.dec):
-                if idx in start and start[idx] == value:
-                    continue          # an answer that repeats a given value asks nothing
-                out[f"{pre}{n}{idx}"] = format_number(value, policy, e.kind)
-    return out
+    """The answers of a variant as the key prints them: {name: shown}."""
+    return {a.name: a.shown for a in variant_answers(v)}
 
 
-def key_label(name: str) -> str:
-    """The compact LaTeX header of a key answer in the document's notation: 'it2.loss' ->
-    L_it2 (the loss before update 2), 'final.loss' -> L_final, 'final.W1[1,2]' -> W⁽¹⁾₁₂ (after
-    training); other answers as ``labels.label`` names them."""
-    from .labels import label
-    m = re.fullmatch(r"(?:([\w-]+)/)?([\w.]+?)(?:\[([\d,]+)\])?", name)
-    part, trace_name, idx = m.groups()
-    index = tuple(int(i) - 1 for i in idx.split(",")) if idx else ()
-    sub = "".join(str(i + 1) for i in index) if all(i < 9 for i in index) else ",".join(str(i + 1) for i in index)
-    loss = re.fullmatch(r"it(\d+)\.loss", trace_name)
-    param = re.fullmatch(r"final\.([Wb])(\d+)", trace_name)
-    if loss:
-        text = rf"L_{{\text{{it}}\,{loss.group(1)}}}"
-    elif trace_name == "final.loss":
-        text = r"L_{\text{final}}"
-    elif param:
-        text = f"{param.group(1)}^{{({param.group(2)})}}" + (f"_{{{sub}}}" if sub else "")
-    else:
-        text = label(trace_name, index, tex=True)
-    return (rf"\text{{{part}: }}" if part else "") + text
-
-
-def _key_names(model, p) -> list[str]:
-    if model.kind == "network":
-        names = [f"it{k}.loss" for k in range(1, model.iterations + 1)] + ["final.loss"]
-        return names + [n for n in p.entries if re.fullmatch(r"final\.[Wb]\d+", n)
-                        and not (n.startswith("final.W") and not model.layers[int(n[7:]) - 1].train_weights)
-                        and not (n.startswith("final.b") and not model.layers[int(n[7:]) - 1].train_bias)]
-    if model.kind == "expression":
-        return ["output"] + [n for n in p.entries if n in ("loss",) or n.startswith("updated.")]
-    return ["output"]
-
-
-def _entries(value, prefix=""):
-    import numpy as np
-    a = np.asarray(value, dtype=object)
-    if a.ndim == 0:
-        return [(prefix, a.item())]
-    return [(f"[{','.join(str(i + 1) for i in idx)}]", a[idx]) for idx in np.ndindex(a.shape)]
+def variant_answers(v: Variant) -> list:
+    """The answers of a variant (``generator.answers``), as its spec's ``answers:`` selects them."""
+    from .answers import answers
+    return answers(v.spec, v.trace, v.spec.answers)
 
 
 def precision_warning(v: Variant) -> str | None:
     """The carry-mode warning of a variant whose carried answers are too far from full precision."""
     from .divergence import divergences, warning
     return warning(divergences(v.trace, v.trace.rounding), v.trace.rounding)
-
-
-def full_values(v: Variant) -> dict[str, float]:
-    """The key answers of ``key_values`` at full precision (where the variant is in carry mode,
-    from its full-precision reference; else the values themselves)."""
-    trace = v.trace.reference or v.trace
-    out = {}
-    multi = len(trace.problems) > 1
-    for model, p in zip(v.spec.problems, trace.problems):
-        pre = f"{p.id}/" if multi else ""
-        for n in _key_names(model, p):
-            for idx, value in _entries(p.entries[n].dec):
-                out[f"{pre}{n}{idx}"] = float(value)
-    return out
 
 
 class _SafeWriter:
@@ -214,24 +153,38 @@ def _neutral(cell):
 
 
 def answers_files(batch: Batch, spec, seed: int) -> tuple[bytes, bytes]:
-    """answers.csv and answers.json (variant id → key values as shown; in carry mode also the
-    full-precision value of each, in columns ``NAME (full precision)`` and ``full_precision``)."""
-    rows = [(v, key_values(v), full_values(v)) for v in batch.variants]
-    carry = spec.rounding.mode == "carry"
-    names = []
-    for _, keys, _ in rows:
-        names += [n for n in keys if n not in names]
+    """answers.csv and answers.json for grading.  CSV: per answer its printed number (always with
+    a decimal point), then the printed strings, the full-precision values and the tolerances in
+    columns named ``NAME (shown)``, ``NAME (full precision)``, ``NAME (tolerance)``.  JSON: per
+    variant and answer its label (text and LaTeX), shown string, value, full precision, carried
+    value (carry mode) and tolerance."""
+    rows = [(v, variant_answers(v)) for v in batch.variants]
+    names, labels = [], {}
+    for _, ans in rows:
+        for a in ans:
+            if a.name not in labels:
+                names.append(a.name)
+                labels[a.name] = a
     buf = io.StringIO()
     w = _SafeWriter(csv.writer(buf, lineterminator="\n"))
-    w.writerow(["variant", "student"] + names + ([f"{n} (full precision)" for n in names] if carry else []))
-    for v, keys, full in rows:
-        w.writerow([v.ident, v.label if v.label != f"Variant {v.ident}" else ""] +
-                   [keys.get(n, "") for n in names] +
-                   ([repr(full[n]) if n in full else "" for n in names] if carry else []))
+    w.writerow(["variant", "student"] + names + [f"{n} (shown)" for n in names]
+               + [f"{n} (full precision)" for n in names] + [f"{n} (tolerance)" for n in names])
+    for v, ans in rows:
+        by = {a.name: a for a in ans}
+        cell = lambda n, f: f(by[n]) if n in by else ""
+        w.writerow([v.ident, v.label if v.label != f"Variant {v.ident}" else ""]
+                   + [cell(n, lambda a: repr(a.value)) for n in names]
+                   + [cell(n, lambda a: a.shown) for n in names]
+                   + [cell(n, lambda a: repr(a.full)) for n in names]
+                   + [cell(n, lambda a: repr(a.tolerance)) for n in names])
     doc = {"spec": spec.name, "seed": seed, "rounding": spec.rounding.as_dict(),
-           "variants": [{"id": v.ident, "index": v.index, "label": v.label, "answers": keys,
-                         **({"full_precision": full} if carry else {})}
-                        for v, keys, full in rows]}
+           "answers": [{"name": n, "label": labels[n].label, "label_tex": labels[n].label_tex} for n in names],
+           "variants": [{"id": v.ident, "index": v.index, "label": v.label,
+                         "answers": {a.name: {"shown": a.shown, "value": a.value, "full_precision": a.full,
+                                              "tolerance": a.tolerance,
+                                              **({"carried": a.carried} if a.carried is not None else {})}
+                                     for a in ans}}
+                        for v, ans in rows]}
     return buf.getvalue().encode(), (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode()
 
 

@@ -591,7 +591,7 @@ def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=Non
     names = []
     for _, keys in rows:
         names += [n for n in keys if n not in names]
-    from .homework import key_label
+    from .answers import key_label
     chunks = [names[i:i + 4] for i in range(0, len(names), 4)]       # never scaled: 4 columns a table
     labels = {n: key_label(n) for n in names}
     variants = []

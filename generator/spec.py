@@ -80,6 +80,7 @@ class Spec:
     randomize: object = None        # a randomize.Randomizer, when the spec declares variants
     data: object = None             # the spec's plain data (what variants are drawn from)
     limits: object = None           # the limits.Limits it was checked against
+    answers: tuple = ("key",)       # what a homework asks (generator.answers): groups or trace names
 
 
 # --------------------------------------------------------------------------- reading
@@ -468,7 +469,8 @@ def _targets(value, field, loss, n_out, samples, batch):
     return y[:, None]
 
 
-SPEC_KEYS = ("title", "description", "rounding", "network", "parts", "diagram_weights", "randomize")
+SPEC_KEYS = ("title", "description", "rounding", "network", "parts", "diagram_weights", "randomize",
+             "answers")
 PART_KINDS = ("network", "expression", "conv", "pool")
 
 
@@ -509,6 +511,24 @@ def _parts(value, limits) -> tuple:
     return tuple(problems)
 
 
+def _answers(value) -> tuple:
+    """The ``answers:`` list: groups (key, losses, parameters, gradients, outputs) or trace names."""
+    from .answers import GROUPS
+    if value is None:
+        return ("key",)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or len(value) > 200:
+        raise SpecError("expected a list of groups or value names", field="answers")
+    out = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not re.fullmatch(r"[A-Za-z0-9_.]{1,60}", item):
+            raise SpecError(f"expected a group ({', '.join(GROUPS)}) or a value name such as it1.dW2",
+                            field=f"answers[{i}]")
+        out.append(item)
+    return tuple(out)
+
+
 def spec_from_data(data, where: str = "<spec>", limits=None) -> Spec:
     from .limits import DEFAULT
     limits = limits or DEFAULT
@@ -525,6 +545,6 @@ def spec_from_data(data, where: str = "<spec>", limits=None) -> Spec:
         path=where, name=Path(where).stem, title=_text(m.get("title"), "title", 300),
         randomize=randomizer, data=data, limits=limits,
         description=_text(m.get("description"), "description"),
-        rounding=rounding_policy(m.get("rounding")), problems=problems,
+        rounding=rounding_policy(m.get("rounding")), problems=problems, answers=_answers(m.get("answers")),
         diagram_weights=_choice(m.get("diagram_weights", "auto"), "diagram_weights",
                                 ("auto", "always", "never")))

@@ -1,0 +1,137 @@
+"""The answers a homework asks for, made for grading: per answer its label in the document's
+notation, the string the key prints, the printed number, the full-precision value, the carried
+value (carry mode) and a tolerance derived from the rounding policy.
+
+Which values are asked is the spec's ``answers:`` list: trace names (``it1.dW2``) or groups —
+``key`` (the default: losses, trained final parameters, outputs; the gradients of an exercise
+that trains nothing), ``losses``, ``parameters``, ``gradients``, ``outputs``.  A final parameter
+that still equals its given value asks nothing and is left out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from .errors import SpecError
+from .numbers import format_number
+
+GROUPS = ("key", "losses", "parameters", "gradients", "outputs")
+
+
+@dataclass(frozen=True)
+class Answer:
+    name: str               # 'it1.loss', 'final.W1[1,2]' (1-based), 'part/…' in a parts spec
+    label: str              # plain text: 'W1[1,2] (after training)'
+    label_tex: str          # the document's notation: W^{(1)}_{12}
+    shown: str              # as the key prints it ('0,2014' with a decimal comma)
+    value: float            # the printed number
+    full: float             # at full precision
+    carried: float | None   # carry mode: the value the hand calculation carried
+    tolerance: float        # an answer within this of value or full is right
+
+
+def _entries(value):
+    a = np.asarray(value, dtype=object)
+    if a.ndim == 0:
+        return [("", a.item())]
+    return [(f"[{','.join(str(i + 1) for i in idx)}]", a[idx]) for idx in np.ndindex(a.shape)]
+
+
+def _group(group: str, model, p) -> list[str]:
+    names = list(p.entries)
+    if model.kind == "network":
+        losses = [f"it{k}.loss" for k in range(1, model.iterations + 1)] + ["final.loss"]
+        params = [n for n in names if re.fullmatch(r"final\.[Wb]\d+", n)
+                  and (model.layers[int(n[7:]) - 1].train_weights if n[6] == "W"
+                       else model.layers[int(n[7:]) - 1].train_bias)]
+        grads = [n for n in names if re.fullmatch(r"it\d+\.d[Wb]\d+", n)]
+        outputs = [f"final.{'y' if model.output == 'sum' else 'a' + str(len(model.layers))}"]
+        return {"key": losses + params, "losses": losses, "parameters": params,
+                "gradients": grads, "outputs": outputs}[group]
+    grads = [n for n in names if n.startswith("grad.")]
+    if model.kind == "expression":
+        params = [n for n in names if n.startswith("updated.")]
+        losses = ["loss"] if "loss" in p.entries else []
+        key = ["output"] + losses + (params or grads)
+        return {"key": key, "losses": losses, "parameters": params, "gradients": grads,
+                "outputs": ["output"]}[group]
+    return {"key": ["output"] + grads, "losses": [], "parameters": [], "gradients": grads,
+            "outputs": ["output"]}[group]
+
+
+def trace_names(model, p, selection) -> list[str]:
+    """The trace names of ``selection`` (groups and names) for one solved problem, in order."""
+    out = []
+    for item in selection:
+        found = _group(item, model, p) if item in GROUPS else [item]
+        for n in found:
+            if n not in p.entries:
+                raise SpecError(f"'{n}' is no value of exercise '{p.id}' (see docs/trace.md for the names, "
+                                f"or use a group: {', '.join(GROUPS)})", field="answers")
+            if n not in out:
+                out.append(n)
+    return out
+
+
+def _tolerance(shown_value: Decimal, exact: bool) -> float:
+    """One unit of the printed last digit for a rounded value; (almost) none for an exact one."""
+    if exact:
+        return 1e-9
+    return float(Decimal(1).scaleb(shown_value.as_tuple().exponent))
+
+
+def answers(spec, trace, selection=("key",)) -> list[Answer]:
+    """The answers of one solved variant."""
+    from .labels import label
+    from .numbers import round_decimal, to_decimal
+
+    policy = trace.rounding
+    ref = trace.reference or trace
+    multi = len(trace.problems) > 1
+    out = []
+    for model, p, q in zip(spec.problems, trace.problems, ref.problems):
+        pre = f"{p.id}/" if multi else ""
+        for n in trace_names(model, p, selection):
+            e, full = p.entries[n], q.entries[n]
+            given = p.entries.get("init." + n[len("final."):]) if n.startswith("final.") else None
+            start = dict(_entries(given.dec)) if given is not None else {}
+            fulls = dict(_entries(full.dec))
+            for (idx, value), mask in zip(_entries(e.dec), np.asarray(e.exact_mask).ravel()):
+                if idx in start and start[idx] == value:
+                    continue          # an answer that repeats a given value asks nothing
+                kind = None if e.kind == "given" or e.full else e.kind
+                shown = format_number(value, policy, kind)
+                printed = round_decimal(to_decimal(value), policy.precision(kind)) if kind else to_decimal(value)
+                index = tuple(int(i) - 1 for i in idx.strip("[]").split(",")) if idx else ()
+                out.append(Answer(
+                    name=f"{pre}{n}{idx}", label=(f"{p.id}: " if multi else "") + label(n, index, tex=False),
+                    label_tex=_key_label(n, index), shown=shown, value=float(printed),
+                    full=float(fulls[idx]), carried=float(value) if trace.reference is not None else None,
+                    tolerance=_tolerance(printed, bool(mask) and e.symbolic is None)))
+    return out
+
+
+def _key_label(trace_name: str, index: tuple) -> str:
+    """The compact LaTeX of an answer: L_it2 (the loss before update 2), L_final, W⁽¹⁾₁₂."""
+    from .labels import label
+    sub = "".join(str(i + 1) for i in index) if all(i < 9 for i in index) else ",".join(str(i + 1) for i in index)
+    loss = re.fullmatch(r"it(\d+)\.loss", trace_name)
+    param = re.fullmatch(r"final\.([Wb])(\d+)", trace_name)
+    if loss:
+        return rf"L_{{\text{{it}}\,{loss.group(1)}}}"
+    if trace_name == "final.loss":
+        return r"L_{\text{final}}"
+    if param:
+        return f"{param.group(1)}^{{({param.group(2)})}}" + (f"_{{{sub}}}" if sub else "")
+    return label(trace_name, index, tex=True)
+
+
+def key_label(name: str) -> str:
+    """The LaTeX header of an answer name ('final.W1[1,2]', 'part/it1.loss')."""
+    m = re.fullmatch(r"(?:([\w-]+)/)?([\w.]+?)(?:\[([\d,]+)\])?", name)
+    part, trace_name, idx = m.groups()
+    index = tuple(int(i) - 1 for i in idx.split(",")) if idx else ()
+    return (rf"\text{{{part}: }}" if part else "") + _key_label(trace_name, index)
