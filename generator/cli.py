@@ -330,7 +330,9 @@ def _write_with_progress(write, todo, count=None, **options):
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
               help="Documents compiled in parallel [default: number of cores].")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True), help="Override templates.")
-def homework(spec, variants, seed, out_dir, students, shard, jobs, templates):
+@click.option("--lms", multiple=True, type=click.Choice(["moodle", "canvas"]),
+              help="Also write a question bank: moodle.xml (Moodle XML) and/or canvas.zip (QTI 1.2).")
+def homework(spec, variants, seed, out_dir, students, shard, jobs, templates, lms):
     """Randomized variants of SPEC (its 'randomize' section): per variant a question and a solution
     PDF, one combined answer key (key.pdf), and answers.csv / answers.json with the key values.
 
@@ -353,7 +355,8 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates):
         key = None
         if Path(spec).is_file():
             key = runcache.run_key(files=[spec, students], folders=[templates],
-                                   options=["homework", variants, seed, K, N, out.resolve(), _limits()])
+                                   options=["homework", variants, seed, K, N, out.resolve(), _limits(),
+                                            sorted(lms)])
             summary = runcache.unchanged(key, out)
             if summary:
                 for name in runcache.recorded_files(key):
@@ -361,21 +364,24 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates):
                 click.echo(summary + " (unchanged: nothing to do)")
                 return
         result = hw.run(spec, out, variants=variants, students=students, seed=seed, shard=shard,
-                        templates=templates, jobs=jobs or os.cpu_count() or 1, limits=_limits(),
+                        templates=templates, jobs=jobs or os.cpu_count() or 1, limits=_limits(), lms=lms,
                         write_documents=lambda todo, count, n: _write_with_progress(write, todo, count, jobs_n=n))
         batch, report, summary = result.batch, result.report, result.summary
         suffix = f"-{K}of{N}" if N > 1 else ""
         for ident, message in result.warnings:
             _warn(f"{ident}: {message}")
         if batch.variants:
+            extra = "".join({"moodle": f", moodle{suffix}.xml", "canvas": f", canvas{suffix}.zip"}[x]
+                            for x in sorted(set(lms)))
             click.echo(f"wrote {len(report.written)} PDF(s) in {out}"
                        + (f" ({len(report.unchanged)} unchanged)" if report.unchanged else "")
-                       + f", answers{suffix}.csv and answers{suffix}.json")
+                       + f", answers{suffix}.csv, answers{suffix}.json{extra}")
         click.echo(summary)
         failures = [(ident, msg) for ident, msg in batch.failed] + \
                    [(str(path), msg) for path, msg in report.failed]
         if key and not failures:
             names = [p.name for p in report.written + report.unchanged] + [f"answers{suffix}.csv", f"answers{suffix}.json"]
+            names += [{"moodle": f"moodle{suffix}.xml", "canvas": f"canvas{suffix}.zip"}[x] for x in sorted(set(lms))]
             runcache.record(key, out, names, summary)
         for ident, message in failures:
             click.echo(f"dryrun: error: {ident}: {_printable(message)}", err=True)

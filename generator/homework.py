@@ -227,7 +227,7 @@ class Run:
 
 def run(spec_path, out_dir, *, variants: int | None = None, students=None, seed: int = 0,
         shard: str | None = None, templates=None, jobs: int = 1, limits=None, progress=None,
-        write_documents=None) -> Run:
+        write_documents=None, lms=()) -> Run:
     """A homework set: draw the variants of ``spec_path`` (its ``randomize`` section), write per
     variant its question and solution PDF, the combined key and answers.csv/json into
     ``out_dir``.  Paths may be ``str`` or ``Path``; ``students``: a roster CSV (one variant per
@@ -263,5 +263,13 @@ def run(spec_path, out_dir, *, variants: int | None = None, students=None, seed:
         csv_bytes, json_bytes = answers_files(batch, base, seed)
         write_atomic(out / f"answers{suffix}.csv", csv_bytes)
         write_atomic(out / f"answers{suffix}.json", json_bytes)
+        if lms:
+            from . import lms as lms_mod
+            rows = [(v, variant_answers(v)) for v in batch.variants]
+            pictures = lms_mod.figures(batch, templates)
+            if "moodle" in lms:
+                write_atomic(out / f"moodle{suffix}.xml", lms_mod.moodle_xml(base, rows, pictures))
+            if "canvas" in lms:
+                write_atomic(out / f"canvas{suffix}.zip", lms_mod.canvas_qti(base, rows, pictures))
     summary = f"{len(batch.variants)} variant(s) of {base.name} in {out}" + (f" (shard {K}/{N})" if N > 1 else "")
     return Run(out, batch, report, summary, warnings)

@@ -562,6 +562,16 @@ def _render(env, name: str, **context) -> str:
         raise TemplateError(f"template error{where}: {type(e).__name__}: {e}") from None
 
 
+def render_figure(spec: Spec, trace: Trace, templates: str | Path | None = None) -> str | None:
+    """A standalone document of the first network diagram of ``spec`` (an LMS question's figure),
+    or None when the spec has no network."""
+    env = environment(trace.rounding, str(templates) if templates else None)
+    for view in _views(spec, trace):
+        if view.model.kind == "network":
+            return _render(env, "figure.tex.j2", pb=view, spec=spec, policy=trace.rounding)
+    return None
+
+
 def render_body(spec: Spec, trace: Trace, templates: str | Path | None = None) -> str:
     """The worked solution of every problem, without preamble: a solution's body, and a section
     of an answer key."""

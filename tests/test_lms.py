@@ -1,0 +1,73 @@
+"""Moodle XML and Canvas QTI question banks: they parse, every answer and tolerance is the one of
+answers.json, the figures decode, the manifest lists every resource."""
+
+import base64
+import json
+import re
+import shutil
+import xml.etree.ElementTree as ET
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import main
+from tests.conftest import SPECS
+
+QTI = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
+needs_tex = pytest.mark.skipif(shutil.which("pdflatex") is None or shutil.which("pdftoppm") is None,
+                               reason="pdflatex and pdftoppm are needed")
+
+
+@pytest.fixture(scope="module")
+def banks(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lms")
+    roster = out / "roster.csv"
+    roster.write_text("First name,Surname,ID number,Email address\nZoë,Müller,s100,zoe@u.edu\n"
+                      "Pat,O'Brien,s101,pat@u.edu\nAda,Lovelace,s102,ada@u.edu\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["homework", str(SPECS / "seed003.yaml"), "--students", str(roster),
+                                       "--seed", "2", "-o", str(out / "hw"), "--lms", "moodle", "--lms", "canvas"])
+    assert result.exit_code == 0, result.output
+    return out / "hw"
+
+
+@needs_tex
+def test_moodle_xml_matches_the_answers(banks):
+    answers = json.loads((banks / "answers.json").read_text())
+    root = ET.parse(banks / "moodle.xml").getroot()
+    questions = root.findall("question")
+    assert questions[0].get("type") == "category"
+    cloze = questions[1:]
+    assert len(cloze) == len(answers["variants"]) == 3
+    for q, v in zip(cloze, answers["variants"]):
+        assert q.find("name/text").text.endswith(v["id"])
+        text = q.find("questiontext/text").text
+        fields = re.findall(r"\{1:NUMERICAL:([^}]*)\}", text)
+        assert len(fields) == len(v["answers"])
+        for field, (name, a) in zip(fields, v["answers"].items()):
+            value, tol = field.split("~")[0].lstrip("=").split(":")
+            assert float(value) == a["value"] and float(tol) == a["tolerance"], name
+        png = base64.b64decode(q.find("questiontext/file").text)
+        assert png.startswith(b"\x89PNG")
+        assert "@@PLUGINFILE@@" in text
+
+
+@needs_tex
+def test_canvas_qti_matches_the_answers(banks):
+    answers = json.loads((banks / "answers.json").read_text())
+    with zipfile.ZipFile(banks / "canvas.zip") as z:
+        names = set(z.namelist())
+        manifest = ET.fromstring(z.read("imsmanifest.xml"))
+        hrefs = {f.get("href") for f in manifest.iter() if f.tag.endswith("file")}
+        assert hrefs == names - {"imsmanifest.xml"}              # every resource listed, nothing missing
+        bank = next(n for n in names if n.endswith(".xml") and n != "imsmanifest.xml")
+        items = ET.fromstring(z.read(bank)).findall(f".//{QTI}item")
+        expected = [(v["id"], a) for v in answers["variants"] for a in v["answers"].values()]
+        assert len(items) == len(expected)
+        for item, (ident, a) in zip(items, expected):
+            assert item.get("title").startswith(ident)
+            low = float(item.find(f".//{QTI}vargte").text)
+            high = float(item.find(f".//{QTI}varlte").text)
+            assert low == pytest.approx(a["value"] - a["tolerance"]) and high == pytest.approx(a["value"] + a["tolerance"])
+        for png in (n for n in names if n.endswith(".png")):
+            assert z.read(png).startswith(b"\x89PNG")
