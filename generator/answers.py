@@ -73,7 +73,8 @@ def trace_names(model, p, selection) -> list[str]:
                                 f"or use a group: {', '.join(GROUPS)})", field="answers")
             if n not in out:
                 out.append(n)
-    return out
+    order = {n: i for i, n in enumerate(p.entries)}
+    return sorted(out, key=lambda n: order[n])          # in the order of the computation
 
 
 def _tolerance(shown_value: Decimal, exact: bool) -> float:

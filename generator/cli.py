@@ -391,6 +391,57 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates, lm
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=True))
+@click.option("--responses", required=True, type=click.Path(dir_okay=False, exists=True),
+              help="The students' answers: a CSV with 'variant' (or 'student') and the columns of answers.csv.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="The seed the homework was drawn with.")
+@click.option("-n", "--variants", type=click.IntRange(min=1), help="How many variants were drawn.")
+@click.option("--students", type=click.Path(dir_okay=False, exists=True), help="The roster the variants were drawn for.")
+@click.option("--ecf", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Points for an answer that is wrong but follows from the student's own earlier answers.")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
+              help="Directory for marks.csv and feedback/ [default: output/NAME-marks].")
+def grade(spec, responses, seed, variants, students, ecf, out_dir):
+    """Grade RESPONSES with error carried forward: marks.csv (per student and answer: correct,
+    consistent with their own earlier answers, or wrong) and a feedback file per student."""
+    from . import grade as gr
+    from . import homework as hw
+    from .files import read_limited, write_atomic
+    from .limits import DEFAULT
+    from .spec import load_spec
+
+    if bool(variants) == bool(students):
+        raise click.UsageError("give --variants N or --students roster.csv, as for the homework")
+    base = load_spec(spec, _limits())
+    roster = hw.read_roster(students) if students else None
+    planned = hw.plan_variants(variants, roster, (1, 1), _limits().max_variants)
+    text = read_limited(responses, DEFAULT.max_input_bytes, "responses").decode("utf-8-sig", "replace")
+    rows = gr.read_responses(text, responses)
+    by_ident = {v.ident: v for v in planned}
+    by_label = {v.label.casefold(): v for v in planned}
+    chosen, missing = [], []
+    for r in rows:
+        key = r.get("variant") or ""
+        v = by_ident.get(key) or by_label.get((r.get("student") or key).casefold())
+        (chosen.append((v, r)) if v else missing.append(key or r.get("student", "")))
+    if missing:
+        from .errors import SpecError
+        raise SpecError(f"no variant for the response row(s) {', '.join(map(repr, missing[:5]))}", where=responses)
+    batch = hw.draw(base, [v for v, _ in chosen], seed)
+    if batch.failed:
+        _fail_line = batch.failed[0]
+        from .errors import SpecError
+        raise SpecError(f"{_fail_line[0]}: {_fail_line[1]}")
+    out = Path(out_dir or Path("output") / f"{base.name}-marks")
+    results = [gr.grade_variant(v, r, ecf=ecf) for v, (_, r) in zip(batch.variants, chosen)]
+    write_atomic(out / "marks.csv", gr.marks_csv(results))
+    for m in results:
+        write_atomic(out / "feedback" / f"{m.ident}.txt", gr.feedback(m).encode())
+    click.echo(f"wrote {out / 'marks.csv'} and {len(results)} feedback file(s) in {out / 'feedback'}")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The snapshot file to write (JSON).")
 def snapshot(spec, output):

@@ -10,28 +10,33 @@ from .spec import Network, Spec
 from .trace import ComputationError, ProblemTrace, Recorder, Trace
 
 
-def solve(spec: Spec, rounding: RoundingPolicy | None = None) -> Trace:
+def solve(spec: Spec, rounding: RoundingPolicy | None = None, overrides=None) -> Trace:
     """The trace of every problem of ``spec`` under ``rounding`` (default: the spec's own policy).
     In carry mode the trace also holds the full-precision solution (``reference``), so that a
     document can say where carried rounding changed an answer."""
     policy = rounding or spec.rounding
-    trace = _solve(spec, policy)
+    trace = _solve(spec, policy, overrides)
+    if overrides:                     # a student's values: the recomputation is all that is wanted
+        return trace
     if policy.mode == "carry":
         trace.reference = _solve(spec, replace(policy, mode="display"))
     return trace
 
 
-def _solve(spec: Spec, policy: RoundingPolicy) -> Trace:
+def _solve(spec: Spec, policy: RoundingPolicy, overrides=None) -> Trace:
     problems = []
     for p in spec.problems:
         try:
-            problems.append(_SOLVERS[p.kind](p, policy))
+            if p.kind == "network":     # overrides: {problem id: {trace name: {index: value}}}
+                problems.append(solve_network(p, policy, (overrides or {}).get(p.id)))
+            else:
+                problems.append(_SOLVERS[p.kind](p, policy))
         except SpecError as e:   # found while computing: name the exercise (and the file)
             raise SpecError(e.detail, where=spec.path, field=e.field or p.id) from None
     return Trace(rounding=policy, problems=problems)
 
 
-def solve_network(net: Network, policy: RoundingPolicy) -> ProblemTrace:
+def solve_network(net: Network, policy: RoundingPolicy, overrides=None) -> ProblemTrace:
     from .engine import dense, exact, network as engine
 
     info = {"batch": net.batch, "samples": net.samples, "iterations": net.iterations,
@@ -43,7 +48,7 @@ def solve_network(net: Network, policy: RoundingPolicy) -> ProblemTrace:
             # δ of the output layer is ŷ − y (sigmoid + BCE, softmax + CCE): as the engine computes it
             "combined_delta": net.output != "sum" and dense.combined_delta(net.loss, net.layers[-1].activation)}
     problem = ProblemTrace(id=net.id, kind="network", info=info)
-    rec = Recorder(problem, policy, batch=net.batch)
+    rec = Recorder(problem, policy, batch=net.batch, overrides=overrides)
     rec.given("x", net.inputs if net.batch else net.inputs[:, 0], "input")
     if net.targets is not None:
         rec.given("target", net.targets if net.batch else net.targets[:, 0], "target")

@@ -139,10 +139,13 @@ class Recorder:
     so the next step goes on with what a student would have written down; the rounding is exact
     decimal arithmetic (half up, ties away from zero) on the exact value."""
 
-    def __init__(self, problem: ProblemTrace, policy: RoundingPolicy, *, batch: bool):
+    def __init__(self, problem: ProblemTrace, policy: RoundingPolicy, *, batch: bool, overrides=None):
         self.problem = problem
         self.policy = policy
         self.batch = batch
+        # {trace name: {entry index: Decimal}}: values a student wrote, used downstream in place of
+        # the computed ones (grading with error carried forward); the entry keeps the computed value
+        self.overrides = overrides or {}
 
     def __call__(self, name, value, kind, formula, sample_axis=None, symbolic=None, rounded=True,
                  given=False):
@@ -183,6 +186,16 @@ class Recorder:
                                            flag, symbolic, full)
         if symbolic is not None:
             return value            # exact values are carried exactly
+        if name in self.overrides:
+            arr = arr.copy()
+            for idx, v in self.overrides[name].items():
+                full_idx = idx
+                if sample_axis is not None and not self.batch:
+                    full_idx = idx[:sample_axis] + (0,) + idx[sample_axis:]
+                if scalar:
+                    arr = np.asarray(v, dtype=object)
+                elif len(full_idx) == arr.ndim:
+                    arr[full_idx] = v
         return arr.item() if scalar else arr
 
     def given(self, name, value, formula, symbolic=None):

@@ -160,13 +160,14 @@ def train(net, observe: Observer) -> dict:
         loss(net, yhat, pre, observe)
         grads = backward(net, params, acts, zs, yhat, pre, observe)
         params = update(net, params, grads, pre, observe)
-    for l, (W, b) in params.items():
+    for l, (W, b) in list(params.items()):
         layer = net.layers[l - 1]
-        observe(f"final.W{l}", W, "parameter", f"W{l} after {net.iterations} iterations",
-                rounded=layer.train_weights)
+        W = observe(f"final.W{l}", W, "parameter", f"W{l} after {net.iterations} iterations",
+                    rounded=layer.train_weights)
         if b is not None:
-            observe(f"final.b{l}", b, "parameter", f"b{l} after {net.iterations} iterations",
-                    rounded=layer.train_bias)
+            b = observe(f"final.b{l}", b, "parameter", f"b{l} after {net.iterations} iterations",
+                        rounded=layer.train_bias)
+        params[l] = (W, b)            # the final pass uses them (a student's own, when grading)
     acts, zs, yhat = forward(net, params, "final", observe)
     loss(net, yhat, "final", observe)
     return params

@@ -1,0 +1,196 @@
+"""Grading submitted answers with error carried forward.
+
+Each answer of a student is
+
+- **correct**: within the tolerance of the key's value or of the full-precision value, or a
+  correct rounding of either at the student's own precision (at most one digit coarser than the
+  key's);
+- **consistent**: wrong, but what the exercise gives when it is computed again from the student's
+  own earlier answers (their gradients, their parameters …): the engine recomputes every value
+  with the student's values in place of its own, and the answer matches that recomputation;
+- **wrong**, **missing** or **unreadable**.
+
+Points (configurable): correct 1, consistent ``ecf`` (default 0.5), otherwise 0.  The feedback
+of a student names the first wrong step, the expected value and what the student's value
+implies for the answers after it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+
+from .errors import SpecError
+
+STATUSES = ("correct", "consistent", "wrong", "missing", "unreadable")
+
+
+@dataclass
+class Mark:
+    name: str
+    status: str
+    points: float
+    given: str          # what the student wrote
+    expected: str       # the key's string
+    recomputed: str = ""   # the value the student's own earlier answers give (when different)
+
+
+@dataclass
+class StudentMarks:
+    ident: str
+    label: str
+    marks: list = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return sum(m.points for m in self.marks)
+
+
+def parse_number(text: str) -> Decimal | None:
+    """A submitted number: '0.25', '0,25', ' -1.5e-3 '; None for anything else."""
+    t = str(text).strip().replace("\u2212", "-").replace(" ", "")
+    if re.fullmatch(r"[-+]?\d+,\d+", t):
+        t = t.replace(",", ".")
+    if not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", t):
+        return None
+    try:
+        return Decimal(t)
+    except InvalidOperation:
+        return None
+
+
+def _decimals(d: Decimal) -> int:
+    return max(0, -d.as_tuple().exponent)
+
+
+def _matches(s: Decimal, refs, tolerance: float, key_places: int) -> bool:
+    """Whether ``s`` is one of the reference values within the tolerance, or a correct rounding
+    of one at the student's own precision (no more than one digit coarser than the key)."""
+    for ref in refs:
+        if ref is None:
+            continue
+        diff = abs(float(s) - float(ref))
+        if diff <= tolerance * (1 + 1e-9):
+            return True
+        places = _decimals(s)
+        if places >= key_places - 1 and diff <= 0.5 * 10 ** -places * (1 + 1e-9):
+            return True
+    return False
+
+
+def _split(name: str):
+    """'part/final.W1[1,2]' -> ('part', 'final.W1', (0, 1))."""
+    m = re.fullmatch(r"(?:([\w-]+)/)?([\w.]+?)(?:\[([\d,]+)\])?", name)
+    part, trace_name, idx = m.groups()
+    return part, trace_name, tuple(int(i) - 1 for i in idx.split(",")) if idx else ()
+
+
+def read_responses(text: str, where: str = "<responses>") -> list[dict]:
+    """The rows of a responses CSV (a header with 'variant' or 'student', then answer columns
+    named as in answers.csv)."""
+    reader = csv.DictReader(io.StringIO(text), strict=True)
+    try:
+        rows = [r for r in reader if any((v or "").strip() for v in r.values())]
+    except csv.Error as e:
+        raise SpecError(f"malformed CSV on line {reader.line_num}: {e}", where=where) from None
+    if not reader.fieldnames or not ({"variant", "student"} & {f.strip().lower() for f in reader.fieldnames}):
+        raise SpecError("the responses need a 'variant' or a 'student' column (as in answers.csv)", where=where)
+    return [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in rows]
+
+
+def grade_variant(v, row: dict, *, ecf: float = 0.5) -> StudentMarks:
+    """The marks of one student's row against their variant ``v`` (homework.Variant)."""
+    from .homework import variant_answers
+    from .solve import solve
+
+    answers = variant_answers(v)
+    policy = v.trace.rounding
+    submitted = {a.name: parse_number(row.get(a.name, "")) for a in answers}
+    # the exercise recomputed from the student's own values, each in place of the engine's
+    overrides: dict = {}
+    for a in answers:
+        value = submitted[a.name]
+        if value is None:
+            continue
+        part, trace_name, idx = _split(a.name)
+        problem = part or v.trace.problems[0].id
+        overrides.setdefault(problem, {}).setdefault(trace_name, {})[idx] = value
+    own = solve(v.spec, policy, overrides=overrides) if overrides else None
+    out = StudentMarks(v.ident, v.label)
+    for a in answers:
+        raw = row.get(a.name, "")
+        s = submitted[a.name]
+        key_places = _decimals(Decimal(repr(a.value))) if a.tolerance > 1e-9 else 0
+        if not raw:
+            out.marks.append(Mark(a.name, "missing", 0.0, "", a.shown))
+            continue
+        if s is None:
+            out.marks.append(Mark(a.name, "unreadable", 0.0, raw, a.shown))
+            continue
+        if _matches(s, (Decimal(repr(a.value)), Decimal(repr(a.full))), a.tolerance, key_places):
+            out.marks.append(Mark(a.name, "correct", 1.0, raw, a.shown))
+            continue
+        recomputed = _recomputed(own, v, a.name)
+        if recomputed is not None and _matches(s, (recomputed,), a.tolerance, key_places) \
+                and abs(float(recomputed) - a.value) > a.tolerance:
+            out.marks.append(Mark(a.name, "consistent", ecf, raw, a.shown, _text(recomputed, policy, a)))
+        else:
+            differs = recomputed is not None and abs(float(recomputed) - a.value) > a.tolerance
+            out.marks.append(Mark(a.name, "wrong", 0.0, raw, a.shown,
+                                  _text(recomputed, policy, a) if differs else ""))
+    return out
+
+
+def _recomputed(own, v, name: str):
+    """The value of answer ``name`` recomputed from the student's own earlier answers."""
+    if own is None:
+        return None
+    part, trace_name, idx = _split(name)
+    problem = own.problem(part or v.trace.problems[0].id)
+    if trace_name not in problem.entries:
+        return None
+    value = np.asarray(problem.dec(trace_name), dtype=object)
+    return value[idx] if idx else value.item() if value.ndim == 0 else None
+
+
+def _text(value, policy, a) -> str:
+    from .numbers import format_number
+    kind = "loss" if "loss" in a.name else "parameter"
+    return format_number(value, policy, kind)
+
+
+def feedback(m: StudentMarks) -> str:
+    """A student's feedback: the first wrong step, what was expected, what follows from theirs."""
+    lines = [f"{m.label}: {m.total:g} of {len(m.marks)} points"]
+    first = next((k for k in m.marks if k.status in ("wrong", "unreadable", "missing")), None)
+    if first is None:
+        lines.append("Every answer is right" + (" or follows correctly from your earlier answers."
+                                                 if any(k.status == "consistent" for k in m.marks) else "."))
+    else:
+        lines.append(f"The first step to look at: {first.name}: you wrote '{first.given or '(nothing)'}', "
+                     f"the key has {first.expected}.")
+        later = [k for k in m.marks[m.marks.index(first) + 1:] if k.status == "consistent"]
+        if later:
+            lines.append("Carried forward from your values, these later answers are consistent and earn "
+                         "partial credit: " + ", ".join(k.name for k in later) + ".")
+    for k in m.marks:
+        extra = f" (from your earlier answers: {k.recomputed})" if k.recomputed else ""
+        lines.append(f"  {k.name}: {k.status}, {k.points:g} point(s); you: {k.given or '-'}, key: {k.expected}{extra}")
+    return "\n".join(lines) + "\n"
+
+
+def marks_csv(all_marks: list[StudentMarks]) -> bytes:
+    names = [k.name for k in all_marks[0].marks] if all_marks else []
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["variant", "student", "total", "max"] + names + [f"{n} (status)" for n in names])
+    for m in all_marks:
+        by = {k.name: k for k in m.marks}
+        w.writerow([m.ident, m.label if m.label != f"Variant {m.ident}" else "", f"{m.total:g}", len(m.marks)]
+                   + [f"{by[n].points:g}" if n in by else "" for n in names]
+                   + [by[n].status if n in by else "" for n in names])
+    return buf.getvalue().encode()
