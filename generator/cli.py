@@ -332,7 +332,9 @@ def _write_with_progress(write, todo, count=None, **options):
 @click.option("--templates", type=click.Path(file_okay=False, exists=True), help="Override templates.")
 @click.option("--lms", multiple=True, type=click.Choice(["moodle", "canvas"]),
               help="Also write a question bank: moodle.xml (Moodle XML) and/or canvas.zip (QTI 1.2).")
-def homework(spec, variants, seed, out_dir, students, shard, jobs, templates, lms):
+@click.option("--key", type=click.Choice(["full", "table", "none"]), default="full", show_default=True,
+              help="key.pdf: the table of answers and every solution, the table only, or none.")
+def homework(spec, variants, seed, out_dir, students, shard, jobs, templates, lms, key):
     """Randomized variants of SPEC (its 'randomize' section): per variant a question and a solution
     PDF, one combined answer key (key.pdf), and answers.csv / answers.json with the key values.
 
@@ -352,19 +354,19 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates, lm
     from .files import output_lock
 
     with output_lock(out):            # one writer per folder: a run's files belong together
-        key = None
+        run_key = None
         if Path(spec).is_file():
-            key = runcache.run_key(files=[spec, students], folders=[templates],
+            run_key = runcache.run_key(files=[spec, students], folders=[templates],
                                    options=["homework", variants, seed, K, N, out.resolve(), _limits(),
-                                            sorted(lms)])
-            summary = runcache.unchanged(key, out)
+                                            sorted(lms), key])
+            summary = runcache.unchanged(run_key, out)
             if summary:
-                for name in runcache.recorded_files(key):
+                for name in runcache.recorded_files(run_key):
                     click.echo(f"unchanged {out / name}")
                 click.echo(summary + " (unchanged: nothing to do)")
                 return
         result = hw.run(spec, out, variants=variants, students=students, seed=seed, shard=shard,
-                        templates=templates, jobs=jobs or os.cpu_count() or 1, limits=_limits(), lms=lms,
+                        templates=templates, jobs=jobs or os.cpu_count() or 1, limits=_limits(), lms=lms, key=key,
                         write_documents=lambda todo, count, n: _write_with_progress(write, todo, count, jobs_n=n))
         batch, report, summary = result.batch, result.report, result.summary
         suffix = f"-{K}of{N}" if N > 1 else ""
@@ -379,10 +381,10 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates, lm
         click.echo(summary)
         failures = [(ident, msg) for ident, msg in batch.failed] + \
                    [(str(path), msg) for path, msg in report.failed]
-        if key and not failures:
+        if run_key and not failures:
             names = [p.name for p in report.written + report.unchanged] + [f"answers{suffix}.csv", f"answers{suffix}.json"]
             names += [{"moodle": f"moodle{suffix}.xml", "canvas": f"canvas{suffix}.zip"}[x] for x in sorted(set(lms))]
-            runcache.record(key, out, names, summary)
+            runcache.record(run_key, out, names, summary)
         for ident, message in failures:
             click.echo(f"dryrun: error: {ident}: {_printable(message)}", err=True)
         if failures:

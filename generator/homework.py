@@ -83,6 +83,8 @@ def plan_variants(count: int | None, students: list | None, shard=(1, 1),
     return [Variant(k, f"v{k:0{width}d}", f"Variant v{k:0{width}d}") for k in mine]
 
 
+KEYS = ("full", "table", "none")
+
 #: When this many first variants fail, the others are not drawn (each could take max_seconds).
 GIVE_UP_AFTER = 3
 
@@ -188,27 +190,39 @@ def answers_files(batch: Batch, spec, seed: int) -> tuple[bytes, bytes]:
     return buf.getvalue().encode(), (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode()
 
 
-def jobs_of(batch: Batch, out_dir: Path, spec, templates=None, suffix=""):
-    """The documents of a batch, produced one by one: the combined key first (the longest, so it
-    compiles while the rest is rendered), then per variant its question and solution."""
-    from .render import render, render_body, render_key
+def jobs_of(batch: Batch, out_dir: Path, spec, templates=None, suffix="", key: str = "full"):
+    """The documents of a batch, produced one by one: per variant its question and solution, and
+    (``key`` 'full' or 'table') the key's table of answers; the full key is then assembled from
+    that table and the solution PDFs (``assemble_key``), not typeset a second time."""
+    from .pipeline import check_size
+    from .render import render, render_key
 
     if not batch.variants:
         return
-    bodies = [render_body(v.spec, v.trace, templates) for v in batch.variants]  # shared with the key
-    from .pipeline import check_size
-    for v, body in zip(batch.variants, bodies):
-        check_size(body, v.ident, spec.limits)
-    rows = [(v, key_values(v)) for v in batch.variants]
-    yield Job(render_key(spec, rows, templates, bodies), out_dir / f"key{suffix}")
-    for v, body in zip(batch.variants, bodies):
+    if key != "none":
+        rows = [(v, key_values(v)) for v in batch.variants]
+        yield Job(render_key(spec, rows, templates, table_only=True), out_dir / f"key{suffix}")
+    for v in batch.variants:
+        solution = render(v.spec, v.trace, "solution", templates)
+        check_size(solution, v.ident, spec.limits)
         yield Job(render(v.spec, v.trace, "question", templates), out_dir / f"{v.ident}-question")
-        yield Job(render(v.spec, v.trace, "solution", templates, body=body),
-                  out_dir / f"{v.ident}-solution")
+        yield Job(solution, out_dir / f"{v.ident}-solution")
 
 
-def document_count(batch: Batch) -> int:
-    return 2 * len(batch.variants) + (1 if batch.variants else 0)
+def assemble_key(key_pdf: Path, solutions: list[Path]) -> None:
+    """The full key: the table's pages, then every variant's solution PDF, page by page."""
+    from pypdf import PdfReader, PdfWriter
+    from .files import write_atomic
+    writer = PdfWriter()
+    for path in [key_pdf] + [p for p in solutions if p.is_file()]:
+        writer.append(PdfReader(path))
+    buf = io.BytesIO()
+    writer.write(buf)
+    write_atomic(key_pdf, buf.getvalue())
+
+
+def document_count(batch: Batch, key: str = "full") -> int:
+    return 2 * len(batch.variants) + (1 if batch.variants and key != "none" else 0)
 
 
 @dataclass
@@ -227,7 +241,7 @@ class Run:
 
 def run(spec_path, out_dir, *, variants: int | None = None, students=None, seed: int = 0,
         shard: str | None = None, templates=None, jobs: int = 1, limits=None, progress=None,
-        write_documents=None, lms=()) -> Run:
+        write_documents=None, lms=(), key: str = "full") -> Run:
     """A homework set: draw the variants of ``spec_path`` (its ``randomize`` section), write per
     variant its question and solution PDF, the combined key and answers.csv/json into
     ``out_dir``.  Paths may be ``str`` or ``Path``; ``students``: a roster CSV (one variant per
@@ -254,11 +268,16 @@ def run(spec_path, out_dir, *, variants: int | None = None, students=None, seed:
     batch = draw(base, planned, seed)
     warnings = [("roster", n) for n in notes] + \
         [(v.ident, m) for v in batch.variants if (m := precision_warning(v))]
-    todo = jobs_of(batch, out, base, templates, suffix)
+    if key not in KEYS:
+        raise UsageError(f"key must be one of {', '.join(KEYS)}, not {key!r}")
+    todo = jobs_of(batch, out, base, templates, suffix, key)
     if write_documents:
-        report = write_documents(todo, document_count(batch), jobs)
+        report = write_documents(todo, document_count(batch, key), jobs)
     else:
         report = write(todo, jobs_n=jobs)
+    key_pdf = out / f"key{suffix}.pdf"
+    if key == "full" and key_pdf in report.written + report.unchanged:
+        assemble_key(key_pdf, [out / f"{v.ident}-solution.pdf" for v in batch.variants])
     if batch.variants:
         csv_bytes, json_bytes = answers_files(batch, base, seed)
         write_atomic(out / f"answers{suffix}.csv", csv_bytes)

@@ -593,10 +593,12 @@ def render(spec: Spec, trace: Trace, what: str = "solution",
                    problems=_views(spec, trace), policy=trace.rounding, what=what, body=body or "")
 
 
-def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=None) -> str:
+def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=None,
+               table_only: bool = False) -> str:
     """One answer-key document for a homework set: a table of every variant's key answers, then
-    each variant's worked solution.  ``rows``: [(variant, {key name: shown value})]; ``bodies``:
-    the variants' solution bodies where already rendered."""
+    (unless ``table_only``: the solutions' PDFs are appended to it instead) each variant's worked
+    solution.  ``rows``: [(variant, {key name: shown value})], a variant being a homework.Variant
+    or a plain (ident, label); ``bodies``: the variants' solution bodies where already rendered."""
     env = environment(spec.rounding, str(templates) if templates else None)
     names = []
     for _, keys in rows:
@@ -606,7 +608,9 @@ def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=Non
     labels = {n: key_label(n) for n in names}
     variants = []
     for i, (v, keys) in enumerate(rows):
-        body = bodies[i] if bodies else render_body(v.spec, v.trace, templates)
-        variants.append({"ident": v.ident, "label": escape_latex(v.label), "keys": keys, "body": body})
+        ident, label = (v.ident, v.label) if hasattr(v, "ident") else v
+        body = "" if table_only else (bodies[i] if bodies else render_body(v.spec, v.trace, templates))
+        variants.append({"ident": ident, "label": escape_latex(label), "keys": keys, "body": body})
     return _render(env, "key.tex.j2", spec=spec, title=escape_latex("Answer key: " + (spec.title or spec.name)),
-                   what="key", chunks=chunks, labels=labels, variants=variants, policy=spec.rounding)
+                   what="key", chunks=chunks, labels=labels, variants=variants, policy=spec.rounding,
+                   table_only=table_only)
