@@ -391,6 +391,23 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates, lm
             sys.exit(3 if report.failed else 2)
 
 
+@main.command("merge")
+@click.argument("spec", type=click.Path(dir_okay=False, exists=True))
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.argument("shards", nargs=-1, required=True, type=click.Path(file_okay=False, exists=True))
+@click.option("--key", type=click.Choice(["full", "table", "none"]), default="full", show_default=True,
+              help="The merged key.pdf: the table and every solution, the table only, or none.")
+@click.option("--templates", type=click.Path(file_okay=False, exists=True), help="Override templates.")
+def merge_shards(spec, out_dir, shards, key, templates):
+    """Join the outputs of 'homework --shard K/N' runs (SHARDS folders) into OUT_DIR: one
+    answers.csv/json and one key; shards of another spec, seed or rounding are refused."""
+    from . import homework as hw
+    from .files import output_lock
+
+    with output_lock(Path(out_dir)):
+        click.echo(hw.merge(spec, out_dir, shards, templates=templates, key=key, limits=_limits()))
+
+
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=True))
 @click.option("--responses", required=True, type=click.Path(dir_okay=False, exists=True),

@@ -90,11 +90,29 @@ GIVE_UP_AFTER = 3
 
 
 def draw(spec, variants: list[Variant], seed: int) -> Batch:
-    """Solve every variant; a variant whose constraints cannot be met is reported, not fatal."""
+    """Solve every variant; a variant whose constraints cannot be met is reported, not fatal.
+
+    Numbered variant k depends only on the spec, the seed and k: it differs from every variant
+    j < k (a draw equal to one of them is drawn again), and the variants j < k that this run does
+    not produce (another shard's) are drawn too, for their numbers only.  A student's variant
+    depends only on the seed and the student."""
     if spec.randomize is None:
         raise SpecError("the spec has no 'randomize' section: nothing varies", where=spec.path)
     batch = Batch()
-    seen: set[str] = set()          # no two numbered variants of one set with the same numbers
+    prints: dict[int, str] = {}      # k -> the numbers of numbered variant k
+
+    def numbered(k: int):
+        for j in range(1, k):        # every earlier variant first: variant k avoids them all
+            if j not in prints:
+                try:
+                    numbered(j)
+                except SpecError:
+                    prints[j] = ""
+        s, trace = spec.randomize.variant(spec.data, seed, k, spec.limits,
+                                          avoid=frozenset(p for j, p in prints.items() if j < k and p))
+        prints[k] = spec.randomize.fingerprint(s.data)
+        return s, trace
+
     for n, v in enumerate(variants):
         if n == GIVE_UP_AFTER and len(batch.failed) == n:
             # the constraints are not met by the first variants: the rest would fail the same way
@@ -102,11 +120,10 @@ def draw(spec, variants: list[Variant], seed: int) -> Batch:
                              for w in variants[n:]]
             break
         try:
-            # a student's variant depends on nobody else: no avoidance across the roster
-            numbered = v.stream is None
-            s, trace = spec.randomize.variant(spec.data, seed, v.index if numbered else v.stream,
-                                              spec.limits, avoid=seen if numbered else frozenset())
-            seen.add(spec.randomize.fingerprint(s.data))
+            if v.stream is None:
+                s, trace = numbered(v.index)
+            else:                    # a student's variant depends on nobody else
+                s, trace = spec.randomize.variant(spec.data, seed, v.stream, spec.limits)
             # the title and name do not enter the computation: the trace stays valid
             v.spec = replace(s, path=spec.path, name=v.ident, title=f"{spec.title or spec.name}: {v.label}")
             v.trace = trace
@@ -292,3 +309,75 @@ def run(spec_path, out_dir, *, variants: int | None = None, students=None, seed:
                 write_atomic(out / f"canvas{suffix}.zip", lms_mod.canvas_qti(base, rows, pictures))
     summary = f"{len(batch.variants)} variant(s) of {base.name} in {out}" + (f" (shard {K}/{N})" if N > 1 else "")
     return Run(out, batch, report, summary, warnings)
+
+
+def merge(spec_path, out_dir, shard_dirs, *, templates=None, key: str = "full", limits=None) -> str:
+    """Join the outputs of ``--shard K/N`` runs (``shard_dirs``) into one answers.csv/json and one
+    key in ``out_dir``; shards of another spec, seed or rounding are refused."""
+    import shutil
+
+    from .compile import compile_pdf
+    from .files import write_atomic
+    from .render import render_key
+    from .spec import load_spec
+
+    spec = load_spec(spec_path, limits)
+    docs, sources = [], []
+    for folder in map(Path, shard_dirs):
+        found = sorted(folder.glob("answers-*of*.json")) or sorted(folder.glob("answers.json"))
+        if not found:
+            raise SpecError("no answers-KofN.json here: not the output of a 'homework --shard' run", where=str(folder))
+        for f in found:
+            doc = json.loads(f.read_text(encoding="utf-8"))
+            docs.append(doc)
+            sources.append(folder)
+    first = docs[0]
+    for doc, src in zip(docs, sources):
+        for field_name in ("spec", "seed", "rounding"):
+            if doc.get(field_name) != first.get(field_name):
+                raise SpecError(f"this shard has another {field_name} ({doc.get(field_name)!r}, not "
+                                f"{first.get(field_name)!r}): it belongs to another homework set", where=str(src))
+    if first.get("spec") != spec.name:
+        raise SpecError(f"the shards are of spec '{first.get('spec')}', not '{spec.name}'", where=str(spec_path))
+    variants, origin, seen = [], {}, set()
+    for doc, src in zip(docs, sources):
+        for v in doc["variants"]:
+            if v["id"] in seen:
+                raise SpecError(f"variant {v['id']} is in two shards", where=str(src))
+            seen.add(v["id"])
+            variants.append(v)
+            origin[v["id"]] = src
+    variants.sort(key=lambda v: v["index"])
+    labels = {}
+    for doc in docs:
+        for a in doc.get("answers", []):
+            labels.setdefault(a["name"], a)
+    names = list(labels)
+    merged = {**{k: first[k] for k in ("spec", "seed", "rounding")},
+              "answers": [labels[n] for n in names], "variants": variants}
+    out = Path(out_dir)
+    write_atomic(out / "answers.json", (json.dumps(merged, indent=1, ensure_ascii=False) + "\n").encode())
+    buf = io.StringIO()
+    w = _SafeWriter(csv.writer(buf, lineterminator="\n"))
+    w.writerow(["variant", "student"] + names + [f"{n} (shown)" for n in names]
+               + [f"{n} (full precision)" for n in names] + [f"{n} (tolerance)" for n in names])
+    for v in variants:
+        a = v["answers"]
+        cell = lambda n, k: repr(a[n][k]) if n in a and not isinstance(a[n][k], str) else (a[n][k] if n in a else "")
+        w.writerow([v["id"], v["label"] if v["label"] != f"Variant {v['id']}" else ""]
+                   + [cell(n, "value") for n in names] + [cell(n, "shown") for n in names]
+                   + [cell(n, "full_precision") for n in names] + [cell(n, "tolerance") for n in names])
+    write_atomic(out / "answers.csv", buf.getvalue().encode())
+    if key != "none":
+        rows = [((v["id"], v["label"]), {n: x["shown"] for n, x in v["answers"].items()}) for v in variants]
+        key_pdf = out / "key.pdf"
+        compile_pdf(render_key(spec, rows, templates, table_only=True), key_pdf)
+        if key == "full":
+            assemble_key(key_pdf, [origin[v["id"]] / f"{v['id']}-solution.pdf" for v in variants])
+    for v in variants:                       # the variants' PDFs, beside the merged key
+        for what in ("question", "solution"):
+            src = origin[v["id"]] / f"{v['id']}-{what}.pdf"
+            if src.is_file() and src.resolve() != (out / src.name).resolve():
+                out.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, out / src.name)
+    return f"{len(variants)} variant(s) of {spec.name} from {len(docs)} shard(s) in {out}"

@@ -291,3 +291,20 @@ def test_impossible_constraints_stop_after_the_first_variants(write_spec, tmp_pa
     batch = draw(spec, plan_variants(10, None), seed=1)
     assert not batch.variants and len(batch.failed) == 10
     assert sum("not drawn" in m for _, m in batch.failed) == 7
+
+
+@needs_tex
+def test_merged_shards_are_the_whole_set_and_mismatches_are_refused(tmp_path):
+    for k in (1, 2):
+        code, out = cli("homework", HW, "-n", "3", "--seed", "1", "--shard", f"{k}/2", "-o", tmp_path / f"s{k}",
+                        "--key", "none")
+        assert code == 0, out
+    code, out = cli("merge", HW, tmp_path / "all", tmp_path / "s1", tmp_path / "s2", "--key", "table")
+    assert code == 0, out
+    code, out = cli("homework", HW, "-n", "3", "--seed", "1", "-o", tmp_path / "whole", "--key", "table")
+    assert code == 0
+    for name in ("answers.json", "answers.csv", "key.pdf", "v02-solution.pdf"):
+        assert (tmp_path / "all" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+    code, out = cli("homework", HW, "-n", "3", "--seed", "2", "--shard", "2/2", "-o", tmp_path / "other", "--key", "none")
+    code, out = cli("merge", HW, tmp_path / "bad", tmp_path / "s1", tmp_path / "other")
+    assert code == 2 and "another seed" in out
