@@ -308,3 +308,18 @@ def test_merged_shards_are_the_whole_set_and_mismatches_are_refused(tmp_path):
     code, out = cli("homework", HW, "-n", "3", "--seed", "2", "--shard", "2/2", "-o", tmp_path / "other", "--key", "none")
     code, out = cli("merge", HW, tmp_path / "bad", tmp_path / "s1", tmp_path / "other")
     assert code == 2 and "another seed" in out
+
+
+@needs_tex
+def test_removing_a_student_leaves_the_others_pdfs_byte_identical(tmp_path):
+    full = tmp_path / "full.csv"
+    full.write_text("First name,Surname,ID number\nAda,Lovelace,s1\nPat,O'Brien,s2\nZoë,Müller,s3\n", encoding="utf-8")
+    fewer = tmp_path / "fewer.csv"
+    fewer.write_text("First name,Surname,ID number\nPat,O'Brien,s2\nZoë,Müller,s3\n", encoding="utf-8")
+    for name, roster in (("a", full), ("b", fewer)):
+        code, out = cli("homework", HW, "--students", roster, "--seed", "3", "-o", tmp_path / name, "--key", "none")
+        assert code == 0, out
+    for student in ("pat-o-brien", "zoe-muller"):
+        for what in ("question", "solution"):
+            f = f"{student}-{what}.pdf"
+            assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
