@@ -148,8 +148,11 @@ def format_number(x, policy: RoundingPolicy, kind: str | None = None) -> str:
         prec = policy.precision(kind)
         trailing = trailing or prec.style == "significant"   # 0.510 at 3 figures: the zero counts
         r = round_decimal(d, prec)
-        # a rounded value keeps one decimal (1.0 for 0.99984), an exact whole number none
+        # a rounded value keeps one decimal (1.0 for 0.99984), an exact whole number none;
+        # a value that rounds to 0 keeps all its places (0.0000 for 0.000004: not exactly 0)
         rounded_whole = r != d and r == r.to_integral_value() and r != 0
+        if r == 0 and d != 0:
+            return format_decimal(r, decimal_comma=policy.decimal_comma, trailing_zeros=True)
         if r == r.to_integral_value() and not trailing and not rounded_whole:
             r = r.to_integral_value()
         d = r

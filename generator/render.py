@@ -216,6 +216,22 @@ class View:
         cells = [[cell(i, j) for j in range(A.shape[0])] for i in range(D.shape[0])]
         return self.fmt.matrix(cells), [(i, j, cells[i][j]) for i in range(D.shape[0]) for j in range(A.shape[0])]
 
+    def entrywise(self, pattern: str, *names):
+        """A matrix whose entry (i, j) is ``pattern`` filled with entry (i, j) of each value in
+        ``names`` (as factors), e.g. ``\\sqrt{{{0}}} + {1}``; a name may be a given constant, the
+        same in every entry.  One number format per matrix."""
+        values = [np.asarray(self.t.dec(n), dtype=object) for n in names]
+        shape = max((v.shape for v in values), key=len)
+        cells = []
+        for idx in np.ndindex(shape if shape else (1,)):
+            args = [self.fmt.factor(v[idx] if v.shape else v.item(), self._kind(n)) for v, n in zip(values, names)]
+            cells.append(pattern.format(*args))
+        if not shape:
+            return cells[0]
+        rows = shape[0] if len(shape) == 2 else shape[0]
+        cols = shape[1] if len(shape) == 2 else 1
+        return self.fmt.matrix([cells[r * cols:(r + 1) * cols] for r in range(rows)])
+
     def ev(self, name, i, s=0):
         """The raw value (a Decimal) of element (unit i, sample s) of a units × samples value."""
         return self._element(name, i, s)

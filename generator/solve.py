@@ -57,6 +57,7 @@ def solve_network(net: Network, policy: RoundingPolicy, overrides=None) -> Probl
         if layer.bias is not None:
             rec.given(f"init.b{l}", layer.bias, f"initial b{l}")
     rec.given("learning_rate", net.learning_rate, "eta")
+    _optimizer_constants(net, rec)
     with exact.arithmetic():
         try:
             engine.train(net, rec)
@@ -67,6 +68,24 @@ def solve_network(net: Network, policy: RoundingPolicy, overrides=None) -> Probl
     losses = [problem.dec(f"it{k}.loss") for k in range(1, net.iterations + 1)] + [problem.dec("final.loss")]
     problem.info["loss_decreased"] = all(b < a for a, b in zip(losses, losses[1:]))
     return problem
+
+
+def _optimizer_constants(net, rec) -> None:
+    """The constants an optimizer's lines print (β, 1 − β, ε, ηλ, and Adam's 1 − βᵗ per step),
+    exact decimals recorded as given values: the templates only format them."""
+    from .engine import exact
+    opt = net.optimizer
+    with exact.arithmetic():
+        for key, value in opt.settings:
+            rec.given(f"opt.{key}", value, key)
+            if key in ("beta1", "beta2", "rho"):
+                rec.given(f"opt.one_minus_{key}", 1 - exact.D(value), f"1 - {key}")
+        if opt.name == "adamw":
+            rec.given("opt.eta_lambda", exact.D(net.learning_rate) * exact.D(opt.get("weight_decay")), "eta lambda")
+        if opt.name in ("adam", "adamw"):
+            for t in range(1, net.iterations + 1):
+                for key in ("beta1", "beta2"):
+                    rec.given(f"it{t}.bc_{key}", 1 - exact.D(opt.get(key)) ** t, f"1 - {key}^{t}")
 
 
 def solve_expression(problem, policy: RoundingPolicy) -> ProblemTrace:

@@ -39,6 +39,50 @@ class Layer:
         return self.weights.shape[0]
 
 
+#: Optimizers and their settings with PyTorch's defaults (torch.optim).
+OPTIMIZERS = {
+    "sgd": {},
+    "momentum": {"beta": 0.9},
+    "nesterov": {"beta": 0.9},
+    "rmsprop": {"rho": 0.99, "epsilon": 1e-8},
+    "adagrad": {"epsilon": 1e-10},
+    "adam": {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
+    "adamw": {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "weight_decay": 0.01},
+}
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    name: str = "sgd"
+    settings: tuple = ()          # ((key, value), …) as given or defaulted
+
+    def get(self, key: str) -> float:
+        return dict(self.settings)[key]
+
+
+def _optimizer(value, field: str) -> Optimizer:
+    if value is None:
+        return Optimizer()
+    if isinstance(value, str):
+        value = {"name": value}
+    m = _mapping(value, field, ("name", "beta", "beta1", "beta2", "rho", "epsilon", "weight_decay"), ("name",))
+    name = _choice(m["name"], _join(field, "name"), tuple(OPTIMIZERS))
+    settings = dict(OPTIMIZERS[name])
+    for key, v in m.items():
+        if key == "name":
+            continue
+        if key not in settings:
+            raise SpecError(f"'{key}' is not a setting of {name} (its settings: "
+                            f"{', '.join(settings) or 'none'})", field=_join(field, key))
+        x = number(v, _join(field, key), nonnegative=True)
+        if key in ("beta", "beta1", "beta2", "rho") and not x < 1:
+            raise SpecError(f"must be below 1, got {x}", field=_join(field, key))
+        if key == "epsilon" and x <= 0:
+            raise SpecError(f"must be greater than 0, got {x}", field=_join(field, key))
+        settings[key] = x
+    return Optimizer(name, tuple(settings.items()))
+
+
 @dataclass(frozen=True, eq=False)
 class Network:
     id: str
@@ -55,6 +99,7 @@ class Network:
     relu_grad_at_zero: float | None = None   # None: 0 for ReLU, the slope for leaky ReLU
     notation: str = "matrix"
     kind: str = "network"
+    optimizer: Optimizer = Optimizer()
 
     @property
     def samples(self) -> int:
@@ -336,7 +381,7 @@ def rounding_policy(value, field: str = "rounding") -> RoundingPolicy:
 
 
 LAYER_KEYS = ("activation", "weights", "bias", "units", "slope", "freeze")
-NETWORK_KEYS = ("id", "title", "text", "input", "target", "layers", "output", "loss",
+NETWORK_KEYS = ("id", "title", "text", "input", "target", "layers", "output", "loss", "optimizer",
                 "learning_rate", "iterations", "relu_grad_at_zero", "notation")
 
 
@@ -436,6 +481,10 @@ def network(value, field: str = "network", *, default_id: str = "main", limits=N
         raise SpecError("scalar notation needs a single sample, no softmax layer and output 'layer'; "
                         "use 'matrix'",
                         field=_join(field, "notation"))
+    optimizer = _optimizer(m.get("optimizer"), _join(field, "optimizer"))
+    if notation == "scalar" and optimizer.name != "sgd":
+        raise SpecError(f"the {optimizer.name} optimizer is written in matrix notation; use notation: matrix",
+                        field=_join(field, "notation"))
     ident = _text(m.get("id", default_id), _join(field, "id"), 40)
     if not re.fullmatch(r"[A-Za-z0-9_-]+", ident):
         raise SpecError("use letters, digits, '-' and '_' only", field=_join(field, "id"))
@@ -444,6 +493,7 @@ def network(value, field: str = "network", *, default_id: str = "main", limits=N
         text=_text(m.get("text"), _join(field, "text")),
         inputs=X, batch=batch, targets=Y, layers=tuple(layers), output=output, loss=loss,
         learning_rate=number(m["learning_rate"], _join(field, "learning_rate"), positive=True),
+        optimizer=optimizer,
         iterations=iterations, relu_grad_at_zero=r0,
         notation=notation)
 

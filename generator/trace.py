@@ -200,7 +200,8 @@ class Recorder:
 
     def given(self, name, value, formula, symbolic=None):
         """A value of the problem statement: recorded as given, never rounded."""
-        arr = _symbolic_decimals(symbolic) if symbolic is not None else exact.array(value)
+        arr = _symbolic_decimals(symbolic) if symbolic is not None else (
+            np.asarray(value, dtype=object) if isinstance(value, Decimal) else exact.array(value))
         v = arr.item() if arr.ndim == 0 else arr.copy()
         self.problem.entries[name] = Entry(name, v, "given", formula, True, symbolic)
 

@@ -28,7 +28,7 @@ def test_round_value(x, p, expected):
 @pytest.mark.parametrize("x,policy,kind,text", [
     (3.0, RoundingPolicy(), "activation", "3"),
     (-0.0, RoundingPolicy(), "activation", "0"),
-    (-0.00004, RoundingPolicy(), "activation", "0"),
+    (-0.00004, RoundingPolicy(), "activation", "0.0000"),        # rounds to 0 but is not 0: all places kept
     (0.6581, RoundingPolicy(default=D(3), decimal_comma=True), "activation", "0,658"),
     (0.5, RoundingPolicy(default=D(3), trailing_zeros=True), "activation", "0.500"),
     (0.5, RoundingPolicy(default=D(3)), "activation", "0.5"),

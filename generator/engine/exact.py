@@ -109,3 +109,11 @@ def is_finite(a) -> bool:
         return all(isinstance(v, Decimal) and v.is_finite() for v in a.flat)
     return isinstance(a, Decimal) and a.is_finite()
 
+
+
+def sqrt(a):
+    def one(v):
+        if v < 0:
+            raise ArithmeticError("square root of a negative number")
+        return v.sqrt()
+    return _map(one, a)

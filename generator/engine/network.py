@@ -128,38 +128,79 @@ def _delta(net, l, da, acts, zs, pre, observe):
     return observe(f"{pre}.delta{l}", da * g, "gradient", f"delta{l} = dL/da{l} * g{l}", sample_axis=1)
 
 
-def update(net, params, grads, pre: str, observe: Observer):
-    """One SGD step; frozen and absent parameters keep their value."""
+def update(net, params, grads, pre: str, observe: Observer, state: dict, t: int):
+    """One step of the network's optimizer (PyTorch's equations, torch.optim); frozen and absent
+    parameters keep their value.  ``state`` carries each parameter's velocity or moments from
+    step to step; ``t`` is the step number (Adam's bias corrections)."""
     new = {}
-    eta = exact.D(net.learning_rate)
     for l, layer in enumerate(net.layers, start=1):
         W, b = params[l]
         dW, db = grads[l]
         if layer.train_weights:
-            step = observe(f"{pre}.stepW{l}", eta * dW, "gradient", f"eta dL/dW{l}", rounded=False)
-            W = W - step
+            W = _step(net, f"W{l}", W, dW, pre, observe, state, t)
         W = observe(f"{pre}.W{l}", W, "parameter", f"W{l} <- W{l} - eta dL/dW{l}"
                     if layer.train_weights else f"W{l} (frozen)", rounded=layer.train_weights)
         if b is not None:
             if layer.train_bias:
-                step = observe(f"{pre}.stepb{l}", eta * db, "gradient", f"eta dL/db{l}", rounded=False)
-                b = b - step
+                b = _step(net, f"b{l}", b, db, pre, observe, state, t)
             b = observe(f"{pre}.b{l}", b, "parameter", f"b{l} <- b{l} - eta dL/db{l}"
                         if layer.train_bias else f"b{l} (frozen)", rounded=layer.train_bias)
         new[l] = (W, b)
     return new
 
 
+def _step(net, P: str, value, g, pre: str, observe: Observer, state: dict, t: int):
+    """The parameter ``P`` (W1, b2 …) after one optimizer step, before it is rounded; every state
+    variable is observed (``it2.mW1``, ``it2.vW1`` …, see docs/trace.md)."""
+    opt, eta = net.optimizer, exact.D(net.learning_rate)
+    D = lambda key: exact.D(opt.get(key))
+    zero = exact.full(np.shape(value))
+    if opt.name == "sgd":
+        step = observe(f"{pre}.step{P}", eta * g, "gradient", f"eta dL/d{P}", rounded=False)
+        return value - step
+    if opt.name in ("momentum", "nesterov"):
+        vel = observe(f"{pre}.vel{P}", D("beta") * state.get(f"vel{P}", zero) + g, "gradient",
+                      f"v{P} <- beta v{P} + dL/d{P}")
+        state[f"vel{P}"] = vel
+        direction = vel
+        if opt.name == "nesterov":
+            direction = observe(f"{pre}.dir{P}", g + D("beta") * vel, "gradient", f"dL/d{P} + beta v{P}")
+        step = observe(f"{pre}.step{P}", eta * direction, "gradient", f"eta v{P}", rounded=False)
+        return value - step
+    if opt.name in ("rmsprop", "adagrad"):
+        acc = state.get(f"s{P}", zero)
+        acc = D("rho") * acc + (1 - D("rho")) * g * g if opt.name == "rmsprop" else acc + g * g
+        acc = observe(f"{pre}.s{P}", acc, "gradient", f"s{P} (accumulated squares)")
+        state[f"s{P}"] = acc
+        den = observe(f"{pre}.den{P}", exact.sqrt(acc) + D("epsilon"), "gradient", f"sqrt(s{P}) + epsilon")
+        step = observe(f"{pre}.step{P}", eta * g / den, "gradient", f"eta dL/d{P} / (sqrt(s{P}) + epsilon)")
+        return value - step
+    if opt.name == "adamw":                       # decoupled weight decay, before the Adam step
+        value = observe(f"{pre}.decay{P}", value - eta * D("weight_decay") * value, "parameter",
+                        f"{P} - eta lambda {P}")
+    m = observe(f"{pre}.m{P}", D("beta1") * state.get(f"m{P}", zero) + (1 - D("beta1")) * g, "gradient",
+                f"m{P} <- beta1 m{P} + (1 - beta1) dL/d{P}")
+    v = observe(f"{pre}.v{P}", D("beta2") * state.get(f"v{P}", zero) + (1 - D("beta2")) * g * g, "gradient",
+                f"v{P} <- beta2 v{P} + (1 - beta2) (dL/d{P})^2")
+    state[f"m{P}"], state[f"v{P}"] = m, v
+    mhat = observe(f"{pre}.mhat{P}", m / (1 - D("beta1") ** t), "gradient", f"m{P} / (1 - beta1^{t})")
+    vhat = observe(f"{pre}.vhat{P}", v / (1 - D("beta2") ** t), "gradient", f"v{P} / (1 - beta2^{t})")
+    den = observe(f"{pre}.den{P}", exact.sqrt(vhat) + D("epsilon"), "gradient", f"sqrt(vhat{P}) + epsilon")
+    step = observe(f"{pre}.step{P}", eta * mhat / den, "gradient", f"eta mhat{P} / (sqrt(vhat{P}) + epsilon)")
+    return value - step
+
+
 def train(net, observe: Observer) -> dict:
     """All iterations of gradient descent, then one more forward pass (``final.*``)."""
     params = {l: (exact.array(layer.weights), None if layer.bias is None else exact.array(layer.bias))
               for l, layer in enumerate(net.layers, start=1)}
+    state: dict = {}
     for k in range(1, net.iterations + 1):
         pre = f"it{k}"
         acts, zs, yhat = forward(net, params, pre, observe)
         loss(net, yhat, pre, observe)
         grads = backward(net, params, acts, zs, yhat, pre, observe)
-        params = update(net, params, grads, pre, observe)
+        params = update(net, params, grads, pre, observe, state, k)
     for l, (W, b) in list(params.items()):
         layer = net.layers[l - 1]
         W = observe(f"final.W{l}", W, "parameter", f"W{l} after {net.iterations} iterations",
