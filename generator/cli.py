@@ -412,8 +412,8 @@ def merge_shards(spec, out_dir, shards, key, templates):
 @click.argument("spec", type=click.Path(dir_okay=True))
 @click.option("--responses", required=True, type=click.Path(dir_okay=False, exists=True),
               help="The students' answers: a CSV with 'variant' (or 'student') and the columns of answers.csv.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="The seed the homework was drawn with.")
+@click.option("--seed", type=click.IntRange(min=0), required=True,
+              help="The seed the homework was drawn with (required: another seed means other numbers).")
 @click.option("-n", "--variants", type=click.IntRange(min=1), help="How many variants were drawn.")
 @click.option("--students", type=click.Path(dir_okay=False, exists=True), help="The roster the variants were drawn for.")
 @click.option("--ecf", type=click.FloatRange(0, 1), default=0.5, show_default=True,
@@ -431,29 +431,37 @@ def grade(spec, responses, seed, variants, students, ecf, out_dir):
 
     if bool(variants) == bool(students):
         raise click.UsageError("give --variants N or --students roster.csv, as for the homework")
+    from .errors import SpecError
     base = load_spec(spec, _limits())
     roster = hw.read_roster(students) if students else None
     planned = hw.plan_variants(variants, roster, (1, 1), _limits().max_variants)
-    text = read_limited(responses, DEFAULT.max_input_bytes, "responses").decode("utf-8-sig", "replace")
+    raw = read_limited(responses, DEFAULT.max_input_bytes, "responses")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"not UTF-8 text (byte {e.start}): save the file as UTF-8 CSV", where=responses) from None
     rows = gr.read_responses(text, responses)
-    by_ident = {v.ident: v for v in planned}
-    by_label = {v.label.casefold(): v for v in planned}
-    chosen, missing = [], []
-    for r in rows:
-        key = r.get("variant") or ""
-        v = by_ident.get(key) or by_label.get((r.get("student") or key).casefold())
-        (chosen.append((v, r)) if v else missing.append(key or r.get("student", "")))
-    if missing:
-        from .errors import SpecError
-        raise SpecError(f"no variant for the response row(s) {', '.join(map(repr, missing[:5]))}", where=responses)
+    header = list(rows[0][0]) if rows else []
+    chosen = gr.match_rows(rows, planned, responses, header)
     batch = hw.draw(base, [v for v, _ in chosen], seed)
     if batch.failed:
-        _fail_line = batch.failed[0]
-        from .errors import SpecError
-        raise SpecError(f"{_fail_line[0]}: {_fail_line[1]}")
+        raise SpecError(f"{batch.failed[0][0]}: {batch.failed[0][1]}")
+    expected = {a.name for v in batch.variants for a in hw.variant_answers(v)}
+    if not expected & set(header):
+        raise SpecError("no answer column: name the columns as in answers.csv (e.g. "
+                        f"{', '.join(sorted(expected)[:3])})", where=responses)
+    from .roster import ID_COLUMNS
+    unknown = [c for c in header if c not in expected and c.casefold() not in ("variant", "student", *ID_COLUMNS)]
+    if unknown:
+        _warn(f"{responses}: columns that are no answer of this homework, ignored: {', '.join(unknown[:8])}")
     out = Path(out_dir or Path("output") / f"{base.name}-marks")
-    results = [gr.grade_variant(v, r, ecf=ecf) for v, (_, r) in zip(batch.variants, chosen)]
-    write_atomic(out / "marks.csv", gr.marks_csv(results))
+    rows_by_ident = {v.ident: r for v, r in chosen}
+    results = [gr.grade_variant(v, rows_by_ident[v.ident], ecf=ecf) for v in batch.variants]
+    answered = [k for m in results for k in m.marks if k.status != "missing"]
+    if answered and all(k.status in ("wrong", "unreadable") for k in answered):
+        _warn("every submitted answer is wrong: is --seed the seed the homework was drawn with "
+              "(and the roster the same)?")
+    write_atomic(out / "marks.csv", gr.marks_csv(results, {v.ident: v.key for v in batch.variants}))
     for m in results:
         write_atomic(out / "feedback" / f"{m.ident}.txt", gr.feedback(m).encode())
     click.echo(f"wrote {out / 'marks.csv'} and {len(results)} feedback file(s) in {out / 'feedback'}")

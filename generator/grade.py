@@ -90,16 +90,75 @@ def _split(name: str):
 
 
 def read_responses(text: str, where: str = "<responses>") -> list[dict]:
-    """The rows of a responses CSV (a header with 'variant' or 'student', then answer columns
-    named as in answers.csv)."""
-    reader = csv.DictReader(io.StringIO(text), strict=True)
+    """The rows of a responses CSV: a header naming the student (``variant``, ``student``, or an
+    id column such as ``ID number``/``Email address``) and answer columns named as in
+    answers.csv.  Commas, semicolons (spreadsheets in decimal-comma locales) or tabs separate."""
+    first = text.splitlines()[0] if text.strip() else ""
+    delimiter = max((";", "\t", ","), key=lambda d: (first.count(d), d == ","))
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, strict=True)
     try:
-        rows = [r for r in reader if any((v or "").strip() for v in r.values())]
+        rows = []
+        for r in reader:
+            if any((v or "").strip() for v in r.values() if isinstance(v, str)):
+                rows.append(({(k or "").strip(): (v or "").strip() for k, v in r.items() if isinstance(v, str)},
+                             reader.line_num))
     except csv.Error as e:
         raise SpecError(f"malformed CSV on line {reader.line_num}: {e}", where=where) from None
-    if not reader.fieldnames or not ({"variant", "student"} & {f.strip().lower() for f in reader.fieldnames}):
-        raise SpecError("the responses need a 'variant' or a 'student' column (as in answers.csv)", where=where)
-    return [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in rows]
+    return rows
+
+
+def _name_key(name: str) -> str:
+    """A name as it is compared: composed, case-folded, one apostrophe, single spaces."""
+    import unicodedata
+    n = unicodedata.normalize("NFKC", name).casefold().replace("’", "'").replace("‘", "'")
+    return " ".join(n.split())
+
+
+def match_rows(rows, planned, where: str = "<responses>", header=()) -> list:
+    """Each response row with its variant: by the ``variant`` column (the ids of answers.csv),
+    by an id column of the roster (``ID number``, ``Email address`` …), or by the student's name
+    ("First Last" or "Last, First"); a row that matches nothing, two variants, or a variant that
+    already has a row is an error naming its line."""
+    from .roster import ID_COLUMNS
+    by_ident = {v.ident: v for v in planned}
+    by_key = {(v.key or "").casefold(): v for v in planned if getattr(v, "key", None)}
+    by_name: dict = {}
+    for v in planned:
+        names = {_name_key(v.label)}
+        if "," in v.label:
+            last, first = v.label.split(",", 1)
+            names.add(_name_key(f"{first} {last}"))
+        else:
+            parts = v.label.split()
+            if len(parts) > 1:
+                names.add(_name_key(f"{parts[-1]}, {' '.join(parts[:-1])}"))
+        for n in names:
+            by_name.setdefault(n, []).append(v)
+    id_columns = [c for c in header if c.casefold() in ID_COLUMNS]
+    if not ({"variant", "student"} & {c.casefold() for c in header}) and not id_columns:
+        raise SpecError("the responses need a column naming the student: 'variant' (as in answers.csv), "
+                        "'student', or the roster's id column", where=where)
+    out, taken = [], {}
+    for row, line in rows:
+        lower = {k.casefold(): v for k, v in row.items()}
+        v = by_ident.get(lower.get("variant", ""))
+        for c in id_columns:
+            v = v or by_key.get(row.get(c, "").casefold())
+        if v is None and lower.get("student"):
+            found = by_name.get(_name_key(lower["student"]), [])
+            if len(found) > 1:
+                raise SpecError(f"line {line}: two students are called '{lower['student']}'; "
+                                "name them by their variant id or the roster's id column", where=where)
+            v = found[0] if found else None
+        if v is None:
+            who = lower.get("variant") or lower.get("student") or next((row.get(c) for c in id_columns), "")
+            raise SpecError(f"line {line}: no student or variant '{who}' in this homework set", where=where)
+        if v.ident in taken:
+            raise SpecError(f"lines {taken[v.ident]} and {line} both answer for {v.ident}; keep one",
+                            where=where)
+        taken[v.ident] = line
+        out.append((v, row))
+    return out
 
 
 def grade_variant(v, row: dict, *, ecf: float = 0.5) -> StudentMarks:
@@ -183,14 +242,17 @@ def feedback(m: StudentMarks) -> str:
     return "\n".join(lines) + "\n"
 
 
-def marks_csv(all_marks: list[StudentMarks]) -> bytes:
+def marks_csv(all_marks: list[StudentMarks], ids: dict | None = None) -> bytes:
+    """One row per student: the variant, the student and their roster id (for the gradebook),
+    the total and per answer its points and status."""
     names = [k.name for k in all_marks[0].marks] if all_marks else []
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["variant", "student", "total", "max"] + names + [f"{n} (status)" for n in names])
+    w.writerow(["variant", "student", "id", "total", "max"] + names + [f"{n} (status)" for n in names])
     for m in all_marks:
         by = {k.name: k for k in m.marks}
-        w.writerow([m.ident, m.label if m.label != f"Variant {m.ident}" else "", f"{m.total:g}", len(m.marks)]
+        student = m.label if m.label != f"Variant {m.ident}" else ""
+        w.writerow([m.ident, student, (ids or {}).get(m.ident) or "", f"{m.total:g}", len(m.marks)]
                    + [f"{by[n].points:g}" if n in by else "" for n in names]
                    + [by[n].status if n in by else "" for n in names])
     return buf.getvalue().encode()

@@ -25,6 +25,7 @@ class Variant:
     spec: object = None
     trace: object = None
     stream: int | None = None   # the random stream it is drawn from (default: its index k)
+    key: str | None = None      # a student's identity (the roster's id, else the name)
 
 
 @dataclass
@@ -38,7 +39,8 @@ def parse_shard(text: str | None) -> tuple[int, int]:
         return 1, 1
     m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
     if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
-        raise DryrunError(f"--shard must be K/N with 1 ≤ K ≤ N, got '{text}'")
+        from .errors import UsageError
+        raise UsageError(f"--shard must be K/N with 1 ≤ K ≤ N, got '{text}'")
     return int(m.group(1)), int(m.group(2))
 
 
@@ -60,6 +62,9 @@ def plan_variants(count: int | None, students: list | None, shard=(1, 1),
     if not total or total < 1:
         raise DryrunError("--variants must be at least 1 (or give --students)")
     mine = range(K, total + 1, N)          # this shard's indices k, counted without building the rest
+    if not mine:
+        from .errors import UsageError
+        raise UsageError(f"shard {K}/{N} of {total} variant(s) is empty: use at most {total} shards")
     if len(mine) > max_variants:
         raise DryrunError(f"{len(mine)} variants, more than {max_variants} per run (limit max_variants; "
                           "--shard splits larger sets)")
@@ -77,7 +82,7 @@ def plan_variants(count: int | None, students: list | None, shard=(1, 1),
                 notes.append(f"{student.name} and {used[base]} would share the file name '{base}': "
                              f"{student.name} gets '{ident}'")
             used[ident] = student.name
-            out.append(Variant(k, ident, student.name, stream=stream(student.key)))
+            out.append(Variant(k, ident, student.name, stream=stream(student.key), key=student.key))
         return [out[k - 1] for k in mine]
     width = max(2, len(str(total)))
     return [Variant(k, f"v{k:0{width}d}", f"Variant v{k:0{width}d}") for k in mine]
@@ -171,7 +176,19 @@ def _neutral(cell):
     return text
 
 
-def answers_files(batch: Batch, spec, seed: int) -> tuple[bytes, bytes]:
+def spec_fingerprint(spec) -> str:
+    """The hash of a spec's content: shards of an edited spec are not the same homework."""
+    import hashlib
+    return hashlib.sha256(json.dumps(spec.data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def roster_fingerprint(students) -> str:
+    import hashlib
+    keys = [getattr(s, "key", s) for s in (students or [])]
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest() if keys else ""
+
+
+def answers_files(batch: Batch, spec, seed: int, roster=None) -> tuple[bytes, bytes]:
     """answers.csv and answers.json for grading.  CSV: per answer its printed number (always with
     a decimal point), then the printed strings, the full-precision values and the tolerances in
     columns named ``NAME (shown)``, ``NAME (full precision)``, ``NAME (tolerance)``.  JSON: per
@@ -197,6 +214,7 @@ def answers_files(batch: Batch, spec, seed: int) -> tuple[bytes, bytes]:
                    + [cell(n, lambda a: repr(a.full)) for n in names]
                    + [cell(n, lambda a: repr(a.tolerance)) for n in names])
     doc = {"spec": spec.name, "seed": seed, "rounding": spec.rounding.as_dict(),
+           "spec_sha256": spec_fingerprint(spec), "roster_sha256": roster_fingerprint(roster),
            "answers": [{"name": n, "label": labels[n].label, "label_tex": labels[n].label_tex} for n in names],
            "variants": [{"id": v.ident, "index": v.index, "label": v.label,
                          "answers": {a.name: {"shown": a.shown, "value": a.value, "full_precision": a.full,
@@ -296,7 +314,7 @@ def run(spec_path, out_dir, *, variants: int | None = None, students=None, seed:
     if key == "full" and key_pdf in report.written + report.unchanged:
         assemble_key(key_pdf, [out / f"{v.ident}-solution.pdf" for v in batch.variants])
     if batch.variants:
-        csv_bytes, json_bytes = answers_files(batch, base, seed)
+        csv_bytes, json_bytes = answers_files(batch, base, seed, roster)
         write_atomic(out / f"answers{suffix}.csv", csv_bytes)
         write_atomic(out / f"answers{suffix}.json", json_bytes)
         if lms:
@@ -333,7 +351,10 @@ def merge(spec_path, out_dir, shard_dirs, *, templates=None, key: str = "full", 
             sources.append(folder)
     first = docs[0]
     for doc, src in zip(docs, sources):
-        for field_name in ("spec", "seed", "rounding"):
+        if doc.get("spec_sha256") and doc["spec_sha256"] != spec_fingerprint(spec):
+            raise SpecError(f"this shard was drawn from another version of {spec.name} (its content differs)",
+                            where=str(src))
+        for field_name in ("spec", "seed", "rounding", "roster_sha256"):
             if doc.get(field_name) != first.get(field_name):
                 raise SpecError(f"this shard has another {field_name} ({doc.get(field_name)!r}, not "
                                 f"{first.get(field_name)!r}): it belongs to another homework set", where=str(src))
@@ -353,7 +374,7 @@ def merge(spec_path, out_dir, shard_dirs, *, templates=None, key: str = "full", 
         for a in doc.get("answers", []):
             labels.setdefault(a["name"], a)
     names = list(labels)
-    merged = {**{k: first[k] for k in ("spec", "seed", "rounding")},
+    merged = {**{k: first[k] for k in ("spec", "seed", "rounding", "spec_sha256", "roster_sha256") if k in first},
               "answers": [labels[n] for n in names], "variants": variants}
     out = Path(out_dir)
     write_atomic(out / "answers.json", (json.dumps(merged, indent=1, ensure_ascii=False) + "\n").encode())

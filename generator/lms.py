@@ -92,9 +92,21 @@ def figures(batch, templates=None) -> dict[str, bytes]:
     return out
 
 
+def _rounding(policy) -> str:
+    p = policy.default
+    kinds = "".join(f", {k} values to {pr.digits} {'decimal places' if pr.style == 'decimals' else 'significant figures'}"
+                    for k, pr in policy.per_kind)
+    how = ("rounding every result where it is written down and computing on with the rounded value"
+           if policy.mode == "carry" else "computing at full precision and rounding only the answers")
+    return (f"Round to {p.digits} {'decimal places' if p.style == 'decimals' else 'significant figures'}"
+            f"{kinds}, {how}.")
+
+
 def _prompt(spec, v, answers, field) -> str:
-    """The question text: the statement, the data, the figure, then one field per answer."""
-    lines = [f"<p>{html.escape(spec.description or spec.title or spec.name)}</p>", given_html(v.spec, v.trace)]
+    """The question text: the statement, the data, the figure, then one field per answer (no
+    student's name: a bank's question may be drawn by anyone)."""
+    lines = [f"<p>{html.escape(spec.description or spec.title or spec.name)}</p>", given_html(v.spec, v.trace),
+             f"<p>{html.escape(_rounding(v.trace.rounding))}</p>"]
     if field is not None:
         lines += ["<p>Give (rounded as the exercise says):</p><ul>"]
         lines += [f"<li>{html.escape(a.label)}: {field(i, a)}</li>" for i, a in enumerate(answers, 1)]
@@ -120,7 +132,7 @@ def moodle_xml(spec, rows, pictures) -> bytes:
             files = (f'<file name="{v.ident}.png" path="/" encoding="base64">'
                      f"{base64.b64encode(pictures[v.ident]).decode()}</file>")
         out.append('<question type="cloze">'
-                   f"<name><text>{escape(f'{spec.name} {v.ident}')}</text></name>"
+                   f"<name><text>{escape(f'{spec.name} variant {v.index}')}</text></name>"
                    f'<questiontext format="html"><text><![CDATA[{text}]]></text>{files}</questiontext>'
                    '<generalfeedback format="html"><text></text></generalfeedback>'
                    "<penalty>0</penalty><hidden>0</hidden></question>")
@@ -156,8 +168,8 @@ def canvas_qti(spec, rows, pictures) -> bytes:
         if v.ident in pictures:
             intro = f'<p><img src="$IMS-CC-FILEBASE$/{v.ident}.png" alt="network diagram"></p>' + intro
         for i, a in enumerate(answers, 1):
-            text = f"{intro}<p>{html.escape(v.label)}: give {html.escape(a.label)}.</p>"
-            items.append(_item(f"{bank}_{v.ident}_{i}", f"{v.ident}: {a.label}", text, a))
+            text = f"{intro}<p>Give {html.escape(a.label)}.</p>"
+            items.append(_item(f"{bank}_v{v.index}_{i}", f"variant {v.index}: {a.label}", text, a))
     xml = ('<?xml version="1.0" encoding="UTF-8"?>\n'
            '<questestinterop xmlns="http://www.imsglobal.org/xsd/ims_qtiasiv1p2">'
            f"<objectbank ident={quoteattr(bank)}><qtimetadata><qtimetadatafield><fieldlabel>bank_title</fieldlabel>"

@@ -34,8 +34,14 @@ def stream(key: str) -> int:
     return int(hashlib.sha256(key.strip().casefold().encode("utf-8")).hexdigest()[:16], 16)
 
 
+_LETTERS = {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
+            "þ": "th", "Þ": "Th", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "ı": "i", "’": "'", "‘": "'"}
+
+
 def slug(name: str) -> str:
-    """A file name from a name: transliterated to ASCII (Zoë Müller -> zoe-muller)."""
+    """A file name from a name: transliterated to ASCII (Zoë Müller -> zoe-muller, Łukasz -> lukasz);
+    a name in another script gives 'student' (the caller makes it unique)."""
+    name = "".join(_LETTERS.get(ch, ch) for ch in name)
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     s = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     return s[:40] or "student"
@@ -82,6 +88,11 @@ def parse_roster(text: str, where: str = "<roster>") -> list[Student]:
         students.append(Student(key, full))
     if not students:
         raise SpecError("the roster has no names", where=where)
+    from .latex import untypesettable
+    for i, st in enumerate(students):
+        if untypesettable(st.name):            # a script the fonts here lack: printed as the id
+            students[i] = Student(st.key, st.key if st.key != st.name and not untypesettable(st.key)
+                                  else f"student {i + 1}")
     seen: dict[str, str] = {}
     for s in students:
         k = s.key.casefold()

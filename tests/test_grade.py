@@ -85,3 +85,49 @@ def test_marks_with_error_carried_forward(tmp_path):
     assert status(marks[4], first) == "unreadable" and status(marks[4], second) == "missing"
     feedback = (tmp_path / "m1" / "feedback" / "v01.txt").read_text()
     assert "The first step to look at: it1.dW2[1,1]" in feedback and "final.W2[1,1]" in feedback
+
+
+def test_responses_are_matched_and_checked(tmp_path):
+    from generator import homework as hw
+    from generator.api import load_spec
+    from generator.grade import match_rows, read_responses
+    from generator.roster import parse_roster
+    from generator.errors import SpecError
+    import pytest
+    roster = parse_roster("First name,Surname,ID number\nZoë,Müller,s100\nPat,O’Brien,s101\n")
+    planned = hw.plan_variants(None, roster)
+    rows = read_responses("ID number;it1.loss\ns101;0,31\n")                     # semicolons, an id column
+    assert [v.ident for v, _ in match_rows(rows, planned, header=["ID number", "it1.loss"])] == ["pat-o-brien"]
+    rows = read_responses("student,it1.loss\n\"Müller, Zoë\",0.3\nPat O'Brien,0.2\n")   # Last, First; ' for ’
+    assert [v.ident for v, _ in match_rows(rows, planned, header=["student", "it1.loss"])] == ["zoe-muller", "pat-o-brien"]
+    rows = read_responses("variant,it1.loss\nzoe-muller,0.3\nzoe-muller,0.4\n")
+    with pytest.raises(SpecError, match="lines 2 and 3 both answer for zoe-muller"):
+        match_rows(rows, planned, header=["variant", "it1.loss"])
+    rows = read_responses("variant,it1.loss\nnobody,0.3\n")
+    with pytest.raises(SpecError, match="line 2: no student or variant 'nobody'"):
+        match_rows(rows, planned, header=["variant", "it1.loss"])
+
+
+def test_grade_refuses_responses_without_answer_columns_and_needs_the_seed(tmp_path):
+    spec = tmp_path / "hw.yaml"
+    spec.write_text(spec_text())
+    responses = tmp_path / "r.csv"
+    responses.write_text("variant,it1.los\nv01,0.3\n")
+    result = CliRunner().invoke(main, ["grade", str(spec), "--responses", str(responses), "-n", "1", "--seed", "4"])
+    assert result.exit_code == 2 and "no answer column" in result.output
+    result = CliRunner().invoke(main, ["grade", str(spec), "--responses", str(responses), "-n", "1"])
+    assert result.exit_code == 2 and "--seed" in result.output
+
+
+def test_merge_refuses_shards_of_an_edited_spec_and_an_empty_shard_is_refused(tmp_path):
+    spec = tmp_path / "hw.yaml"
+    spec.write_text(spec_text())
+    for k in (1, 2):
+        result = CliRunner().invoke(main, ["homework", str(spec), "-n", "2", "--seed", "1", "--shard", f"{k}/2",
+                                           "-o", str(tmp_path / f"s{k}"), "--key", "none"])
+        assert result.exit_code == 0, result.output
+    spec.write_text(spec_text().replace("learning_rate: 0.1", "learning_rate: 0.2"))
+    result = CliRunner().invoke(main, ["merge", str(spec), str(tmp_path / "all"), str(tmp_path / "s1"), str(tmp_path / "s2")])
+    assert result.exit_code == 2 and "another version" in result.output
+    result = CliRunner().invoke(main, ["homework", str(spec), "-n", "2", "--shard", "3/3", "-o", str(tmp_path / "e")])
+    assert result.exit_code == 2 and "is empty" in result.output

@@ -40,7 +40,8 @@ def test_moodle_xml_matches_the_answers(banks):
     cloze = questions[1:]
     assert len(cloze) == len(answers["variants"]) == 3
     for q, v in zip(cloze, answers["variants"]):
-        assert q.find("name/text").text.endswith(v["id"])
+        assert q.find("name/text").text.endswith(f"variant {v['index']}")
+        assert "Müller" not in q.find("questiontext/text").text        # no student's name in a bank
         text = q.find("questiontext/text").text
         fields = re.findall(r"\{1:NUMERICAL:([^}]*)\}", text)
         assert len(fields) == len(v["answers"])
@@ -62,7 +63,7 @@ def test_canvas_qti_matches_the_answers(banks):
         assert hrefs == names - {"imsmanifest.xml"}              # every resource listed, nothing missing
         bank = next(n for n in names if n.endswith(".xml") and n != "imsmanifest.xml")
         items = ET.fromstring(z.read(bank)).findall(f".//{QTI}item")
-        expected = [(v["id"], a) for v in answers["variants"] for a in v["answers"].values()]
+        expected = [(f"variant {v['index']}", a) for v in answers["variants"] for a in v["answers"].values()]
         assert len(items) == len(expected)
         for item, (ident, a) in zip(items, expected):
             assert item.get("title").startswith(ident)
