@@ -232,6 +232,27 @@ class View:
         cols = shape[1] if len(shape) == 2 else 1
         return self.fmt.matrix([cells[r * cols:(r + 1) * cols] for r in range(rows)])
 
+    def input_name(self, pre: str, l: int) -> str:
+        """Trace name of the input a^(l-1) of layer l in pass ``pre``: the pass's own mini-batch of
+        samples, the given input, or the activations of the layer before."""
+        if l > 1:
+            return f"{pre}.a{l - 1}"
+        return f"{pre}.x" if f"{pre}.x" in self.t else "x"
+
+    def target_name(self, pre: str) -> str:
+        return f"{pre}.target" if f"{pre}.target" in self.t else "target"
+
+    def minibatch(self, k: int) -> list[int]:
+        """The samples (1-based) of mini-batch k."""
+        from .engine.network import minibatch
+        return [c + 1 for c in minibatch(self.model, k)]
+
+    def samples_in(self, pre: str) -> int:
+        """How many samples pass ``pre`` computes with (its mini-batch, or all of them)."""
+        name = self.input_name(pre, 1)
+        value = np.asarray(self.t.dec(name), dtype=object)
+        return value.shape[1] if self.model.batch and value.ndim == 2 else 1
+
     def ev(self, name, i, s=0):
         """The raw value (a Decimal) of element (unit i, sample s) of a units × samples value."""
         return self._element(name, i, s)

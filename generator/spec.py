@@ -100,6 +100,8 @@ class Network:
     notation: str = "matrix"
     kind: str = "network"
     optimizer: Optimizer = Optimizer()
+    l2: float = 0.0                    # λ: the loss gains (λ/2)·Σ w² over the weights
+    batch_size: int | None = None      # mini-batches of consecutive samples, cyclically
 
     @property
     def samples(self) -> int:
@@ -381,7 +383,7 @@ def rounding_policy(value, field: str = "rounding") -> RoundingPolicy:
 
 
 LAYER_KEYS = ("activation", "weights", "bias", "units", "slope", "freeze")
-NETWORK_KEYS = ("id", "title", "text", "input", "target", "layers", "output", "loss", "optimizer",
+NETWORK_KEYS = ("id", "title", "text", "input", "target", "layers", "output", "loss", "optimizer", "l2", "batch_size",
                 "learning_rate", "iterations", "relu_grad_at_zero", "notation")
 
 
@@ -482,6 +484,18 @@ def network(value, field: str = "network", *, default_id: str = "main", limits=N
                         "use 'matrix'",
                         field=_join(field, "notation"))
     optimizer = _optimizer(m.get("optimizer"), _join(field, "optimizer"))
+    l2 = number(m.get("l2", 0), _join(field, "l2"), nonnegative=True)
+    batch_size = None
+    if m.get("batch_size") is not None:
+        batch_size = number(m["batch_size"], _join(field, "batch_size"), integer=True, positive=True)
+        if not batch:
+            raise SpecError("mini-batches need a batch: give the input as a matrix, one sample per column",
+                            field=_join(field, "batch_size"))
+        if batch_size > X.shape[1]:
+            raise SpecError(f"{batch_size} is more than the {X.shape[1]} samples", field=_join(field, "batch_size"))
+    if notation == "scalar" and (l2 or batch_size):
+        raise SpecError("L2 and mini-batches are written in matrix notation; use notation: matrix",
+                        field=_join(field, "notation"))
     if notation == "scalar" and optimizer.name != "sgd":
         raise SpecError(f"the {optimizer.name} optimizer is written in matrix notation; use notation: matrix",
                         field=_join(field, "notation"))
@@ -493,7 +507,7 @@ def network(value, field: str = "network", *, default_id: str = "main", limits=N
         text=_text(m.get("text"), _join(field, "text")),
         inputs=X, batch=batch, targets=Y, layers=tuple(layers), output=output, loss=loss,
         learning_rate=number(m["learning_rate"], _join(field, "learning_rate"), positive=True),
-        optimizer=optimizer,
+        optimizer=optimizer, l2=l2, batch_size=batch_size,
         iterations=iterations, relu_grad_at_zero=r0,
         notation=notation)
 

@@ -142,3 +142,68 @@ def test_optimizer_settings_are_checked():
         spec_from_data({"network": {**base, "optimizer": {"name": "momentum", "beta": 1.2}}})
     with pytest.raises(SpecError, match="did you mean 'adam'"):
         spec_from_data({"network": {**base, "optimizer": "adma"}})
+
+
+@pytest.mark.parametrize("opt", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("batch_size", [1, 2, 3])
+def test_l2_and_mini_batches_match_the_published_equations(opt, batch_size):
+    rng = random.Random(zlib.crc32(f"l2/{opt}/{batch_size}".encode()))
+    r = lambda *shape: np.round(np.array([[rng.uniform(-1, 1) for _ in range(shape[1])] for _ in range(shape[0])]), 1)
+    X, Y = r(2, 4), r(1, 4)
+    W1, b1, W2, b2 = r(2, 2), r(1, 2)[0], r(1, 2), r(1, 1)[0]
+    lam, eta, steps = 0.05, 0.2, 5
+    data = {"network": {"input": X.tolist(), "target": Y.tolist(),
+                        "layers": [{"activation": "tanh", "weights": W1.tolist(), "bias": b1.tolist()},
+                                   {"activation": "identity", "weights": W2.tolist(), "bias": b2.tolist()}],
+                        "loss": "half_sse", "learning_rate": eta, "iterations": steps, "l2": lam,
+                        "batch_size": batch_size, "optimizer": {"name": opt, **SETTINGS[opt]}}}
+    t = solve(spec_from_data(data)).problem()
+    params, state = [(W1.copy(), b1.copy()), (W2.copy(), b2.copy())], {}
+    for step in range(1, steps + 1):
+        cols = [((step - 1) * batch_size + i) % 4 for i in range(batch_size)]      # consecutive, cyclic
+        Xb, Yb = X[:, cols], Y[:, cols]
+
+        def full_loss(ps, Xb=Xb, Yb=Yb):
+            return loss_of(ps, Xb, Yb, ["tanh", "identity"], "half_sse") + lam / 2 * sum((W ** 2).sum() for W, _ in ps)
+        grads = []
+        for li, (W, b) in enumerate(params):
+            gs = []
+            for arr in (W, b):
+                g = np.zeros_like(arr)
+                for idx in np.ndindex(arr.shape):
+                    old = arr[idx]
+                    arr[idx] = old + 1e-6
+                    up = full_loss(params)
+                    arr[idx] = old - 1e-6
+                    down = full_loss(params)
+                    arr[idx] = old
+                    g[idx] = (up - down) / 2e-6
+                gs.append(g)
+            grads.append(gs)
+        params = reference_step(params, grads, eta, opt, SETTINGS[opt], state, step)
+    for l, (W, b) in enumerate(params, start=1):
+        assert np.allclose(t[f"final.W{l}"], W, rtol=1e-5, atol=1e-6), (opt, batch_size, l)
+        assert np.allclose(t[f"final.b{l}"], b, rtol=1e-5, atol=1e-6), (opt, batch_size, l)
+    assert t["it1.loss"] == pytest.approx(t["it1.loss_data"] + lam / 2 * sum(
+        (np.asarray(t[f"init.W{l}"]) ** 2).sum() for l in (1, 2)))
+
+
+def reference_step(params, grads, eta, opt, cfg, state, t):
+    out = []
+    for li, ((W, b), (gW, gb)) in enumerate(zip(params, grads)):
+        new = []
+        for name, p, g in ((f"W{li}", W, gW), (f"b{li}", b, gb)):
+            if opt == "sgd":
+                p = p - eta * g
+            elif opt == "momentum":
+                v = cfg["beta"] * state.get(name, 0) + g
+                state[name] = v
+                p = p - eta * v
+            else:
+                m = cfg["beta1"] * state.get(name + "m", 0) + (1 - cfg["beta1"]) * g
+                v = cfg["beta2"] * state.get(name + "v", 0) + (1 - cfg["beta2"]) * g * g
+                state[name + "m"], state[name + "v"] = m, v
+                p = p - eta * (m / (1 - cfg["beta1"] ** t)) / (np.sqrt(v / (1 - cfg["beta2"] ** t)) + cfg["epsilon"])
+            new.append(p)
+        out.append(tuple(new))
+    return out

@@ -20,9 +20,10 @@ class Observer(Protocol):
                  sample_axis: int | None = None, rounded: bool = True): ...
 
 
-def forward(net, params, pre: str, observe: Observer):
-    """One forward pass from ``net.inputs``; returns (activations a0…aL, pre-activations, ŷ)."""
-    acts, zs = [exact.array(net.inputs)], [None]
+def forward(net, params, pre: str, observe: Observer, X=None):
+    """One forward pass from ``X`` (default: every sample, ``net.inputs``); returns
+    (activations a0…aL, pre-activations, ŷ)."""
+    acts, zs = [exact.array(net.inputs) if X is None else X], [None]
     for l, layer in enumerate(net.layers, start=1):
         W, b = params[l]
         prev = acts[-1]
@@ -51,9 +52,10 @@ def forward(net, params, pre: str, observe: Observer):
     return acts, zs, yhat
 
 
-def loss(net, yhat, pre: str, observe: Observer):
-    """The sample-averaged loss, with its terms (and the error ŷ − y where there is a target)."""
-    y = None if net.targets is None else exact.array(net.targets)
+def loss(net, yhat, pre: str, observe: Observer, Y=None, params=None):
+    """The sample-averaged loss, with its terms (and the error ŷ − y where there is a target); with
+    ``net.l2`` plus (λ/2)·Σ w² over the weights of ``params`` (not the biases)."""
+    y = (None if net.targets is None else exact.array(net.targets)) if Y is None else Y
     if y is not None:
         observe(f"{pre}.err", yhat - y, "loss", "yhat - y", sample_axis=1, rounded=False)
     if net.loss in ("bce", "cce"):
@@ -71,15 +73,22 @@ def loss(net, yhat, pre: str, observe: Observer):
                     rounded=False)
     m = yhat.shape[1]
     value = terms.sum() / exact.D(dense.loss_divisor(net.loss, yhat.shape[0]) * m)
-    return observe(f"{pre}.loss", value, "loss", f"L = {net.loss}")
+    if net.l2 and params is not None:
+        data = observe(f"{pre}.loss_data", value, "loss", f"the {net.loss} loss")
+        squares = sum((W * W).sum() for W, _ in params.values())
+        squares = observe(f"{pre}.sumsq", squares, "loss", "sum of the squared weights", rounded=False)
+        penalty = observe(f"{pre}.l2", exact.D(net.l2) / 2 * squares, "loss", "lambda/2 sum w^2")
+        value = data + penalty
+    return observe(f"{pre}.loss", value, "loss", f"L = {net.loss}" + (" + L2" if net.l2 else ""))
 
 
-def backward(net, params, acts, zs, yhat, pre: str, observe: Observer):
-    """Gradients of the loss for every layer: {l: (dW, db or None)}."""
+def backward(net, params, acts, zs, yhat, pre: str, observe: Observer, Y=None):
+    """Gradients of the loss for every layer: {l: (dW, db or None)}; with ``net.l2`` each dW
+    gains λW."""
     L = len(net.layers)
     m = yhat.shape[1]
     last = net.layers[-1]
-    y = None if net.targets is None else exact.array(net.targets)
+    y = (None if net.targets is None else exact.array(net.targets)) if Y is None else Y
     grads = {}
     dyhat = observe(f"{pre}.dL_dyhat", dense.loss_grad(net.loss, yhat, y), "gradient",
                     "dL/dyhat", sample_axis=1)
@@ -97,12 +106,16 @@ def backward(net, params, acts, zs, yhat, pre: str, observe: Observer):
     for l in range(L, 0, -1):
         W, b = params[l]
         prev = acts[l - 1]
+        name = f"{pre}.dWdata{l}" if net.l2 else f"{pre}.dW{l}"
         if m > 1:
             total = observe(f"{pre}.dWsum{l}", delta @ prev.T, "gradient", f"delta{l} a{l-1}^T",
                             rounded=False)
-            dW = observe(f"{pre}.dW{l}", total / exact.D(m), "gradient", f"dL/dW{l} = 1/m delta{l} a{l-1}^T")
+            dW = observe(name, total / exact.D(m), "gradient", f"dL/dW{l} = 1/m delta{l} a{l-1}^T")
         else:
-            dW = observe(f"{pre}.dW{l}", delta @ prev.T, "gradient", f"dL/dW{l} = delta{l} a{l-1}^T")
+            dW = observe(name, delta @ prev.T, "gradient", f"dL/dW{l} = delta{l} a{l-1}^T")
+        if net.l2:
+            decay = observe(f"{pre}.l2W{l}", exact.D(net.l2) * W, "gradient", f"lambda W{l}", rounded=False)
+            dW = observe(f"{pre}.dW{l}", dW + decay, "gradient", f"dL/dW{l} + lambda W{l}")
         db = None
         if b is not None:
             db = observe(f"{pre}.db{l}", delta.sum(axis=1) / exact.D(m), "gradient",
@@ -195,11 +208,21 @@ def train(net, observe: Observer) -> dict:
     params = {l: (exact.array(layer.weights), None if layer.bias is None else exact.array(layer.bias))
               for l, layer in enumerate(net.layers, start=1)}
     state: dict = {}
+    X_all = exact.array(net.inputs)
+    Y_all = None if net.targets is None else exact.array(net.targets)
     for k in range(1, net.iterations + 1):
         pre = f"it{k}"
-        acts, zs, yhat = forward(net, params, pre, observe)
-        loss(net, yhat, pre, observe)
-        grads = backward(net, params, acts, zs, yhat, pre, observe)
+        X, Y = X_all, Y_all
+        if net.batch_size:                   # the k-th mini-batch: consecutive samples, cyclically
+            cols = minibatch(net, k)
+            X = observe(f"{pre}.x", X_all[:, cols], "activation", "the samples of this mini-batch",
+                        sample_axis=1, rounded=False, given=True)
+            if Y_all is not None:
+                Y = observe(f"{pre}.target", Y_all[:, cols], "activation", "their targets",
+                            sample_axis=1, rounded=False, given=True)
+        acts, zs, yhat = forward(net, params, pre, observe, X)
+        loss(net, yhat, pre, observe, Y, params)
+        grads = backward(net, params, acts, zs, yhat, pre, observe, Y)
         params = update(net, params, grads, pre, observe, state, k)
     for l, (W, b) in list(params.items()):
         layer = net.layers[l - 1]
@@ -210,5 +233,11 @@ def train(net, observe: Observer) -> dict:
                         rounded=layer.train_bias)
         params[l] = (W, b)            # the final pass uses them (a student's own, when grading)
     acts, zs, yhat = forward(net, params, "final", observe)
-    loss(net, yhat, "final", observe)
+    loss(net, yhat, "final", observe, None, params)
     return params
+
+
+def minibatch(net, k: int) -> list[int]:
+    """The samples (columns) of mini-batch k: batch_size consecutive samples, cyclically."""
+    m, size = net.samples, net.batch_size
+    return [((k - 1) * size + i) % m for i in range(size)]
