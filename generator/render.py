@@ -232,6 +232,10 @@ class View:
         cols = shape[1] if len(shape) == 2 else 1
         return self.fmt.matrix([cells[r * cols:(r + 1) * cols] for r in range(rows)])
 
+    def act(self, pre: str, l: int) -> str:
+        """Trace name of layer l's activation before dropout (its f) where it has dropout, else a."""
+        return f"{pre}.f{l}" if f"{pre}.f{l}" in self.t else f"{pre}.a{l}"
+
     def input_name(self, pre: str, l: int) -> str:
         """Trace name of the input a^(l-1) of layer l in pass ``pre``: the pass's own mini-batch of
         samples, the given input, or the activations of the layer before."""

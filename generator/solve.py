@@ -57,6 +57,11 @@ def solve_network(net: Network, policy: RoundingPolicy, overrides=None) -> Probl
         if layer.bias is not None:
             rec.given(f"init.b{l}", layer.bias, f"initial b{l}")
     rec.given("learning_rate", net.learning_rate, "eta")
+    for l, layer in enumerate(net.layers, start=1):
+        if layer.dropout_mask is not None:
+            from .engine import exact
+            with exact.arithmetic():
+                rec.given(f"drop.keep{l}", 1 - exact.D(layer.dropout_p), "1 - p")
     _optimizer_constants(net, rec)
     with exact.arithmetic():
         try:

@@ -33,6 +33,8 @@ class Layer:
     slope: float = 0.01          # leaky ReLU slope
     train_weights: bool = True
     train_bias: bool = True
+    dropout_p: float = 0.0        # inverted dropout on this layer's activations (training only)
+    dropout_mask: np.ndarray | None = None   # units × samples of 0/1
 
     @property
     def units(self) -> int:
@@ -382,7 +384,7 @@ def rounding_policy(value, field: str = "rounding") -> RoundingPolicy:
         trailing_zeros=_flag(m.get("trailing_zeros", False), _join(field, "trailing_zeros")))
 
 
-LAYER_KEYS = ("activation", "weights", "bias", "units", "slope", "freeze")
+LAYER_KEYS = ("activation", "weights", "bias", "units", "slope", "freeze", "dropout")
 NETWORK_KEYS = ("id", "title", "text", "input", "target", "layers", "output", "loss", "optimizer", "l2", "batch_size",
                 "learning_rate", "iterations", "relu_grad_at_zero", "notation")
 
@@ -419,8 +421,18 @@ def _layer(value, field: str, n_in: int, index: int) -> Layer:
         slope = number(m["slope"], _join(field, "slope"), nonnegative=True)
         if act != "leaky_relu":
             raise SpecError(f"'slope' applies only to leaky_relu, not {act}", field=_join(field, "slope"))
+    p_drop, mask = 0.0, None
+    if m.get("dropout") is not None:
+        d = _mapping(m["dropout"], _join(field, "dropout"), ("p", "mask"), ("p", "mask"))
+        p_drop = number(d["p"], _join(_join(field, "dropout"), "p"), nonnegative=True)
+        if not p_drop < 1:
+            raise SpecError(f"must be below 1, got {p_drop}", field=_join(_join(field, "dropout"), "p"))
+        mask = matrix(d["mask"], _join(_join(field, "dropout"), "mask"))
+        if not set(np.unique(mask)) <= {0.0, 1.0}:
+            raise SpecError("a mask holds 0 (dropped) and 1 (kept) only", field=_join(_join(field, "dropout"), "mask"))
     return Layer(activation=act, weights=W, bias=b, slope=slope,
-                 train_weights="weights" not in frozen, train_bias="bias" not in frozen)
+                 train_weights="weights" not in frozen, train_bias="bias" not in frozen,
+                 dropout_p=p_drop, dropout_mask=mask)
 
 
 def network(value, field: str = "network", *, default_id: str = "main", limits=None) -> Network:
@@ -453,6 +465,13 @@ def network(value, field: str = "network", *, default_id: str = "main", limits=N
         if widest > limits.max_matrix:
             raise SpecError(f"a printed matrix of this layer would have {widest} entries, more than "
                             f"{limits.max_matrix} (limit max_matrix)", field=_join(where, "weights"))
+        if layer.dropout_mask is not None:
+            want = (layer.units, X.shape[1])
+            mask = layer.dropout_mask if batch else layer.dropout_mask.reshape(-1, 1)
+            if mask.shape != want:
+                raise SpecError(f"the mask must be {want[0]}×{want[1]} (units × samples), got "
+                                f"{_shape(layer.dropout_mask)}", field=_join(where, "dropout.mask"))
+            layer = Layer(**{**layer.__dict__, "dropout_mask": mask})
         layers.append(layer)
         n_in = layer.units
     output = _choice(m.get("output", "layer"), _join(field, "output"), OUTPUTS)
@@ -493,7 +512,10 @@ def network(value, field: str = "network", *, default_id: str = "main", limits=N
                             field=_join(field, "batch_size"))
         if batch_size > X.shape[1]:
             raise SpecError(f"{batch_size} is more than the {X.shape[1]} samples", field=_join(field, "batch_size"))
-    if notation == "scalar" and (l2 or batch_size):
+    if any(l.dropout_mask is not None for l in layers[-1:]):
+        raise SpecError("dropout on the output layer is no dropout exercise; put it on a hidden layer",
+                        field=_join(_join(field, "layers"), len(layers) - 1))
+    if notation == "scalar" and (l2 or batch_size or any(l.dropout_mask is not None for l in layers)):
         raise SpecError("L2 and mini-batches are written in matrix notation; use notation: matrix",
                         field=_join(field, "notation"))
     if notation == "scalar" and optimizer.name != "sgd":

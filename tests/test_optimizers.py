@@ -207,3 +207,39 @@ def reference_step(params, grads, eta, opt, cfg, state, t):
             new.append(p)
         out.append(tuple(new))
     return out
+
+
+@pytest.mark.parametrize("p_drop", [0.5, 0.25])
+def test_dropout_forward_backward_and_update(p_drop):
+    rng = random.Random(zlib.crc32(f"drop/{p_drop}".encode()))
+    r = lambda *shape: np.round(np.array([[rng.uniform(-1, 1) for _ in range(shape[1])] for _ in range(shape[0])]), 1)
+    X, Y = r(2, 3), np.array([[1.0, 0.0, 1.0]])
+    W1, b1, W2, b2 = r(3, 2), r(1, 3)[0], r(1, 3), r(1, 1)[0]
+    M = np.array([[1, 0, 1], [1, 1, 0], [0, 1, 1]], dtype=float)
+    data = {"network": {"input": X.tolist(), "target": Y.tolist(),
+                        "layers": [{"activation": "tanh", "weights": W1.tolist(), "bias": b1.tolist(),
+                                    "dropout": {"p": p_drop, "mask": M.tolist()}},
+                                   {"activation": "sigmoid", "weights": W2.tolist(), "bias": b2.tolist()}],
+                        "loss": "bce", "learning_rate": 0.5, "iterations": 1}}
+    t = solve(spec_from_data(data)).problem()
+
+    def dropped_loss(ps):
+        (A, a_b), (B, b_b) = ps
+        h = np.tanh(A @ X + a_b[:, None]) * M / (1 - p_drop)
+        yh = 1 / (1 + np.exp(-(B @ h + b_b[:, None])))
+        return float((-(Y * np.log(yh) + (1 - Y) * np.log(1 - yh))).sum() / X.shape[1])
+    params = [(W1.copy(), b1.copy()), (W2.copy(), b2.copy())]
+    for l, (W, b) in enumerate(params, start=1):
+        g = np.zeros_like(W)
+        for idx in np.ndindex(W.shape):
+            old = W[idx]
+            W[idx] = old + 1e-6
+            up = dropped_loss(params)
+            W[idx] = old - 1e-6
+            down = dropped_loss(params)
+            W[idx] = old
+            g[idx] = (up - down) / 2e-6
+        assert np.allclose(t[f"it1.dW{l}"], g, rtol=1e-5, atol=1e-7), l
+        assert np.allclose(t[f"final.W{l}"], W - 0.5 * g, rtol=1e-5, atol=1e-7), l
+    assert t["it1.loss"] == pytest.approx(dropped_loss(params), rel=1e-9)
+    assert np.allclose(t["final.a1"], np.tanh(np.asarray(t["final.W1"]) @ X + np.asarray(t["final.b1"])[:, None]))   # no dropout after training

@@ -20,10 +20,12 @@ class Observer(Protocol):
                  sample_axis: int | None = None, rounded: bool = True): ...
 
 
-def forward(net, params, pre: str, observe: Observer, X=None):
+def forward(net, params, pre: str, observe: Observer, X=None, cols=None, train=False):
     """One forward pass from ``X`` (default: every sample, ``net.inputs``); returns
-    (activations a0…aL, pre-activations, ŷ)."""
+    (activations a0…aL, pre-activations, ŷ, activations before dropout).  ``train``: inverted
+    dropout applies (the samples ``cols`` of each layer's mask); the final pass has none."""
     acts, zs = [exact.array(net.inputs) if X is None else X], [None]
+    fs = [acts[0]]
     for l, layer in enumerate(net.layers, start=1):
         W, b = params[l]
         prev = acts[-1]
@@ -41,15 +43,27 @@ def forward(net, params, pre: str, observe: Observer, X=None):
                             f"sum_j e^z{l}_j", sample_axis=1, rounded=False)
             a = observe(f"{pre}.a{l}", e / total, "activation", f"a{l} = e^z{l} / sum", sample_axis=1)
         else:
-            a = observe(f"{pre}.a{l}", dense.activate(layer.activation, z, layer.slope), "activation",
-                        f"a{l} = {layer.activation}(z{l})", sample_axis=1)
+            name = f"{pre}.f{l}" if train and layer.dropout_mask is not None else f"{pre}.a{l}"
+            a = observe(name, dense.activate(layer.activation, z, layer.slope), "activation",
+                        f"{layer.activation}(z{l})", sample_axis=1)
+        fs.append(a)
+        if train and layer.dropout_mask is not None:     # inverted dropout: kept units scaled by 1/(1 − p)
+            mask = observe(f"{pre}.mask{l}", _mask(layer, cols), "activation", f"dropout mask of layer {l}",
+                           sample_axis=1, rounded=False, given=True)
+            a = observe(f"{pre}.a{l}", a * mask / (1 - exact.D(layer.dropout_p)), "activation",
+                        f"a{l} = f{l} * mask / (1 - p)", sample_axis=1)
         zs.append(z)
         acts.append(a)
     yhat = acts[-1]
     if net.output == "sum":
         yhat = observe(f"{pre}.y", yhat.sum(axis=0, keepdims=True), "activation",
                        f"y = sum_i a{len(net.layers)}_i", sample_axis=1)
-    return acts, zs, yhat
+    return acts, zs, yhat, fs
+
+
+def _mask(layer, cols):
+    mask = exact.array(layer.dropout_mask)
+    return mask if cols is None else mask[:, cols]
 
 
 def loss(net, yhat, pre: str, observe: Observer, Y=None, params=None):
@@ -82,7 +96,7 @@ def loss(net, yhat, pre: str, observe: Observer, Y=None, params=None):
     return observe(f"{pre}.loss", value, "loss", f"L = {net.loss}" + (" + L2" if net.l2 else ""))
 
 
-def backward(net, params, acts, zs, yhat, pre: str, observe: Observer, Y=None):
+def backward(net, params, acts, zs, yhat, pre: str, observe: Observer, Y=None, fs=None, cols=None):
     """Gradients of the loss for every layer: {l: (dW, db or None)}; with ``net.l2`` each dW
     gains λW."""
     L = len(net.layers)
@@ -102,7 +116,7 @@ def backward(net, params, acts, zs, yhat, pre: str, observe: Observer, Y=None):
         delta = observe(f"{pre}.delta{L}", yhat - y, "gradient",
                         f"delta{L} = yhat - y", sample_axis=1)
     else:
-        delta = _delta(net, L, da, acts, zs, pre, observe)
+        delta = _delta(net, L, da, fs or acts, zs, pre, observe, cols)
     for l in range(L, 0, -1):
         W, b = params[l]
         prev = acts[l - 1]
@@ -124,12 +138,18 @@ def backward(net, params, acts, zs, yhat, pre: str, observe: Observer, Y=None):
         if l > 1:
             da = observe(f"{pre}.da{l-1}", W.T @ delta, "gradient",
                          f"dL/da{l-1} = W{l}^T delta{l}", sample_axis=1)
-            delta = _delta(net, l - 1, da, acts, zs, pre, observe)
+            delta = _delta(net, l - 1, da, fs or acts, zs, pre, observe, cols)
     return grads
 
 
-def _delta(net, l, da, acts, zs, pre, observe):
+def _delta(net, l, da, acts, zs, pre, observe, cols=None):
+    """δ of layer l from ∂L/∂a; ``acts``: the activations before dropout; through a dropout
+    mask first (∂L/∂f = ∂L/∂a · mask / (1 − p))."""
     layer = net.layers[l - 1]
+    if layer.dropout_mask is not None and pre != "final":
+        mask = exact.array(layer.dropout_mask if cols is None else layer.dropout_mask[:, cols])
+        da = observe(f"{pre}.df{l}", da * mask / (1 - exact.D(layer.dropout_p)), "gradient",
+                     f"dL/df{l} = dL/da{l} * mask / (1 - p)", sample_axis=1)
     if layer.activation == "softmax":
         J = observe(f"{pre}.J{l}", dense.softmax_jacobian(acts[l]), "gradient",
                     f"da{l}/dz{l} = diag(a) - a a^T", sample_axis=0)
@@ -212,7 +232,7 @@ def train(net, observe: Observer) -> dict:
     Y_all = None if net.targets is None else exact.array(net.targets)
     for k in range(1, net.iterations + 1):
         pre = f"it{k}"
-        X, Y = X_all, Y_all
+        X, Y, cols = X_all, Y_all, None
         if net.batch_size:                   # the k-th mini-batch: consecutive samples, cyclically
             cols = minibatch(net, k)
             X = observe(f"{pre}.x", X_all[:, cols], "activation", "the samples of this mini-batch",
@@ -220,9 +240,9 @@ def train(net, observe: Observer) -> dict:
             if Y_all is not None:
                 Y = observe(f"{pre}.target", Y_all[:, cols], "activation", "their targets",
                             sample_axis=1, rounded=False, given=True)
-        acts, zs, yhat = forward(net, params, pre, observe, X)
+        acts, zs, yhat, fs = forward(net, params, pre, observe, X, cols, train=True)
         loss(net, yhat, pre, observe, Y, params)
-        grads = backward(net, params, acts, zs, yhat, pre, observe, Y)
+        grads = backward(net, params, acts, zs, yhat, pre, observe, Y, fs, cols)
         params = update(net, params, grads, pre, observe, state, k)
     for l, (W, b) in list(params.items()):
         layer = net.layers[l - 1]
@@ -232,7 +252,7 @@ def train(net, observe: Observer) -> dict:
             b = observe(f"final.b{l}", b, "parameter", f"b{l} after {net.iterations} iterations",
                         rounded=layer.train_bias)
         params[l] = (W, b)            # the final pass uses them (a student's own, when grading)
-    acts, zs, yhat = forward(net, params, "final", observe)
+    acts, zs, yhat, _ = forward(net, params, "final", observe)
     loss(net, yhat, "final", observe, None, params)
     return params
 
