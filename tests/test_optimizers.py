@@ -32,21 +32,24 @@ def loss_of(params, X, Y, acts, loss):
     return per.sum() / m
 
 
+def central(f, arr, h=1e-6):
+    """The gradient of f() with respect to the entries of ``arr`` (changed in place and restored),
+    by central differences."""
+    g = np.zeros_like(arr)
+    for idx in np.ndindex(arr.shape):
+        old = arr[idx]
+        arr[idx] = old + h
+        up = f()
+        arr[idx] = old - h
+        down = f()
+        arr[idx] = old
+        g[idx] = (up - down) / (2 * h)
+    return g
+
+
 def numeric_grads(params, X, Y, acts, loss, h=1e-6):
-    grads = []
-    for li, (W, b) in enumerate(params):
-        gW, gb = np.zeros_like(W), np.zeros_like(b)
-        for arr, g in ((W, gW), (b, gb)):
-            for idx in np.ndindex(arr.shape):
-                old = arr[idx]
-                arr[idx] = old + h
-                up = loss_of(params, X, Y, acts, loss)
-                arr[idx] = old - h
-                down = loss_of(params, X, Y, acts, loss)
-                arr[idx] = old
-                g[idx] = (up - down) / (2 * h)
-        grads.append((gW, gb))
-    return grads
+    f = lambda: loss_of(params, X, Y, acts, loss)
+    return [(central(f, W, h), central(f, b, h)) for W, b in params]
 
 
 def reference(params, X, Y, acts, loss, eta, steps, opt, cfg):
@@ -165,21 +168,7 @@ def test_l2_and_mini_batches_match_the_published_equations(opt, batch_size):
 
         def full_loss(ps, Xb=Xb, Yb=Yb):
             return loss_of(ps, Xb, Yb, ["tanh", "identity"], "half_sse") + lam / 2 * sum((W ** 2).sum() for W, _ in ps)
-        grads = []
-        for li, (W, b) in enumerate(params):
-            gs = []
-            for arr in (W, b):
-                g = np.zeros_like(arr)
-                for idx in np.ndindex(arr.shape):
-                    old = arr[idx]
-                    arr[idx] = old + 1e-6
-                    up = full_loss(params)
-                    arr[idx] = old - 1e-6
-                    down = full_loss(params)
-                    arr[idx] = old
-                    g[idx] = (up - down) / 2e-6
-                gs.append(g)
-            grads.append(gs)
+        grads = [[central(lambda: full_loss(params), arr) for arr in (W, b)] for W, b in params]
         params = reference_step(params, grads, eta, opt, SETTINGS[opt], state, step)
     for l, (W, b) in enumerate(params, start=1):
         assert np.allclose(t[f"final.W{l}"], W, rtol=1e-5, atol=1e-6), (opt, batch_size, l)
@@ -230,15 +219,7 @@ def test_dropout_forward_backward_and_update(p_drop):
         return float((-(Y * np.log(yh) + (1 - Y) * np.log(1 - yh))).sum() / X.shape[1])
     params = [(W1.copy(), b1.copy()), (W2.copy(), b2.copy())]
     for l, (W, b) in enumerate(params, start=1):
-        g = np.zeros_like(W)
-        for idx in np.ndindex(W.shape):
-            old = W[idx]
-            W[idx] = old + 1e-6
-            up = dropped_loss(params)
-            W[idx] = old - 1e-6
-            down = dropped_loss(params)
-            W[idx] = old
-            g[idx] = (up - down) / 2e-6
+        g = central(lambda: dropped_loss(params), W)
         assert np.allclose(t[f"it1.dW{l}"], g, rtol=1e-5, atol=1e-7), l
         assert np.allclose(t[f"final.W{l}"], W - 0.5 * g, rtol=1e-5, atol=1e-7), l
     assert t["it1.loss"] == pytest.approx(dropped_loss(params), rel=1e-9)
