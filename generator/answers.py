@@ -41,25 +41,8 @@ def _entries(value):
 
 
 def _group(group: str, model, p) -> list[str]:
-    names = list(p.entries)
-    if model.kind == "network":
-        losses = [f"it{k}.loss" for k in range(1, model.iterations + 1)] + ["final.loss"]
-        params = [n for n in names if re.fullmatch(r"final\.[Wb]\d+", n)
-                  and (model.layers[int(n[7:]) - 1].train_weights if n[6] == "W"
-                       else model.layers[int(n[7:]) - 1].train_bias)]
-        grads = [n for n in names if re.fullmatch(r"it\d+\.d[Wb]\d+", n)]
-        outputs = [f"final.{'y' if model.output == 'sum' else 'a' + str(len(model.layers))}"]
-        return {"key": losses + params, "losses": losses, "parameters": params,
-                "gradients": grads, "outputs": outputs}[group]
-    grads = [n for n in names if n.startswith("grad.")]
-    if model.kind == "expression":
-        params = [n for n in names if n.startswith("updated.")]
-        losses = ["loss"] if "loss" in p.entries else []
-        key = ["output"] + losses + (params or grads)
-        return {"key": key, "losses": losses, "parameters": params, "gradients": grads,
-                "outputs": ["output"]}[group]
-    return {"key": ["output"] + grads, "losses": [], "parameters": [], "gradients": grads,
-            "outputs": ["output"]}[group]
+    from .kinds import kind
+    return kind(model.kind).groups(model, p)[group]
 
 
 def trace_names(model, p, selection) -> list[str]:

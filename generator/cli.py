@@ -133,9 +133,9 @@ def templates():
 @templates.command("list")
 def templates_list():
     """Every built-in template, by the name an override uses."""
-    from .render import TEMPLATES
-    for path in sorted(TEMPLATES.rglob("*.j2")):
-        click.echo(path.relative_to(TEMPLATES).as_posix())
+    from .render import builtin_templates
+    for name in builtin_templates():
+        click.echo(name)
 
 
 @templates.command("copy")
@@ -147,8 +147,9 @@ def templates_copy(name, directory):
 
     from .errors import UsageError
     from .files import write_atomic
-    from .render import TEMPLATES
-    names = sorted(p.relative_to(TEMPLATES).as_posix() for p in TEMPLATES.rglob("*.j2"))
+    from .render import builtin_templates
+    found = builtin_templates()
+    names = list(found)
     if name not in names:
         hint = difflib.get_close_matches(name, names, n=1)
         raise UsageError(f"no built-in template '{name}'" + (f"; did you mean '{hint[0]}'?" if hint else
@@ -156,7 +157,7 @@ def templates_copy(name, directory):
     target = Path(directory) / name
     if target.exists():
         raise UsageError(f"{target} exists; remove it first")
-    write_atomic(target, (TEMPLATES / name).read_bytes())
+    write_atomic(target, found[name].read_bytes())
     click.echo(f"wrote {target}")
 
 

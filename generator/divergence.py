@@ -4,7 +4,6 @@ low for the exercise.  Reads two traces; computes nothing new."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -48,11 +47,8 @@ class Divergence:
 
 def is_key(kind: str, name: str) -> bool:
     """Whether ``name`` is a key answer of an exercise of this kind."""
-    if kind == "network":
-        return bool(re.fullmatch(r"(it\d+|final)\.loss|final\.[Wb]\d+", name))
-    if kind == "expression":
-        return name in ("output", "loss") or name.startswith(("updated.", "grad."))
-    return name == "output" or name.startswith("grad.")
+    from .kinds import kind as controller
+    return controller(kind).is_key(name)
 
 
 def divergences(trace, policy) -> list[Divergence]:

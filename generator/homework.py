@@ -101,6 +101,8 @@ def draw(spec, variants: list[Variant], seed: int) -> Batch:
     j < k (a draw equal to one of them is drawn again), and the variants j < k that this run does
     not produce (another shard's) are drawn too, for their numbers only.  A student's variant
     depends only on the seed and the student."""
+    from .variants import solved_variant
+
     if spec.randomize is None:
         raise SpecError("the spec has no 'randomize' section: nothing varies", where=spec.path)
     batch = Batch()
@@ -113,8 +115,8 @@ def draw(spec, variants: list[Variant], seed: int) -> Batch:
                     numbered(j)
                 except SpecError:
                     prints[j] = ""
-        s, trace = spec.randomize.variant(spec.data, seed, k, spec.limits,
-                                          avoid=frozenset(p for j, p in prints.items() if j < k and p))
+        s, trace = solved_variant(spec.randomize, spec.data, seed, k, spec.limits,
+                                  avoid=frozenset(p for j, p in prints.items() if j < k and p))
         prints[k] = spec.randomize.fingerprint(s.data)
         return s, trace
 
@@ -128,7 +130,7 @@ def draw(spec, variants: list[Variant], seed: int) -> Batch:
             if v.stream is None:
                 s, trace = numbered(v.index)
             else:                    # a student's variant depends on nobody else
-                s, trace = spec.randomize.variant(spec.data, seed, v.stream, spec.limits)
+                s, trace = solved_variant(spec.randomize, spec.data, seed, v.stream, spec.limits)
             # the title and name do not enter the computation: the trace stays valid
             v.spec = replace(s, path=spec.path, name=v.ident, title=f"{spec.title or spec.name}: {v.label}")
             v.trace = trace

@@ -35,31 +35,10 @@ def _short(v) -> str:
 
 def given_html(spec, trace) -> str:
     """The data of every exercise of a variant, as HTML."""
+    from .kinds import kind
     parts = []
     for model, p in zip(spec.problems, trace.problems):
-        rows = []
-        if model.kind == "network":
-            rows.append(("input x" if not model.batch else "inputs X (one sample per column)", p.dec("x")))
-            if "target" in p:
-                rows.append(("target y", p.dec("target")))
-            for l, layer in enumerate(model.layers, start=1):
-                rows.append((f"W{l} ({layer.activation})", p.dec(f"init.W{l}")))
-                if layer.bias is not None:
-                    rows.append((f"b{l}", p.dec(f"init.b{l}")))
-            rows.append(("learning rate", model.learning_rate))
-            rows.append(("loss", model.loss))
-            rows.append(("iterations", model.iterations))
-        elif model.kind == "expression":
-            rows.append(("model", model.formula))
-            for name in list(model.inputs) + list(model.parameters):
-                rows.append((name, p.dec(f"node.{name}")))
-        else:
-            for key in ("input", "kernel", "bias", "upstream"):
-                if getattr(model, key, None) is not None:
-                    rows.append((key, getattr(model, key)))
-            for key in ("stride", "padding", "window", "mode"):
-                if getattr(model, key, None) is not None:
-                    rows.append((key, getattr(model, key)))
+        rows = kind(model.kind).given(model, p)
         cells = "".join(f"<tr><th>{html.escape(str(k))}</th><td>"
                         f"{_matrix_html(v) if np.ndim(v) else html.escape(str(v))}</td></tr>" for k, v in rows)
         title = getattr(model, "title", "") or model.kind

@@ -4,7 +4,7 @@ significant figures, decimal point or comma.  Plain functions, no LaTeX structur
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 #: The kinds of quantity a policy may round differently.

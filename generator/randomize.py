@@ -1,12 +1,10 @@
-"""Randomized variants of a spec: "nice" values drawn per variant, rejection sampling against
-constraints.  Variant k depends only on the spec, the seed and k."""
+"""The ``randomize:`` section of a spec: where values are drawn (paths into the spec), from which
+distributions, under which constraints.  Drawing and checking a solved variant is
+``generator.variants``; this module only reads the section and fills in values."""
 
 from __future__ import annotations
 
-import copy
 import re
-import time
-from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -52,11 +50,11 @@ def _grid_range(step, lo, hi):
 
 
 def _draw(value, field) -> Draw:
-    from .spec import _mapping, number
+    from .validate import mapping, number
 
-    m = _mapping(value, field, ("multiples", "min", "max", "integers", "choices", "nonzero"))
-    from .spec import _flag
-    nonzero = _flag(m.get("nonzero", False), f"{field}.nonzero")
+    m = mapping(value, field, ("multiples", "min", "max", "integers", "choices", "nonzero"))
+    from .validate import flag
+    nonzero = flag(m.get("nonzero", False), f"{field}.nonzero")
     if "choices" in m:
         c = m["choices"]
         if not isinstance(c, list) or not c or len(c) > 1000:
@@ -94,7 +92,7 @@ def _steps(path: str, field: str):
     return steps
 
 
-def _locate(data, steps, field):
+def locate(data, steps, field):
     node = data
     for s in steps[:-1]:
         try:
@@ -111,9 +109,9 @@ def _locate(data, steps, field):
     return node, last
 
 
-def _fill(shape_like, draw, rng):
+def fill(shape_like, draw, rng):
     if isinstance(shape_like, list):
-        return [_fill(v, draw, rng) for v in shape_like]
+        return [fill(v, draw, rng) for v in shape_like]
     return draw.sample(rng)
 
 
@@ -127,60 +125,21 @@ class Randomizer:
         """Every path names a place that exists in the spec."""
         for steps, _ in self.values:
             path = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps).lstrip(".")
-            _locate(data, steps, f"randomize.values.{path}")
+            locate(data, steps, f"randomize.values.{path}")
 
     def fingerprint(self, data: dict) -> str:
         """The drawn values of a variant's data: two variants with the same fingerprint are the
         same exercise."""
-        return repr([_locate(data, steps, "randomize")[0][_locate(data, steps, "randomize")[1]]
+        return repr([locate(data, steps, "randomize")[0][locate(data, steps, "randomize")[1]]
                      for steps, _ in self.values])
-
-    def variant(self, data: dict, seed: int, k: int, limits=None, avoid=frozenset()):
-        """Variant k (1-based) as (spec, trace), solved while its constraints were checked;
-        ``avoid``: fingerprints of variants already drawn (a draw equal to one is rejected).
-        Raises SpecError naming the constraint that rejected most draws."""
-        from .solve import solve
-        from .spec import spec_from_data
-
-        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(seed), int(k)])))
-        rejected: Counter = Counter()
-        budget = getattr(limits, "max_seconds", 60) if limits is not None else 60
-        start = time.monotonic()
-        for attempt in range(1, self.max_attempts + 1):
-            if time.monotonic() - start > budget and rejected:
-                worst, count = rejected.most_common(1)[0]
-                raise SpecError(f"no variant satisfies the constraints within {budget} s ({attempt - 1} "
-                                f"attempts, limit max_seconds); '{worst}' rejected {count} of them",
-                                field="randomize")
-            variant = copy.deepcopy(data)
-            variant.pop("randomize", None)
-            for steps, draw in self.values:
-                node, last = _locate(variant, steps, "randomize")
-                node[last] = _fill(node[last], draw, rng)
-            if avoid and self.fingerprint(variant) in avoid:
-                rejected["different numbers from the other variants"] += 1
-                continue
-            try:
-                spec = spec_from_data(variant, limits=limits)
-                trace = solve(spec)
-            except SpecError:
-                rejected["a valid spec (e.g. finite values)"] += 1
-                continue
-            failed = first_failed(self.constraints, spec, trace)
-            if failed is None:
-                return spec, trace
-            rejected[failed] += 1
-        worst, count = rejected.most_common(1)[0]
-        raise SpecError(f"no variant satisfies the constraints in {self.max_attempts} attempts; "
-                        f"'{worst}' rejected {count} of them", field="randomize")
 
 
 def parse_randomize(value, field="randomize", limits=None) -> Randomizer:
     from .limits import DEFAULT
     limits = limits or DEFAULT
-    from .spec import _mapping, _choice, number
+    from .validate import choice, mapping, number
 
-    m = _mapping(value, field, ("values", "constraints", "max_attempts"), ("values",))
+    m = mapping(value, field, ("values", "constraints", "max_attempts"), ("values",))
     vals = m["values"]
     if not isinstance(vals, dict) or not vals:
         raise SpecError("expected a mapping: path -> distribution", field=f"{field}.values")
@@ -199,7 +158,7 @@ def parse_randomize(value, field="randomize", limits=None) -> Randomizer:
             name, arg = next(iter(c.items()))
         else:
             name, arg = c, None
-        name = _choice(name, f, CONSTRAINTS)
+        name = choice(name, f, CONSTRAINTS)
         if name == "dead_relu":
             arg = number(arg, f, integer=True, nonnegative=True)
         elif name == "sigmoid_output_within":
@@ -215,45 +174,3 @@ def parse_randomize(value, field="randomize", limits=None) -> Randomizer:
     if attempts > limits.max_attempts:
         raise SpecError(f"at most {limits.max_attempts} (limit max_attempts)", field=f"{field}.max_attempts")
     return Randomizer(values, tuple(constraints), attempts)
-
-
-def first_failed(constraints, spec, trace) -> str | None:
-    """The name of the first constraint the solved variant violates, or None."""
-    for name, arg in constraints:
-        if not _holds(name, arg, spec, trace):
-            return name if arg is None else f"{name}: {arg}"
-    return None
-
-
-def _holds(name, arg, spec, trace) -> bool:
-    for model, pt in zip(spec.problems, trace.problems):
-        values = [np.asarray(e.value, dtype=float) for e in pt.entries.values()]
-        if name == "max_abs_value":
-            if any(np.abs(v).max(initial=0) > arg for v in values):
-                return False
-        if model.kind != "network":
-            if name == "nonzero_gradients":
-                grads = [np.asarray(pt[n]) for n in pt.entries if n.startswith("grad.")]
-                if any(np.any(g == 0) for g in grads):
-                    return False
-            continue
-        L = len(model.layers)
-        if name in ("no_dead_relu", "dead_relu"):
-            dead = sum(int(np.all(np.atleast_2d(np.asarray(pt[f"it1.z{l}"])).reshape(layer.units, -1) <= 0, axis=1).sum())
-                       for l, layer in enumerate(model.layers, start=1)
-                       if layer.activation in ("relu", "leaky_relu"))
-            if dead != (0 if name == "no_dead_relu" else arg):
-                return False
-        elif name == "sigmoid_output_within" and model.layers[-1].activation == "sigmoid":
-            lo, hi = arg
-            for k in range(1, model.iterations + 1):
-                y = np.asarray(pt[f"it{k}.a{L}"])
-                if y.min() < lo or y.max() > hi:
-                    return False
-        elif name == "loss_decreases" and not pt.info["loss_decreased"]:
-            return False
-        elif name == "nonzero_gradients":
-            for l in range(1, L + 1):
-                if np.any(np.asarray(pt[f"it1.dW{l}"]) == 0):
-                    return False
-    return True

@@ -153,7 +153,6 @@ def check(spec_path, snapshot_path, *, rel_tol: float = 1e-9, abs_tol: float = 1
     """Re-solve and re-render ``spec_path`` and compare with the snapshot at ``snapshot_path``
     (``str`` or ``Path``); a file that is no snapshot, or one of another spec, is a SpecError."""
     import json
-    from pathlib import Path
 
     from .errors import SpecError, UsageError
 

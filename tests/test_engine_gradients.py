@@ -9,8 +9,8 @@ import pytest
 import sympy
 
 from generator.numbers import RoundingPolicy
-from generator.solve import solve_network
-from generator.spec import Layer, Network
+from generator.kinds.network.engine import solve as solve_network
+from generator.kinds.network.schema import Layer, Network
 
 ACTS = ["identity", "relu", "leaky_relu", "sigmoid", "tanh", "softmax"]
 

@@ -13,7 +13,7 @@ from sympy.parsing.sympy_parser import parse_expr
 
 from generator.cli import main
 from generator.errors import SpecError
-from generator.formula import parse
+from generator.kinds.expression.formula import parse
 from generator.solve import solve
 from generator.spec import spec_from_data
 from tests.conftest import SPECS

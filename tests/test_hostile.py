@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from generator.cli import main
 from generator.compile import compile_pdf
 from generator.errors import LatexError, SpecError
-from generator.formula import parse
+from generator.kinds.expression.formula import parse
 from generator.spec import parse_yaml, spec_from_data
 from tests.conftest import SPECS
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from ..errors import SpecError
-from ..formula import Node
+from ...errors import SpecError
+from ...trace import ProblemTrace, Recorder
+from .formula import Node
 
 MAX_OPS = 40      # an exact value more complex than this falls back to a 17-digit float
 MAX_DIGITS = 2000  # an exact rational longer than this is computed as a 30-digit float
@@ -281,3 +282,16 @@ def run(problem, observe) -> Graph:
         observe(f"step.{name}", _float(step), "gradient", f"lr * gradient of {name}", symbolic=step)
         observe(f"updated.{name}", _float(new), "parameter", f"{name} - lr * gradient", symbolic=new)
     return graph
+
+
+def solve(problem, policy, overrides=None) -> ProblemTrace:
+
+    pt = ProblemTrace(id=problem.id, kind="expression",
+                      info={"output": problem.output, "loss": problem.loss, "train": list(problem.train)})
+    rec = Recorder(pt, policy, batch=False)
+    if problem.learning_rate is not None:
+        rec.given("learning_rate", float(problem.learning_rate), "alpha", symbolic=problem.learning_rate)
+    graph = run(problem, rec)
+    pt.info["graph"] = [{"id": n.id, "op": n.op, "inputs": list(n.inputs), "role": n.role}
+                        for n in graph.nodes.values()]
+    return pt

@@ -12,7 +12,9 @@ from typing import Protocol
 
 import numpy as np
 
-from . import dense, exact
+from ...engine import dense, exact
+from ...errors import SpecError
+from ...trace import ComputationError, ProblemTrace, Recorder
 
 
 class Observer(Protocol):
@@ -261,3 +263,59 @@ def minibatch(net, k: int) -> list[int]:
     """The samples (columns) of mini-batch k: batch_size consecutive samples, cyclically."""
     m, size = net.samples, net.batch_size
     return [((k - 1) * size + i) % m for i in range(size)]
+
+
+def solve(net, policy, overrides=None) -> ProblemTrace:
+    """The trace of training ``net`` under ``policy``; ``overrides``: a student's own values
+    ({trace name: {index: value}}) used in place of the computed ones."""
+
+    info = {"batch": net.batch, "samples": net.samples, "iterations": net.iterations,
+            "layers": [{"units": l.units, "activation": l.activation, "bias": l.bias is not None,
+                        "train_weights": l.train_weights, "train_bias": l.train_bias}
+                       for l in net.layers],
+            "inputs": int(net.inputs.shape[0]), "output": net.output, "loss": net.loss,
+            "learning_rate": net.learning_rate, "mode": policy.mode,
+            # δ of the output layer is ŷ − y (sigmoid + BCE, softmax + CCE): as the engine computes it
+            "combined_delta": net.output != "sum" and dense.combined_delta(net.loss, net.layers[-1].activation)}
+    problem = ProblemTrace(id=net.id, kind="network", info=info)
+    rec = Recorder(problem, policy, batch=net.batch, overrides=overrides)
+    rec.given("x", net.inputs if net.batch else net.inputs[:, 0], "input")
+    if net.targets is not None:
+        rec.given("target", net.targets if net.batch else net.targets[:, 0], "target")
+    for l, layer in enumerate(net.layers, start=1):
+        rec.given(f"init.W{l}", layer.weights, f"initial W{l}")
+        if layer.bias is not None:
+            rec.given(f"init.b{l}", layer.bias, f"initial b{l}")
+    rec.given("learning_rate", net.learning_rate, "eta")
+    for l, layer in enumerate(net.layers, start=1):
+        if layer.dropout_mask is not None:
+            with exact.arithmetic():
+                rec.given(f"drop.keep{l}", 1 - exact.D(layer.dropout_p), "1 - p")
+    _optimizer_constants(net, rec)
+    with exact.arithmetic():
+        try:
+            train(net, rec)
+        except ArithmeticError as e:
+            why = str(e) if isinstance(e, ComputationError) else "a number overflows"
+            raise SpecError(f"the computation diverges or leaves the domain of the loss ({why}); "
+                            "choose smaller weights or another learning rate", field=net.id) from None
+    losses = [problem.dec(f"it{k}.loss") for k in range(1, net.iterations + 1)] + [problem.dec("final.loss")]
+    problem.info["loss_decreased"] = all(b < a for a, b in zip(losses, losses[1:]))
+    return problem
+
+
+def _optimizer_constants(net, rec) -> None:
+    """The constants an optimizer's lines print (β, 1 − β, ε, ηλ, and Adam's 1 − βᵗ per step),
+    exact decimals recorded as given values: the templates only format them."""
+    opt = net.optimizer
+    with exact.arithmetic():
+        for key, value in opt.settings:
+            rec.given(f"opt.{key}", value, key)
+            if key in ("beta1", "beta2", "rho"):
+                rec.given(f"opt.one_minus_{key}", 1 - exact.D(value), f"1 - {key}")
+        if opt.name == "adamw":
+            rec.given("opt.eta_lambda", exact.D(net.learning_rate) * exact.D(opt.get("weight_decay")), "eta lambda")
+        if opt.name in ("adam", "adamw"):
+            for t in range(1, net.iterations + 1):
+                for key in ("beta1", "beta2"):
+                    rec.given(f"it{t}.bc_{key}", 1 - exact.D(opt.get(key)) ** t, f"1 - {key}^{t}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import SpecError
+from ...errors import SpecError
 
 FUNCTIONS = {"sin": 1, "cos": 1, "tan": 1, "exp": 1, "log": 1, "ln": 1, "sqrt": 1, "tanh": 1,
              "sigmoid": 1, "relu": 1, "abs": 1, "dot": 2}
@@ -173,7 +173,7 @@ class _Parser:
 
 def parse(text: str, names=(), limits=None) -> Node:
     """The tree of ``text``, whose variables must be among ``names``."""
-    from .limits import DEFAULT
+    from ...limits import DEFAULT
     return _Parser(text, set(names), limits or DEFAULT).parse()
 
 

@@ -1,0 +1,37 @@
+"""What a network exercise asks: its answer groups, its key answers, its given data (for an LMS)."""
+
+from __future__ import annotations
+
+import re
+
+
+def groups(model, p) -> dict[str, list[str]]:
+    """Trace names of each answer group of a solved network exercise ``p``."""
+    names = list(p.entries)
+    losses = [f"it{k}.loss" for k in range(1, model.iterations + 1)] + ["final.loss"]
+    params = [n for n in names if re.fullmatch(r"final\.[Wb]\d+", n)
+              and (model.layers[int(n[7:]) - 1].train_weights if n[6] == "W"
+                   else model.layers[int(n[7:]) - 1].train_bias)]
+    grads = [n for n in names if re.fullmatch(r"it\d+\.d[Wb]\d+", n)]
+    outputs = [f"final.{'y' if model.output == 'sum' else 'a' + str(len(model.layers))}"]
+    return {"key": losses + params, "losses": losses, "parameters": params,
+            "gradients": grads, "outputs": outputs}
+
+
+def is_key(name: str) -> bool:
+    return bool(re.fullmatch(r"(it\d+|final)\.loss|final\.[Wb]\d+", name))
+
+
+def given(model, p) -> list[tuple[str, object]]:
+    """The data a question states, as (label, value) rows."""
+    rows = [("input x" if not model.batch else "inputs X (one sample per column)", p.dec("x"))]
+    if "target" in p:
+        rows.append(("target y", p.dec("target")))
+    for l, layer in enumerate(model.layers, start=1):
+        rows.append((f"W{l} ({layer.activation})", p.dec(f"init.W{l}")))
+        if layer.bias is not None:
+            rows.append((f"b{l}", p.dec(f"init.b{l}")))
+    rows.append(("learning rate", model.learning_rate))
+    rows.append(("loss", model.loss))
+    rows.append(("iterations", model.iterations))
+    return rows

@@ -1,0 +1,121 @@
+"""What a template sees of one solved exercise (``View``): named trace values, formatted at their
+kind.  Each exercise kind extends it with the helpers its templates use (``kinds/<kind>/views.py``);
+nothing here computes a value."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class View:
+    """What a template sees of one solved problem: named trace values, formatted at their kind.
+
+    ``p.m("it1.z1")`` a matrix or column, ``p.n(...)`` a number, ``p.rel(...)`` '=' or
+    '\\approx', ``p.v(...)`` the raw value for indexing; nothing here computes a value."""
+
+    def __init__(self, model, problem, fmt, show_weights: bool = False):
+        self.model = model
+        self.t = problem
+        self.fmt = fmt
+        self.info = problem.info
+        self.show_weights = show_weights
+
+    def _kind(self, name):
+        """The kind whose precision a value is shown at; None: shown as it is (a given value, an
+        exact intermediate that carry mode keeps with all its digits)."""
+        entry = self.t.entries[name]
+        return None if entry.kind == "given" or entry.full else entry.kind
+
+    def has(self, name):
+        return name in self.t
+
+    def v(self, name):
+        return self.t.dec(name)
+
+    def rel(self, name, *index):
+        """'=' where the value (entry ``index``, else all of it) is shown exactly, else '≈'."""
+        mask = self.t.entries[name].exact_mask
+        for i in index:
+            mask = mask[i]
+        return "=" if np.all(mask) else r"\approx"
+
+    def rel_all(self, *names, index=()):
+        """'=' where every one of ``names`` (entry ``index`` of each) is shown exactly: a line
+        whose operand was rounded too (f(z) with z rounded for display), or that skips a step."""
+        return "=" if all(self.rel(n, *index) == "=" for n in names) else r"\approx"
+
+    def rel_from(self, name, *operands, index=()):
+        """The relation of a line ``f(operands) rel name``: in display mode an operand printed
+        rounded makes the line approximate too; in carry mode the printed operand is the value."""
+        names = (name,) + (operands if self.t.info.get("mode", "display") != "carry" else ())
+        return self.rel_all(*names, index=index)
+
+    def n(self, name, *index):
+        value = self.t.dec(name)
+        for i in index:
+            value = value[i]
+        return self.fmt.num(value, self._kind(name))
+
+    def fac(self, name, *index):
+        value = self.t.dec(name)
+        for i in index:
+            value = value[i]
+        return self.fmt.factor(value, self._kind(name))
+
+    def entrywise(self, pattern: str, *names):
+        """A matrix whose entry (i, j) is ``pattern`` filled with entry (i, j) of each value in
+        ``names`` (as factors), e.g. ``\\sqrt{{{0}}} + {1}``; a name may be a given constant, the
+        same in every entry.  One number format per matrix."""
+        values = [np.asarray(self.t.dec(n), dtype=object) for n in names]
+        shape = max((v.shape for v in values), key=len)
+        cells = []
+        for idx in np.ndindex(shape if shape else (1,)):
+            args = [self.fmt.factor(v[idx] if v.shape else v.item(), self._kind(n)) for v, n in zip(values, names)]
+            cells.append(pattern.format(*args))
+        if not shape:
+            return cells[0]
+        rows = shape[0] if len(shape) == 2 else shape[0]
+        cols = shape[1] if len(shape) == 2 else 1
+        return self.fmt.matrix([cells[r * cols:(r + 1) * cols] for r in range(rows)])
+
+    def m(self, name):
+        return self.fmt.mat(self.t.dec(name), self._kind(name))
+
+    def mf(self, name):
+        """A value as an operand: like ``m``, with a negative number in parentheses."""
+        a = self.t.dec(name)
+        return self.fac(name, *([0] * getattr(a, "ndim", 0))) if getattr(a, "size", 1) == 1 else self.m(name)
+
+    def tmf(self, name):
+        """The transpose as an operand."""
+        a = self.t.dec(name)
+        return self.mf(name) if getattr(a, "size", 1) == 1 else self.tm(name)
+
+    def rowterms(self, name):
+        """A column whose entry i is the sum of row i written out (the batch sum of a bias gradient)."""
+        a = self.t.dec(name)
+        return self.fmt.matrix([[self.fmt.terms(row, self._kind(name))] for row in a])
+
+    def fits(self, *parts) -> bool:
+        """Whether these pieces of display math, side by side, fit on one line of the page."""
+        from .latex import LINE_UNITS, width
+        return sum(width(p) for p in parts) <= LINE_UNITS
+
+    def terms_at(self, name, *index):
+        """The entries of ``name[index]`` (a window, its products) as a sum, row by row."""
+        value = self.t.dec(name)
+        for i in index:
+            value = value[i]
+        return self.fmt.terms(np.asarray(value, dtype=object).ravel(order="C"), self._kind(name))
+
+    def row(self, name):
+        return self.fmt.rowvec(self.t.dec(name), self._kind(name))
+
+    def tm(self, name):
+        return self.fmt.tmat(self.t.dec(name), self._kind(name))
+
+    def sums(self, name):
+        return self.fmt.sum_cells(self.t.dec(name), self._kind(name))
+
+    def terms(self, name):
+        return self.fmt.terms(self.t.dec(name), self._kind(name))
