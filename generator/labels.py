@@ -20,7 +20,9 @@ _NETWORK = {
     "stepb": (r"\eta \nabla b^{({l})}", "eta dL/db{l}"), "dy_da": (r"\partial y / \partial a", "dy/da"),
 }
 _OTHER = {
-    "output": ("z", "output"), "loss": ("L", "L"), "grad.kernel": (r"\partial L / \partial w", "dL/dw"),
+    "output": (r"\mathrm{out}", "output"), "grad.gamma": (r"\partial L / \partial \gamma", "dL/dgamma"),
+    "grad.beta": (r"\partial L / \partial \beta", "dL/dbeta"), "grad.tokens": (r"\partial L / \partial X", "dL/dX"),
+    "loss": ("L", "L"), "grad.kernel": (r"\partial L / \partial w", "dL/dw"),
     "grad.input": (r"\partial L / \partial x", "dL/dx"), "grad.bias": (r"\partial L / \partial b", "dL/db"),
 }
 

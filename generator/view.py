@@ -119,3 +119,62 @@ class View:
 
     def terms(self, name):
         return self.fmt.terms(self.t.dec(name), self._kind(name))
+
+    # --- rows, and matrix products written out entry by entry (batchnorm, attention, RNN, CNN) ---
+
+    def frow(self, name, i):
+        """Row i (feature i) of a features × samples value, as a row vector."""
+        return self.fmt.rowvec(self.t.dec(name)[i], self._kind(name))
+
+    def fterms(self, name, i):
+        """The entries of row i as a sum."""
+        return self.fmt.terms(self.t.dec(name)[i], self._kind(name))
+
+    def products(self, a, b, i):
+        """Σ_j a_ij · b_ij written out for row i."""
+        A, B = self.t.dec(a)[i], self.t.dec(b)[i]
+        return " + ".join(f"{{{self.fmt.factor(u, self._kind(a))} \\cdot {self.fmt.factor(v, self._kind(b))}}}"
+                          for u, v in zip(A, B))
+
+    def _as2(self, name, transpose=False):
+        """A value as a 2-D array of Decimals: a vector is a column; ``transpose`` its transpose."""
+        a = np.asarray(self.t.dec(name), dtype=object)
+        if a.ndim == 0:
+            a = a.reshape(1, 1)
+        elif a.ndim == 1:
+            a = a[:, None]
+        return a.T if transpose else a
+
+    def prod_shape(self, a, b, ta=False, tb=False):
+        """(rows, columns, inner length) of the product of ``a`` and ``b`` (transposed as asked)."""
+        A, B = self._as2(a, ta), self._as2(b, tb)
+        return A.shape[0], B.shape[1], A.shape[1]
+
+    def prod1(self, a, b, i, j, ta=False, tb=False):
+        """Entry (i, j) of the product A·B written out: ``{a_i1 · b_1j} + …``."""
+        A, B = self._as2(a, ta), self._as2(b, tb)
+        ka, kb = self._kind(a), self._kind(b)
+        return " + ".join(f"{{{self.fmt.factor(A[i, k], ka)} \\cdot {self.fmt.factor(B[k, j], kb)}}}"
+                          for k in range(A.shape[1]))
+
+    def prodm(self, a, b, ta=False, tb=False):
+        """The product A·B as a matrix of written-out entries (one entry: the sum alone)."""
+        rows, cols, _ = self.prod_shape(a, b, ta, tb)
+        if rows == cols == 1:
+            return self.prod1(a, b, 0, 0, ta, tb)
+        return self.fmt.matrix([[self.prod1(a, b, i, j, ta, tb) for j in range(cols)] for i in range(rows)])
+
+    def e2(self, name, i, j=0):
+        """Entry (i, j) of a value seen as a matrix (a vector as a column)."""
+        return self.fmt.num(self._as2(name)[i, j], self._kind(name))
+
+    def rel2(self, name, i, j, *operands):
+        """The relation of entry (i, j) of a value seen as a matrix (a vector as a column), computed
+        from ``operands`` of other shapes (a product's factors): in display mode ≈ where any
+        operand is printed rounded anywhere."""
+        nd = np.ndim(self.t.dec(name))
+        index = () if nd == 0 else ((i,) if nd == 1 else (i, j))
+        own = self.rel(name, *index)
+        if own == "=" and self.t.info.get("mode", "display") != "carry":
+            return self.rel_all(name, *operands)
+        return own

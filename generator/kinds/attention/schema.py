@@ -1,0 +1,63 @@
+"""The schema of a self-attention exercise: tokens X (n × d), projections W_q, W_k (d × d_k) and
+W_v (d × d_v), a mask, and an optional upstream gradient ∂L/∂O (n × d_v)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...errors import SpecError
+from ...validate import choice, join, mapping, matrix, shape_text, text, upstream
+
+KEYS = ("id", "title", "text", "tokens", "W_q", "W_k", "W_v", "mask", "upstream")
+MASKS = ("none", "causal")
+
+
+@dataclass(frozen=True, eq=False)
+class Attention:
+    id: str
+    title: str
+    text: str
+    tokens: np.ndarray          # n × d
+    W_q: np.ndarray             # d × d_k
+    W_k: np.ndarray             # d × d_k
+    W_v: np.ndarray             # d × d_v
+    mask: str                   # none | causal
+    upstream: np.ndarray | None  # n × d_v
+    kind: str = "attention"
+
+    @property
+    def allowed(self) -> np.ndarray:
+        """allowed[i, j]: token i attends to token j (j ≤ i under a causal mask)."""
+        n = self.tokens.shape[0]
+        return np.tril(np.ones((n, n), dtype=bool)) if self.mask == "causal" else np.ones((n, n), dtype=bool)
+
+
+def parse(value, field: str, ident: str, limits) -> Attention:
+    m = mapping(value, field, KEYS, ("tokens", "W_q", "W_k", "W_v"))
+    X = matrix(m["tokens"], join(field, "tokens"))
+    n, d = X.shape
+    if n > limits.max_samples:
+        raise SpecError(f"{n} tokens, more than {limits.max_samples} (limit max_samples)", field=join(field, "tokens"))
+    if d > limits.max_units:
+        raise SpecError(f"{d} features per token, more than {limits.max_units} (limit max_units)",
+                        field=join(field, "tokens"))
+    W = {}
+    for key in ("W_q", "W_k", "W_v"):
+        w = matrix(m[key], join(field, key))
+        if w.shape[0] != d:
+            raise SpecError(f"{key} must have {d} rows (one per feature of a token), got {shape_text(w)}",
+                            field=join(field, key))
+        if w.shape[1] > limits.max_units:
+            raise SpecError(f"{w.shape[1]} columns, more than {limits.max_units} (limit max_units)",
+                            field=join(field, key))
+        W[key] = w
+    if W["W_q"].shape != W["W_k"].shape:
+        raise SpecError(f"W_q and W_k must have the same shape (d × d_k), got {shape_text(W['W_q'])} and "
+                        f"{shape_text(W['W_k'])}", field=join(field, "W_k"))
+    mask = choice(m.get("mask", "none"), join(field, "mask"), MASKS)
+    return Attention(id=ident, title=text(m.get("title"), join(field, "title"), 300),
+                     text=text(m.get("text"), join(field, "text")), tokens=X, W_q=W["W_q"], W_k=W["W_k"],
+                     W_v=W["W_v"], mask=mask,
+                     upstream=upstream(m.get("upstream"), join(field, "upstream"), (n, W["W_v"].shape[1])))

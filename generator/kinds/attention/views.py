@@ -1,0 +1,28 @@
+"""The attention templates' view: the exponentials with the mask, and the softmax backward by row."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...view import View as BaseView
+
+
+class View(BaseView):
+
+    def masked(self, i, j) -> bool:
+        return not self.info["allowed"][i][j]
+
+    def exp_cells(self):
+        """e^{S_ij} for every entry a row attends to, 0 where the mask removes it."""
+        S = np.asarray(self.t.dec("scores"), dtype=object)
+        k = self._kind("scores")
+        return self.fmt.matrix([["0" if self.masked(i, j) else f"e^{{{self.fmt.num(S[i, j], k)}}}"
+                                 for j in range(S.shape[1])] for i in range(S.shape[0])])
+
+    def softmax_backward_cells(self, i):
+        """Row i of ∂L/∂S written out: A_ij · (∂L/∂A_ij − r_i)."""
+        A, dA = self.t.dec("weights")[i], self.t.dec("dA")[i]
+        r = self.t.dec("rowdot")[i]
+        ka, kd, kr = self._kind("weights"), self._kind("dA"), self._kind("rowdot")
+        return self.fmt.matrix([[f"{self.fmt.factor(a, ka)} \\cdot ({self.fmt.num(d, kd)} - {self.fmt.factor(r, kr)})"
+                                 for a, d in zip(A, dA)]])

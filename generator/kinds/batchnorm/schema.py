@@ -1,0 +1,67 @@
+"""The schema of a batch-normalization exercise: a features × samples batch, γ, β, ε and an
+optional upstream gradient ∂L/∂y."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...errors import SpecError
+from ...validate import join, mapping, matrix, number, text, upstream, vector
+
+KEYS = ("id", "title", "text", "input", "gamma", "beta", "epsilon", "upstream")
+
+
+@dataclass(frozen=True, eq=False)
+class BatchNorm:
+    id: str
+    title: str
+    text: str
+    input: np.ndarray           # features × samples
+    gamma: np.ndarray           # features
+    beta: np.ndarray            # features
+    epsilon: float
+    upstream: np.ndarray | None  # features × samples
+    kind: str = "batchnorm"
+
+    @property
+    def features(self) -> int:
+        return self.input.shape[0]
+
+    @property
+    def samples(self) -> int:
+        return self.input.shape[1]
+
+
+def _per_feature(value, field, features, default):
+    if value is None:
+        return np.full(features, float(default))
+    v = vector(value, field)
+    if v.size == 1 and features > 1:
+        return np.full(features, v[0])
+    if v.size != features:
+        raise SpecError(f"expected {features} entries (one per feature), got {v.size}", field=field)
+    return v
+
+
+def parse(value, field: str, ident: str, limits) -> BatchNorm:
+    m = mapping(value, field, KEYS, ("input",))
+    x = matrix(m["input"], join(field, "input"))
+    if x.shape[1] < 2:
+        raise SpecError("a batch needs at least 2 samples (one column each)", field=join(field, "input"))
+    if x.shape[0] > limits.max_units:
+        raise SpecError(f"{x.shape[0]} features, more than {limits.max_units} (limit max_units)",
+                        field=join(field, "input"))
+    if x.shape[1] > limits.max_samples:
+        raise SpecError(f"{x.shape[1]} samples, more than {limits.max_samples} (limit max_samples)",
+                        field=join(field, "input"))
+    eps = number(m.get("epsilon", 1e-5), join(field, "epsilon"), nonnegative=True)
+    if eps == 0 and np.any(x.max(axis=1) == x.min(axis=1)):
+        raise SpecError("a feature with the same value in every sample has variance 0: give epsilon > 0",
+                        field=join(field, "epsilon"))
+    return BatchNorm(id=ident, title=text(m.get("title"), join(field, "title"), 300),
+                     text=text(m.get("text"), join(field, "text")), input=x,
+                     gamma=_per_feature(m.get("gamma"), join(field, "gamma"), x.shape[0], 1),
+                     beta=_per_feature(m.get("beta"), join(field, "beta"), x.shape[0], 0),
+                     epsilon=eps, upstream=upstream(m.get("upstream"), join(field, "upstream"), x.shape))
