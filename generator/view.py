@@ -47,8 +47,14 @@ class View:
     def rel_from(self, name, *operands, index=()):
         """The relation of a line ``f(operands) rel name``: in display mode an operand printed
         rounded makes the line approximate too; in carry mode the printed operand is the value."""
-        names = (name,) + (operands if self.t.info.get("mode", "display") != "carry" else ())
-        return self.rel_all(*names, index=index)
+        if self.rel(name, *index) != "=":
+            return r"\approx"
+        if self.t.info.get("mode", "display") == "carry":
+            return "="
+        shape = np.shape(self.t.entries[name].exact_mask)
+        # an operand of another shape (a product's factor) counts as a whole
+        return "=" if all(self.rel(op, *(index if np.shape(self.t.entries[op].exact_mask) == shape else ()))
+                          == "=" for op in operands) else r"\approx"
 
     def n(self, name, *index):
         value = self.t.dec(name)
@@ -178,3 +184,22 @@ class View:
         if own == "=" and self.t.info.get("mode", "display") != "carry":
             return self.rel_all(name, *operands)
         return own
+
+    # --- loss terms written out (RNN, CNN) ---------------------------------------------------
+
+    def _pairs(self, yhat, target):
+        Y = list(np.asarray(self.t.dec(yhat), dtype=object).ravel())
+        T = list(np.asarray(self.t.dec(target), dtype=object).ravel())
+        return [(self.fmt.num(a, self._kind(yhat)), self.fmt.factor(y, self._kind(target))) for a, y in zip(Y, T)]
+
+    def sq_terms(self, yhat, target):
+        """(ŷ_i − y_i)² for every output, as a sum."""
+        return " + ".join(f"({a} - {y})^{{2}}" for a, y in self._pairs(yhat, target))
+
+    def bce_terms(self, yhat, target):
+        """y_i · ln ŷ_i + (1 − y_i) · ln(1 − ŷ_i) for every output, as a sum."""
+        return " + ".join(f"{y} \\cdot \\ln {a} + (1 - {y}) \\cdot \\ln (1 - {a})" for a, y in self._pairs(yhat, target))
+
+    def cce_terms(self, yhat, target):
+        """y_i · ln ŷ_i for every output, as a sum."""
+        return " + ".join(f"{y} \\cdot \\ln {a}" for a, y in self._pairs(yhat, target))

@@ -47,6 +47,27 @@ def test_attention_agrees_with_the_reference(seed):
     assert "grad.tokens" in p
 
 
+RNN_PARAMS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_rnn_agrees_with_the_reference(seed):
+    rng = np.random.default_rng(seed)
+    part = R.random_part("rnn", rng)
+    while part.get("output") == "softmax" and part["loss"] != "cce":   # dryrun trains softmax with CCE
+        part = R.random_part("rnn", rng)
+    ref = R.rnn(part)
+    _, p = _solve("rnn", part)
+    pairs = [("output", "output"), ("hidden", "hidden"), ("final.loss", "final.loss")]
+    pairs += [(f"it{k}.loss", f"it{k}.loss") for k in range(1, part.get("iterations", 1) + 1)]
+    pairs += [(f"final.{n}", f"final.{n}") for n in RNN_PARAMS if f"final.{n}" in ref]
+    pairs += [(f"it1.d{n}", f"grad1.{n}") for n in RNN_PARAMS if f"grad1.{n}" in ref]
+    for ours, theirs in pairs:
+        got = np.asarray(p[ours], dtype=float)
+        want = np.asarray(ref[theirs], dtype=float).reshape(got.shape)
+        assert np.allclose(got, want, rtol=1e-9, atol=1e-10), (ours, got, want)
+
+
 def _upstream_loss(kind: str, part: dict) -> float:
     _, p = _solve(kind, part)
     return float(np.sum(np.asarray(p["output"], dtype=float) * np.asarray(part["upstream"], dtype=float)))
