@@ -56,6 +56,15 @@ class View:
         return "=" if all(self.rel(op, *(index if np.shape(self.t.entries[op].exact_mask) == shape else ()))
                           == "=" for op in operands) else r"\approx"
 
+    def rel_at(self, name, index, *operands):
+        """The relation of entry ``index`` of ``name`` computed from ``operands`` of any shape
+        (whole values; None is skipped): in display mode ≈ where any of them is printed rounded."""
+        if self.rel(name, *index) != "=":
+            return r"\approx"
+        if self.t.info.get("mode", "display") == "carry":
+            return "="
+        return self.rel_all(*[op for op in operands if op is not None]) if any(operands) else "="
+
     def n(self, name, *index):
         value = self.t.dec(name)
         for i in index:
@@ -184,6 +193,25 @@ class View:
         if own == "=" and self.t.info.get("mode", "display") != "carry":
             return self.rel_all(name, *operands)
         return own
+
+    def _vec(self, name):
+        return list(np.asarray(self.t.dec(name), dtype=object).ravel())
+
+    def _products(self, row_of, wname, vname, i):
+        W, v = np.asarray(self.t.dec(wname), dtype=object), self._vec(vname)
+        row = W[:, i] if row_of == "column" else W[i]
+        return [f"{{{self.fmt.factor(w, self._kind(wname))} \\cdot {self.fmt.factor(a, self._kind(vname))}}}"
+                for w, a in zip(row, v)]
+
+    def affine(self, i, *pairs, bias=None, transpose=False):
+        """Entry i of W₁ v₁ + W₂ v₂ + … + b written out; ``pairs`` are (W name, vector name);
+        ``transpose``: the rows of Wᵀ (columns of W)."""
+        terms = []
+        for wname, vname in pairs:
+            terms += self._products("column" if transpose else "row", wname, vname, i)
+        if bias is not None:
+            terms.append(self.fmt.factor(self._vec(bias)[i], self._kind(bias)))
+        return " + ".join(terms)
 
     # --- loss terms written out (RNN, CNN) ---------------------------------------------------
 

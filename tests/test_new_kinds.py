@@ -47,6 +47,28 @@ def test_attention_agrees_with_the_reference(seed):
     assert "grad.tokens" in p
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_cnn_agrees_with_the_reference(seed):
+    rng = np.random.default_rng(seed)
+    part = R.random_part("cnn", rng)
+    while ((part["dense"][-1]["activation"] == "softmax") != (part["loss"] == "cce")   # softmax with CCE
+           or any(d["activation"] == "softmax" for d in part["dense"][:-1])):
+        part = R.random_part("cnn", rng)
+    ref = R.cnn(part)
+    _, p = _solve("cnn", part)
+    names = ["kernels", "conv_bias"] + [f"{w}{l}" for l in range(1, 5) for w in "Wb"]
+    pairs = [("output", "output"), ("final.loss", "final.loss")]
+    pairs += [(f"it{k}.loss", f"it{k}.loss") for k in range(1, part.get("iterations", 1) + 1)]
+    pairs += [(f"final.{n}", f"final.{n}") for n in names if f"final.{n}" in ref]
+    pairs += [(f"it1.d{n}", f"grad1.{n}") for n in names if f"grad1.{n}" in ref]
+    assert len(pairs) >= 7
+    for ours, theirs in pairs:
+        got = np.asarray(p[ours], dtype=float)
+        want = np.asarray(ref[theirs], dtype=float)
+        assert got.shape == want.shape, (ours, got.shape, want.shape)
+        assert np.allclose(got, want, rtol=1e-9, atol=1e-10), (ours, got, want)
+
+
 RNN_PARAMS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: Every exercise kind, in the order the documentation lists them.
-KINDS = ("network", "expression", "conv", "pool", "rnn", "attention", "batchnorm")
+KINDS = ("network", "expression", "conv", "pool", "cnn", "rnn", "attention", "batchnorm")
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ...view import View as BaseView
 
 
@@ -16,25 +14,6 @@ class View(BaseView):
     def hname(self, pre, t):
         """The trace name of h_t in pass ``pre`` (h_0 is given)."""
         return "h0" if t == 0 else f"{pre}.h{t}"
-
-    def _vec(self, name):
-        return list(np.asarray(self.t.dec(name), dtype=object).ravel())
-
-    def _products(self, row_of, wname, vname, i):
-        W, v = np.asarray(self.t.dec(wname), dtype=object), self._vec(vname)
-        row = W[:, i] if row_of == "column" else W[i]
-        return [f"{{{self.fmt.factor(w, self._kind(wname))} \\cdot {self.fmt.factor(a, self._kind(vname))}}}"
-                for w, a in zip(row, v)]
-
-    def affine(self, i, *pairs, bias=None, transpose=False):
-        """Entry i of W₁ v₁ + W₂ v₂ + … + b written out; ``pairs`` are (W name, vector name);
-        ``transpose``: the rows of Wᵀ (columns of W)."""
-        terms = []
-        for wname, vname in pairs:
-            terms += self._products("column" if transpose else "row", wname, vname, i)
-        if bias is not None:
-            terms.append(self.fmt.factor(self._vec(bias)[i], self._kind(bias)))
-        return " + ".join(terms)
 
     def outer_entries(self, dnames, vnames):
         """Entry (i, j) of Σ_t d_t v_tᵀ written out as its sum over the steps: [(i, j, text), …]."""

@@ -1,0 +1,193 @@
+"""The schema of a CNN exercise: an image (or its channels), a convolution with one kernel per
+output channel, an optional pooling, dense layers on the flattened maps, the loss and the training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...engine.dense import LOSSES
+from ...errors import SpecError
+from ...validate import (choice, grid, integer, join, mapping, matrix, number, plural, positions, shape_text,
+                         text, vector)
+
+KEYS = ("id", "title", "text", "input", "conv", "pool", "dense", "target", "loss", "learning_rate", "iterations")
+CONV_KEYS = ("kernels", "bias", "stride", "padding", "activation")
+POOL_KEYS = ("mode", "window", "stride")
+LAYER_KEYS = ("activation", "weights", "bias")
+CONV_ACTIVATIONS = ("identity", "relu", "leaky_relu", "sigmoid", "tanh")
+DENSE_ACTIVATIONS = ("identity", "relu", "leaky_relu", "sigmoid", "tanh", "softmax")
+CNN_LOSSES = tuple(l for l in LOSSES if l != "square")
+
+
+@dataclass(frozen=True, eq=False)
+class Dense:
+    activation: str
+    weights: np.ndarray          # units × inputs
+    bias: np.ndarray | None
+
+
+@dataclass(frozen=True, eq=False)
+class CNN:
+    id: str
+    title: str
+    text: str
+    input: np.ndarray            # C × H × W
+    kernels: np.ndarray          # K × C × kh × kw
+    conv_bias: np.ndarray | None  # K
+    stride: int
+    padding: int
+    activation: str
+    pool_mode: str | None        # max | average | None (no pooling)
+    pool_window: tuple[int, int]
+    pool_stride: int
+    dense: tuple[Dense, ...]
+    target: np.ndarray
+    loss: str
+    learning_rate: float
+    iterations: int
+    channels_given: bool         # the kernels were given with a channel axis (C × kh × kw each)
+    kind: str = "cnn"
+
+    @property
+    def conv_shape(self) -> tuple[int, int, int]:
+        C, H, W = self.input.shape
+        K, _, kh, kw = self.kernels.shape
+        return K, (H + 2 * self.padding - kh) // self.stride + 1, (W + 2 * self.padding - kw) // self.stride + 1
+
+    @property
+    def pool_shape(self) -> tuple[int, int, int]:
+        K, oh, ow = self.conv_shape
+        if self.pool_mode is None:
+            return K, oh, ow
+        (ph, pw), s = self.pool_window, self.pool_stride
+        return K, (oh - ph) // s + 1, (ow - pw) // s + 1
+
+    @property
+    def flat_size(self) -> int:
+        K, h, w = self.pool_shape
+        return K * h * w
+
+    def kernel_value(self, a: np.ndarray) -> np.ndarray:
+        """A K × C × kh × kw array in the spec's shape (K × kh × kw for a one-channel image)."""
+        return a if self.channels_given else a[:, 0]
+
+
+def _kernels(value, field, C, limits):
+    if not isinstance(value, list) or not value:
+        raise SpecError("expected a list of kernels (one per output channel)", field=field)
+    if len(value) > limits.max_units:
+        raise SpecError(f"more than {limits.max_units} kernels (limit max_units)", field=field)
+    ks = [grid(k, join(field, i), limits, channels=True) for i, k in enumerate(value)]
+    for i, k in enumerate(ks):
+        if k.shape[0] != C:
+            raise SpecError(f"kernel {i + 1} has {plural(k.shape[0], 'channel')}, the input {C}", field=join(field, i))
+        if k.shape != ks[0].shape:
+            raise SpecError("all kernels must have the same shape", field=join(field, i))
+    return np.stack(ks)
+
+
+def _dense(value, field, n_in, limits):
+    if not isinstance(value, list) or not value:
+        raise SpecError("expected a list of dense layers", field=field)
+    if len(value) > limits.max_layers:
+        raise SpecError(f"more than {limits.max_layers} layers (limit max_layers)", field=field)
+    layers = []
+    for i, lv in enumerate(value):
+        f = join(field, i)
+        m = mapping(lv, f, LAYER_KEYS, ("activation", "weights"))
+        act = choice(m["activation"], join(f, "activation"), DENSE_ACTIVATIONS,
+                     {"linear": "identity", "leakyrelu": "leaky_relu"})
+        W = matrix(m["weights"], join(f, "weights"))
+        source = f"the {plural(n_in, 'flattened value')}" if i == 0 else f"the {plural(n_in, 'unit')} of dense layer {i}"
+        if W.shape[1] != n_in:
+            raise SpecError(f"must have {n_in} columns ({source}), got {shape_text(W)}", field=join(f, "weights"))
+        if W.size > limits.max_matrix:
+            raise SpecError(f"{W.size} weights, more than {limits.max_matrix} (limit max_matrix)",
+                            field=join(f, "weights"))
+        if W.shape[0] > limits.max_units:
+            raise SpecError(f"{W.shape[0]} units, more than {limits.max_units} (limit max_units)", field=join(f, "weights"))
+        b = None
+        if m.get("bias") is not None:
+            b = vector(m["bias"], join(f, "bias"))
+            if b.size != W.shape[0]:
+                raise SpecError(f"expected {plural(W.shape[0], 'entry', 'entries')} (one per unit), got {b.size}",
+                                field=join(f, "bias"))
+        if act == "softmax" and i != len(value) - 1:
+            raise SpecError("softmax belongs to the output layer", field=join(f, "activation"))
+        layers.append(Dense(act, W, b))
+        n_in = W.shape[0]
+    return tuple(layers)
+
+
+def parse(value, field: str, ident: str, limits) -> CNN:
+    m = mapping(value, field, KEYS, ("input", "conv", "dense", "target", "loss", "learning_rate", "iterations"))
+    raw = m["input"]
+    x = grid(raw, join(field, "input"), limits, channels=True)
+    C, H, W = x.shape
+    cf = join(field, "conv")
+    c = mapping(m["conv"], cf, CONV_KEYS, ("kernels",))
+    kernels = _kernels(c["kernels"], join(cf, "kernels"), C, limits)
+    # kernels written with a channel axis (C × kh × kw each) keep it in the trace
+    channels_given = C > 1 or any(isinstance(r, list) and r and all(isinstance(q, list) for q in r)
+                                  for k in c["kernels"] if isinstance(k, list) for r in k)
+    K, _, kh, kw = kernels.shape
+    stride = integer(c.get("stride", 1), join(cf, "stride"), 1, 16)
+    padding = integer(c.get("padding", 0), join(cf, "padding"), 0, 8)
+    oh = positions(H, kh, stride, padding, join(cf, "kernels"))
+    ow = positions(W, kw, stride, padding, join(cf, "kernels"))
+    bias = None
+    if c.get("bias") is not None:
+        bias = vector(c["bias"], join(cf, "bias"))
+        if bias.size != K:
+            raise SpecError(f"expected {plural(K, 'entry', 'entries')} (one per kernel), got {bias.size}",
+                            field=join(cf, "bias"))
+    act = choice(c.get("activation", "relu"), join(cf, "activation"), CONV_ACTIVATIONS,
+                 {"linear": "identity", "leakyrelu": "leaky_relu"})
+    mode, window, pstride = None, (1, 1), 1
+    if m.get("pool") is not None:
+        pf = join(field, "pool")
+        pm = mapping(m["pool"], pf, POOL_KEYS, ("window",))
+        mode = choice(pm.get("mode", "max"), join(pf, "mode"), ("max", "average"), {"avg": "average", "mean": "average"})
+        w = pm["window"]
+        if isinstance(w, list):
+            if len(w) != 2:
+                raise SpecError("expected a size or [height, width]", field=join(pf, "window"))
+            window = (integer(w[0], join(pf, "window"), 1, 16), integer(w[1], join(pf, "window"), 1, 16))
+        else:
+            window = (integer(w, join(pf, "window"), 1, 16),) * 2
+        pstride = integer(pm.get("stride", window[0]), join(pf, "stride"), 1, 16)
+        positions(oh, window[0], pstride, 0, join(pf, "window"))
+        positions(ow, window[1], pstride, 0, join(pf, "window"))
+    model_kw = dict(input=x, kernels=kernels, conv_bias=bias, stride=stride, padding=padding, activation=act,
+                    pool_mode=mode, pool_window=window, pool_stride=pstride)
+    probe = CNN(id=ident, title="", text="", dense=(), target=np.zeros(1), loss="sse", learning_rate=1,
+                iterations=1, channels_given=channels_given, **model_kw)
+    n_flat = probe.flat_size
+    if n_flat > limits.max_matrix:
+        raise SpecError(f"{n_flat} flattened values, more than {limits.max_matrix} (limit max_matrix)",
+                        field=join(field, "pool" if mode else "conv"))
+    dense = _dense(m["dense"], join(field, "dense"), n_flat, limits)
+    n_out = dense[-1].weights.shape[0]
+    loss = choice(m["loss"], join(field, "loss"), CNN_LOSSES,
+                  {"binary_cross_entropy": "bce", "cross_entropy": "cce", "categorical_cross_entropy": "cce"})
+    last = dense[-1].activation
+    if loss == "bce" and last != "sigmoid":
+        raise SpecError("loss 'bce' needs a sigmoid output layer", field=join(field, "loss"))
+    if (loss == "cce") != (last == "softmax"):
+        raise SpecError("a softmax output layer is trained with loss 'cce' (and 'cce' needs one)",
+                        field=join(field, "loss"))
+    y = vector(m["target"], join(field, "target"))
+    if y.size != n_out:
+        raise SpecError(f"expected {plural(n_out, 'target')} (one per output), got {y.size}", field=join(field, "target"))
+    if loss in ("bce", "cce") and (y.min() < 0 or y.max() > 1):
+        raise SpecError(f"targets of loss '{loss}' must lie in [0, 1]", field=join(field, "target"))
+    iterations = number(m["iterations"], join(field, "iterations"), integer=True, positive=True)
+    if iterations > limits.max_iterations:
+        raise SpecError(f"{iterations} iterations, more than {limits.max_iterations} (limit max_iterations)",
+                        field=join(field, "iterations"))
+    return CNN(id=ident, title=text(m.get("title"), join(field, "title"), 300),
+               text=text(m.get("text"), join(field, "text")), dense=dense, target=y, loss=loss,
+               learning_rate=number(m["learning_rate"], join(field, "learning_rate"), positive=True),
+               iterations=iterations, channels_given=channels_given, **model_kw)
