@@ -10,6 +10,8 @@ import numpy as np
 from ...errors import SpecError
 from ...validate import choice, join, mapping, matrix, shape_text, text, upstream
 
+#: Beyond these a row of scores or gradients no longer fits on a line of the page.
+MAX_TOKENS, MAX_WIDTH = 8, 8
 KEYS = ("id", "title", "text", "tokens", "W_q", "W_k", "W_v", "mask", "upstream")
 MASKS = ("none", "causal")
 
@@ -38,10 +40,11 @@ def parse(value, field: str, ident: str, limits) -> Attention:
     m = mapping(value, field, KEYS, ("tokens", "W_q", "W_k", "W_v"))
     X = matrix(m["tokens"], join(field, "tokens"))
     n, d = X.shape
-    if n > limits.max_samples:
-        raise SpecError(f"{n} tokens, more than {limits.max_samples} (limit max_samples)", field=join(field, "tokens"))
-    if d > limits.max_units:
-        raise SpecError(f"{d} features per token, more than {limits.max_units} (limit max_units)",
+    if n > min(MAX_TOKENS, limits.max_samples):
+        raise SpecError(f"{n} tokens, more than {min(MAX_TOKENS, limits.max_samples)} (a row of scores must fit "
+                        "on a line)", field=join(field, "tokens"))
+    if d > min(MAX_WIDTH, limits.max_units):
+        raise SpecError(f"{d} features per token, more than {min(MAX_WIDTH, limits.max_units)}",
                         field=join(field, "tokens"))
     W = {}
     for key in ("W_q", "W_k", "W_v"):
@@ -49,8 +52,8 @@ def parse(value, field: str, ident: str, limits) -> Attention:
         if w.shape[0] != d:
             raise SpecError(f"{key} must have {d} rows (one per feature of a token), got {shape_text(w)}",
                             field=join(field, key))
-        if w.shape[1] > limits.max_units:
-            raise SpecError(f"{w.shape[1]} columns, more than {limits.max_units} (limit max_units)",
+        if w.shape[1] > min(MAX_WIDTH, limits.max_units):
+            raise SpecError(f"{w.shape[1]} columns, more than {min(MAX_WIDTH, limits.max_units)}",
                             field=join(field, key))
         W[key] = w
     if W["W_q"].shape != W["W_k"].shape:

@@ -19,10 +19,13 @@ class View(BaseView):
         return self.fmt.matrix([["0" if self.masked(i, j) else f"e^{{{self.fmt.num(S[i, j], k)}}}"
                                  for j in range(S.shape[1])] for i in range(S.shape[0])])
 
-    def softmax_backward_cells(self, i):
-        """Row i of ∂L/∂S written out: A_ij · (∂L/∂A_ij − r_i)."""
-        A, dA = self.t.dec("weights")[i], self.t.dec("dA")[i]
+    def softmax_backward_cell(self, i, j):
+        """Entry (i, j) of ∂L/∂S written out: A_ij · (∂L/∂A_ij − r_i)."""
+        a, d = self.t.dec("weights")[i][j], self.t.dec("dA")[i][j]
         r = self.t.dec("rowdot")[i]
         ka, kd, kr = self._kind("weights"), self._kind("dA"), self._kind("rowdot")
-        return self.fmt.matrix([[f"{self.fmt.factor(a, ka)} \\cdot ({self.fmt.num(d, kd)} - {self.fmt.factor(r, kr)})"
-                                 for a, d in zip(A, dA)]])
+        return f"{self.fmt.factor(a, ka)} \\cdot ({self.fmt.num(d, kd)} - {self.fmt.factor(r, kr)})"
+
+    def softmax_backward_cells(self, i):
+        """Row i of ∂L/∂S written out, as a row vector."""
+        return self.fmt.matrix([[self.softmax_backward_cell(i, j) for j in range(len(self.t.dec("weights")[i]))]])

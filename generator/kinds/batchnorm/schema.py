@@ -10,6 +10,8 @@ import numpy as np
 from ...errors import SpecError
 from ...validate import join, mapping, matrix, number, text, upstream, vector
 
+#: Beyond these a row of the batch no longer fits on a line of the page.
+MAX_FEATURES, MAX_SAMPLES = 8, 8
 KEYS = ("id", "title", "text", "input", "gamma", "beta", "epsilon", "upstream")
 
 
@@ -50,12 +52,12 @@ def parse(value, field: str, ident: str, limits) -> BatchNorm:
     x = matrix(m["input"], join(field, "input"))
     if x.shape[1] < 2:
         raise SpecError("a batch needs at least 2 samples (one column each)", field=join(field, "input"))
-    if x.shape[0] > limits.max_units:
-        raise SpecError(f"{x.shape[0]} features, more than {limits.max_units} (limit max_units)",
-                        field=join(field, "input"))
-    if x.shape[1] > limits.max_samples:
-        raise SpecError(f"{x.shape[1]} samples, more than {limits.max_samples} (limit max_samples)",
-                        field=join(field, "input"))
+    if x.shape[0] > min(MAX_FEATURES, limits.max_units):
+        raise SpecError(f"{x.shape[0]} features, more than {min(MAX_FEATURES, limits.max_units)} (a row per "
+                        "feature is written out)", field=join(field, "input"))
+    if x.shape[1] > min(MAX_SAMPLES, limits.max_samples):
+        raise SpecError(f"{x.shape[1]} samples, more than {min(MAX_SAMPLES, limits.max_samples)} (a row of the "
+                        "batch must fit on a line)", field=join(field, "input"))
     eps = number(m.get("epsilon", 1e-5), join(field, "epsilon"), nonnegative=True)
     if eps == 0 and np.any(x.max(axis=1) == x.min(axis=1)):
         raise SpecError("a feature with the same value in every sample has variance 0: give epsilon > 0",

@@ -7,6 +7,11 @@ from ...view import View as BaseView
 
 class View(BaseView):
 
+    def diff(self, i, j):
+        """x_ij − μ_i written out."""
+        x, mu = self.t.dec("input")[i][j], self.t.dec("mean")[i]
+        return f"{self.fmt.num(x)} - {self.fmt.factor(mu, self._kind('mean'))}"
+
     def diffs(self, i, square=False):
         """x_ij − μ_i for every sample j (squared in parentheses with ``square``), as terms or cells."""
         x, mu = self.t.dec("input")[i], self.t.dec("mean")[i]

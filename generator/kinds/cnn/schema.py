@@ -12,6 +12,8 @@ from ...errors import SpecError
 from ...validate import (choice, grid, integer, join, mapping, matrix, number, plural, positions, shape_text,
                          text, vector)
 
+#: Beyond these a map, a kernel or a weight matrix no longer fits on a line of the page.
+MAX_SIDE, MAX_KERNELS, MAX_CHANNELS, MAX_FLAT, MAX_UNITS = 8, 4, 3, 12, 8
 KEYS = ("id", "title", "text", "input", "conv", "pool", "dense", "target", "loss", "learning_rate", "iterations")
 CONV_KEYS = ("kernels", "bias", "stride", "padding", "activation")
 POOL_KEYS = ("mode", "window", "stride")
@@ -77,8 +79,8 @@ class CNN:
 def _kernels(value, field, C, limits):
     if not isinstance(value, list) or not value:
         raise SpecError("expected a list of kernels (one per output channel)", field=field)
-    if len(value) > limits.max_units:
-        raise SpecError(f"more than {limits.max_units} kernels (limit max_units)", field=field)
+    if len(value) > MAX_KERNELS:
+        raise SpecError(f"more than {MAX_KERNELS} kernels", field=field)
     ks = [grid(k, join(field, i), limits, channels=True) for i, k in enumerate(value)]
     for i, k in enumerate(ks):
         if k.shape[0] != C:
@@ -103,11 +105,8 @@ def _dense(value, field, n_in, limits):
         source = f"the {plural(n_in, 'flattened value')}" if i == 0 else f"the {plural(n_in, 'unit')} of dense layer {i}"
         if W.shape[1] != n_in:
             raise SpecError(f"must have {n_in} columns ({source}), got {shape_text(W)}", field=join(f, "weights"))
-        if W.size > limits.max_matrix:
-            raise SpecError(f"{W.size} weights, more than {limits.max_matrix} (limit max_matrix)",
-                            field=join(f, "weights"))
-        if W.shape[0] > limits.max_units:
-            raise SpecError(f"{W.shape[0]} units, more than {limits.max_units} (limit max_units)", field=join(f, "weights"))
+        if W.shape[0] > MAX_UNITS:
+            raise SpecError(f"{W.shape[0]} units, more than {MAX_UNITS}", field=join(f, "weights"))
         b = None
         if m.get("bias") is not None:
             b = vector(m["bias"], join(f, "bias"))
@@ -126,6 +125,9 @@ def parse(value, field: str, ident: str, limits) -> CNN:
     raw = m["input"]
     x = grid(raw, join(field, "input"), limits, channels=True)
     C, H, W = x.shape
+    if max(H, W) > MAX_SIDE or C > MAX_CHANNELS:
+        raise SpecError(f"at most {MAX_CHANNELS} channels of {MAX_SIDE}×{MAX_SIDE} (every map is written out), got "
+                        f"{C}×{H}×{W}", field=join(field, "input"))
     cf = join(field, "conv")
     c = mapping(m["conv"], cf, CONV_KEYS, ("kernels",))
     kernels = _kernels(c["kernels"], join(cf, "kernels"), C, limits)
@@ -165,8 +167,8 @@ def parse(value, field: str, ident: str, limits) -> CNN:
     probe = CNN(id=ident, title="", text="", dense=(), target=np.zeros(1), loss="sse", learning_rate=1,
                 iterations=1, channels_given=channels_given, **model_kw)
     n_flat = probe.flat_size
-    if n_flat > limits.max_matrix:
-        raise SpecError(f"{n_flat} flattened values, more than {limits.max_matrix} (limit max_matrix)",
+    if n_flat > MAX_FLAT:
+        raise SpecError(f"{n_flat} flattened values, more than {MAX_FLAT} (a row of W1 must fit on a line)",
                         field=join(field, "pool" if mode else "conv"))
     dense = _dense(m["dense"], join(field, "dense"), n_flat, limits)
     n_out = dense[-1].weights.shape[0]

@@ -11,6 +11,8 @@ from ...engine.dense import LOSSES
 from ...errors import SpecError
 from ...validate import choice, join, mapping, matrix, number, plural, shape_text, text, vector
 
+#: Beyond these a weight matrix or the document's length is no hand calculation any more.
+MAX_STEPS, MAX_UNITS = 12, 8
 KEYS = ("id", "title", "text", "inputs", "h0", "W_xh", "W_hh", "b_h", "W_hy", "b_y", "activation", "output",
         "targets", "target", "loss", "learning_rate", "iterations")
 ACTIVATIONS = ("tanh", "relu")
@@ -71,19 +73,18 @@ def parse(value, field: str, ident: str, limits) -> RNN:
         raw = [[v] for v in raw]                   # T numbers: one input feature per step
     X = matrix(raw, join(field, "inputs"))
     T, dx = X.shape
-    if T > limits.max_samples:
-        raise SpecError(f"{T} time steps, more than {limits.max_samples} (limit max_samples)",
-                        field=join(field, "inputs"))
+    if T > min(MAX_STEPS, limits.max_samples):
+        raise SpecError(f"{T} time steps, more than {min(MAX_STEPS, limits.max_samples)}", field=join(field, "inputs"))
     W_xh = matrix(m["W_xh"], join(field, "W_xh"))
     dh = W_xh.shape[0]
-    if max(dx, dh) > limits.max_units:
-        raise SpecError(f"more than {limits.max_units} units (limit max_units)", field=join(field, "W_xh"))
+    if max(dx, dh) > min(MAX_UNITS, limits.max_units):
+        raise SpecError(f"more than {min(MAX_UNITS, limits.max_units)} units or input features", field=join(field, "W_xh"))
     W_xh = _shaped(m["W_xh"], join(field, "W_xh"), (dh, dx), "hidden units × input features")
     W_hh = _shaped(m["W_hh"], join(field, "W_hh"), (dh, dh), "hidden units × hidden units")
     W_hy = matrix(m["W_hy"], join(field, "W_hy"))
     dy = W_hy.shape[0]
-    if dy > limits.max_units:
-        raise SpecError(f"{dy} outputs, more than {limits.max_units} (limit max_units)", field=join(field, "W_hy"))
+    if dy > min(MAX_UNITS, limits.max_units):
+        raise SpecError(f"{dy} outputs, more than {min(MAX_UNITS, limits.max_units)}", field=join(field, "W_hy"))
     W_hy = _shaped(m["W_hy"], join(field, "W_hy"), (dy, dh), "outputs × hidden units")
     h0 = np.zeros(dh) if m.get("h0") is None else _bias(m["h0"], join(field, "h0"), dh)
     act = choice(m.get("activation", "tanh"), join(field, "activation"), ACTIVATIONS)
