@@ -103,7 +103,7 @@ def cache_clear():
     click.echo(f"{cache_dir()}: {clear_cache()} files removed")
 
 
-STARTERS = ("network", "batch", "expression", "conv", "pool", "homework")
+STARTERS = ("network", "batch", "expression", "conv", "pool", "cnn", "rnn", "attention", "batchnorm", "homework")
 
 
 @main.command()

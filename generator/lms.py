@@ -24,7 +24,10 @@ def _num(x) -> str:
 
 
 def _matrix_html(value) -> str:
+    """A matrix as an HTML table; a stack of matrices (channels, kernels) as tables side by side."""
     a = np.atleast_2d(np.asarray(value, dtype=float))
+    if a.ndim > 2:
+        return " ".join(_matrix_html(part) for part in a)
     rows = "".join("<tr>" + "".join(f"<td>{_short(v)}</td>" for v in row) + "</tr>" for row in a)
     return f'<table border="1" style="border-collapse:collapse;display:inline-table">{rows}</table>'
 

@@ -72,3 +72,20 @@ def test_canvas_qti_matches_the_answers(banks):
             assert low == pytest.approx(a["value"] - a["tolerance"]) and high == pytest.approx(a["value"] + a["tolerance"])
         for png in (n for n in names if n.endswith(".png")):
             assert z.read(png).startswith(b"\x89PNG")
+
+
+@needs_tex
+@pytest.mark.parametrize("kind", ["cnn", "rnn", "attention", "batchnorm"])
+def test_the_new_kinds_export_to_moodle(tmp_path, kind):
+    """A question bank of each new kind: the XML parses, states the data (kernels and channels as
+    tables) and asks every answer of answers.json."""
+    result = CliRunner().invoke(main, ["homework", str(SPECS / f"{kind}.yaml"), "--variants", "2", "--seed", "1",
+                                       "-o", str(tmp_path), "--lms", "moodle", "--key", "none"])
+    assert result.exit_code == 0, result.output
+    answers = json.loads((tmp_path / "answers.json").read_text())
+    cloze = ET.parse(tmp_path / "moodle.xml").getroot().findall("question")[1:]
+    assert len(cloze) == 2
+    for q, v in zip(cloze, answers["variants"]):
+        text = q.find("questiontext/text").text
+        assert "<table" in text
+        assert len(re.findall(r"\{1:NUMERICAL:", text)) == len(v["answers"]) > 0
