@@ -48,6 +48,21 @@ def label(name: str, index: tuple = (), *, tex: bool = True) -> str:
         else:
             where = f"iteration {m.group(2)}"
         return rf"{sym} \text{{ ({where})}}" if tex else f"{sym} ({where})"
+    m = re.fullmatch(r"(it(\d+)|final)\.(d?)([A-Za-z]+)(?:_([a-z]+))?(\d*)", name)
+    if m:                                   # the other kinds' names: h6, W_xh, dW_hy, kernels …
+        base, sub, step = m.group(4), m.group(5), m.group(6)
+        sym = {"kernels": "w", "conv_bias": r"b^{\text{conv}}"}.get(
+            base + (f"_{sub}" if sub else ""),
+            base + (f"_{{{sub}}}" if sub else "") + (f"_{{{step}}}" if step and not sub else ""))
+        if m.group(3):
+            sym = rf"\partial L / \partial {sym}"
+        plain = name.split(".", 1)[1]
+        where = ("after training" if m.group(1) == "final" and not step else "final pass") if m.group(1) == "final" \
+            else f"iteration {m.group(2)}"
+        if tex:
+            sym = (rf"\left({sym}\right)" if "/" in sym else f"{{{sym}}}") + _index(index, True) if index else sym
+            return rf"{sym} \text{{ ({where})}}"
+        return f"{plain}{_index(index, False)} ({where})"
     for prefix, (t, p) in (("updated.", ("{}'", "{}'")), ("grad.", (r"\partial L / \partial {}", "dL/d{}")),
                            ("dL.", (r"\partial L / \partial {}", "dL/d{}")), ("dy.", (r"\partial y / \partial {}", "dy/d{}")),
                            ("node.", ("{}", "{}"))):

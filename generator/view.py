@@ -57,13 +57,20 @@ class View:
                           == "=" for op in operands) else r"\approx"
 
     def rel_at(self, name, index, *operands):
-        """The relation of entry ``index`` of ``name`` computed from ``operands`` of any shape
-        (whole values; None is skipped): in display mode ≈ where any of them is printed rounded."""
+        """The relation of entry ``index`` of ``name`` computed from ``operands``: each a trace name
+        (the whole value), a (name, index) pair (that entry or row) or None (skipped); in display
+        mode ≈ where one of them is printed rounded."""
         if self.rel(name, *index) != "=":
             return r"\approx"
         if self.t.info.get("mode", "display") == "carry":
             return "="
-        return self.rel_all(*[op for op in operands if op is not None]) if any(operands) else "="
+        for op in operands:
+            if op is None:
+                continue
+            op_name, op_index = (op, ()) if isinstance(op, str) else op
+            if self.rel(op_name, *op_index) != "=":
+                return r"\approx"
+        return "="
 
     def n(self, name, *index):
         value = self.t.dec(name)
@@ -189,10 +196,22 @@ class View:
         operand is printed rounded anywhere."""
         nd = np.ndim(self.t.dec(name))
         index = () if nd == 0 else ((i,) if nd == 1 else (i, j))
-        own = self.rel(name, *index)
-        if own == "=" and self.t.info.get("mode", "display") != "carry":
-            return self.rel_all(name, *operands)
-        return own
+        return self.rel_at(name, index, *operands)
+
+    def _mask2(self, name, transpose=False):
+        m = np.asarray(self.t.entries[name].exact_mask, dtype=bool)
+        m = m.reshape(1, 1) if m.ndim == 0 else (m[:, None] if m.ndim == 1 else m)
+        return m.T if transpose else m
+
+    def rel_prod(self, r, i, j, a, b, ta=False, tb=False):
+        """The relation of entry (i, j) of the product ``r`` = A·B written out: in display mode ≈
+        where an entry of row i of A or of column j of B is printed rounded."""
+        if self.rel2(r, i, j) != "=":
+            return r"\approx"
+        if self.t.info.get("mode", "display") == "carry":
+            return "="
+        ok = self._mask2(a, ta)[i, :].all() and self._mask2(b, tb)[:, j].all()
+        return "=" if ok else r"\approx"
 
     def _vec(self, name):
         return list(np.asarray(self.t.dec(name), dtype=object).ravel())

@@ -17,5 +17,5 @@ class View(BaseView):
         x, mu = self.t.dec("input")[i], self.t.dec("mean")[i]
         cells = [f"{self.fmt.num(v)} - {self.fmt.factor(mu, self._kind('mean'))}" for v in x]
         if square:
-            return " + ".join(f"({c})^{{2}}" for c in cells)
+            return " + ".join(f"{{({c})^{{2}}}}" for c in cells)
         return self.fmt.matrix([cells])
