@@ -1,6 +1,7 @@
 """A plain (non-editable) install carries the templates and renders from any working folder."""
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -8,14 +9,19 @@ from tests.conftest import ROOT, SPECS
 
 
 def test_wheel_renders_from_a_temporary_folder(tmp_path):
-    dist, site, work = tmp_path / "dist", tmp_path / "site", tmp_path / "work"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
+    dist, site, work, src = tmp_path / "dist", tmp_path / "site", tmp_path / "work", tmp_path / "src"
+    # built from a clean copy: a stale build/ folder of a working tree must not fill the wheel
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", "build", "output", ".git", "__pycache__",
+                                                           "*.egg-info", ".hypothesis", ".pytest_cache"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-build-isolation",
                     "-q", "-w", str(dist)], check=True, capture_output=True)
     wheel = next(dist.glob("dryrun-*.whl"))
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
                     str(wheel)], check=True, capture_output=True)
     assert (site / "generator" / "templates" / "base.tex.j2").is_file()
-    assert (site / "generator" / "templates" / "network" / "forward.tex.j2").is_file()
+    from generator.kinds import KINDS
+    for kind in KINDS:                  # every kind's own templates travel in its folder
+        assert (site / "generator" / "kinds" / kind / "templates" / "solution.tex.j2").is_file(), kind
     work.mkdir()
     (work / "x.yaml").write_text((SPECS / "seed000.yaml").read_text())
     env = {**os.environ, "PYTHONPATH": str(site)}
@@ -35,3 +41,9 @@ def test_wheel_renders_from_a_temporary_folder(tmp_path):
                               cwd=work, env=env, capture_output=True, text=True)
     assert rendered.returncode == 0, rendered.stderr
     assert (work / "output" / "first-solution.tex").is_file()
+    made = subprocess.run([sys.executable, "-c", start, "init", "cnn", "-o", "cnn.yaml"], cwd=work,
+                          env=env, capture_output=True, text=True)
+    rendered = subprocess.run([sys.executable, "-c", start, "render", "cnn.yaml", "--format", "tex"],
+                              cwd=work, env=env, capture_output=True, text=True)
+    assert made.returncode == rendered.returncode == 0, made.stderr + rendered.stderr
+    assert r"\frac{\partial L}{\partial w" in (work / "output" / "cnn-solution.tex").read_text()
