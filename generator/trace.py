@@ -6,6 +6,7 @@ printed by ``dryrun trace``."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,6 +14,7 @@ import numpy as np
 from decimal import Decimal
 
 from .engine import exact
+from .errors import SpecError
 from .numbers import RoundingPolicy, is_exact, round_decimal
 
 
@@ -132,6 +134,19 @@ MAX_MAGNITUDE = Decimal("1e15")
 
 class ComputationError(ArithmeticError):
     """A value of the computation is not finite or grows beyond MAX_MAGNITUDE."""
+
+
+@contextmanager
+def training(ident: str):
+    """Run a training in exact arithmetic; a value that diverges or leaves the loss's domain is
+    one SpecError naming the exercise ``ident``."""
+    with exact.arithmetic():
+        try:
+            yield
+        except ArithmeticError as e:
+            why = str(e) if isinstance(e, ComputationError) else "a number overflows"
+            raise SpecError(f"the computation diverges or leaves the domain of the loss ({why}); "
+                            "choose smaller weights or another learning rate", field=ident) from None
 
 
 class Recorder:

@@ -182,3 +182,13 @@ def upstream(value, field, shape):
         raise SpecError(f"must be {shape[0]}×{shape[1]} like the output, got {u.shape[0]}×{u.shape[1]}",
                         field=field)
     return u
+
+
+def iterations(value, field: str, limits) -> int:
+    """The number of gradient-descent iterations: a whole number from 1 to limits.max_iterations."""
+    n = number(value, field, integer=True)
+    if n < 1:
+        raise SpecError(f"must be at least 1, got {n}", field=field)
+    if n > limits.max_iterations:
+        raise SpecError(f"{n} iterations, more than {limits.max_iterations} (limit max_iterations)", field=field)
+    return n

@@ -12,6 +12,10 @@ from .exact import ONE, TWO, ZERO
 
 ACTIVATIONS = ("identity", "relu", "leaky_relu", "sigmoid", "tanh", "softmax")
 LOSSES = ("sse", "half_sse", "mse", "half_mse", "square", "bce", "cce")
+#: Other names a spec may use for them.
+ACTIVATION_ALIASES = {"linear": "identity", "none": "identity", "leakyrelu": "leaky_relu", "logistic": "sigmoid"}
+LOSS_ALIASES = {"squared_output": "square", "binary_cross_entropy": "bce", "categorical_cross_entropy": "cce",
+                "cross_entropy": "cce"}
 
 #: The per-sample sum of squared errors is divided by this, as a function of the number of outputs n.
 _SQUARED_DIVISOR = {"sse": lambda n: 1, "half_sse": lambda n: 2, "mse": lambda n: n,

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from ...engine import dense as ops, exact
 from ...engine.grid import pad
-from ...errors import SpecError
-from ...trace import ComputationError, ProblemTrace, Recorder
+from ...trace import ProblemTrace, Recorder, training
 
 
 def solve(model, policy, overrides=None) -> ProblemTrace:
@@ -23,13 +22,8 @@ def solve(model, policy, overrides=None) -> ProblemTrace:
                             "combined_delta": ops.combined_delta(model.loss, model.dense[-1].activation),
                             "divisor": ops.loss_divisor(model.loss, model.target.size)})
     rec = Recorder(pt, policy, batch=True, overrides=overrides)
-    with exact.arithmetic():
-        try:
-            train(model, rec, pt.info)
-        except ArithmeticError as e:
-            why = str(e) if isinstance(e, ComputationError) else "a number overflows"
-            raise SpecError(f"the computation diverges or leaves the domain of the loss ({why}); "
-                            "choose smaller weights or another learning rate", field=model.id) from None
+    with training(model.id):
+        train(model, rec, pt.info)
     return pt
 
 
@@ -57,9 +51,9 @@ def _windows(model):
             for i in range(ph) for j in range(pw)]
 
 
-def forward(model, P, pre, observe, info):
-    """The forward pass with parameters ``P``; returns what the backward pass needs."""
-    xp = pad(exact.array(model.input), model.padding, exact.ZERO, axes=(1, 2))
+def forward(model, P, xp, pre, observe, info):
+    """The forward pass with parameters ``P`` over the padded input ``xp``; returns what the
+    backward pass needs."""
     K, oh, ow = model.conv_shape
     _, _, kh, kw = model.kernels.shape
     s = model.stride
@@ -189,6 +183,8 @@ def train(model, observe, info) -> None:
     names = parameter_names(model)
     observe.given("input", exact.array(model.input), "x")
     observe.given("target", exact.array(model.target), "y")
+    xp = observe("padded_input", pad(exact.array(model.input), model.padding, exact.ZERO, axes=(1, 2)),
+                 "activation", "the input with its zero padding (channels first)", rounded=False, given=True)
     for name in names:
         observe.given(f"init.{name}", model.kernel_value(P[name]) if name == "kernels" else P[name],
                       f"initial {name}")
@@ -196,7 +192,7 @@ def train(model, observe, info) -> None:
     eta = exact.D(model.learning_rate)
     for k in range(1, model.iterations + 1):
         pre = f"it{k}"
-        f = forward(model, P, pre, observe, info)
+        f = forward(model, P, xp, pre, observe, info)
         if k == 1:
             observe("output", f["acts"][-1], "activation", "yhat", rounded=False)
         grads = backward(model, P, f, pre, observe)
@@ -208,4 +204,4 @@ def train(model, observe, info) -> None:
     for name in names:
         P[name] = _record(model, observe, f"final.{name}", P[name], "parameter",
                           f"{name} after {model.iterations} iterations", rounded=False)
-    forward(model, P, "final", observe, info)
+    forward(model, P, xp, "final", observe, info)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...engine.dense import LOSSES
+from ...engine.dense import ACTIVATION_ALIASES, LOSS_ALIASES, LOSSES
 from ...errors import SpecError
-from ...validate import (choice, grid, integer, join, mapping, matrix, number, plural, positions, shape_text,
+from ...validate import (iterations as iteration_count, choice, grid, integer, join, mapping, matrix, number, plural, positions, shape_text,
                          text, vector)
 
 #: Beyond these a map, a kernel or a weight matrix no longer fits on a line of the page.
@@ -99,8 +99,7 @@ def _dense(value, field, n_in, limits):
     for i, lv in enumerate(value):
         f = join(field, i)
         m = mapping(lv, f, LAYER_KEYS, ("activation", "weights"))
-        act = choice(m["activation"], join(f, "activation"), DENSE_ACTIVATIONS,
-                     {"linear": "identity", "leakyrelu": "leaky_relu"})
+        act = choice(m["activation"], join(f, "activation"), DENSE_ACTIVATIONS, ACTIVATION_ALIASES)
         W = matrix(m["weights"], join(f, "weights"))
         source = f"the {plural(n_in, 'flattened value')}" if i == 0 else f"the {plural(n_in, 'unit')} of dense layer {i}"
         if W.shape[1] != n_in:
@@ -145,8 +144,7 @@ def parse(value, field: str, ident: str, limits) -> CNN:
         if bias.size != K:
             raise SpecError(f"expected {plural(K, 'entry', 'entries')} (one per kernel), got {bias.size}",
                             field=join(cf, "bias"))
-    act = choice(c.get("activation", "relu"), join(cf, "activation"), CONV_ACTIVATIONS,
-                 {"linear": "identity", "leakyrelu": "leaky_relu"})
+    act = choice(c.get("activation", "relu"), join(cf, "activation"), CONV_ACTIVATIONS, ACTIVATION_ALIASES)
     mode, window, pstride = None, (1, 1), 1
     if m.get("pool") is not None:
         pf = join(field, "pool")
@@ -172,8 +170,7 @@ def parse(value, field: str, ident: str, limits) -> CNN:
                         field=join(field, "pool" if mode else "conv"))
     dense = _dense(m["dense"], join(field, "dense"), n_flat, limits)
     n_out = dense[-1].weights.shape[0]
-    loss = choice(m["loss"], join(field, "loss"), CNN_LOSSES,
-                  {"binary_cross_entropy": "bce", "cross_entropy": "cce", "categorical_cross_entropy": "cce"})
+    loss = choice(m["loss"], join(field, "loss"), CNN_LOSSES, LOSS_ALIASES)
     last = dense[-1].activation
     if loss == "bce" and last != "sigmoid":
         raise SpecError("loss 'bce' needs a sigmoid output layer", field=join(field, "loss"))
@@ -185,10 +182,7 @@ def parse(value, field: str, ident: str, limits) -> CNN:
         raise SpecError(f"expected {plural(n_out, 'target')} (one per output), got {y.size}", field=join(field, "target"))
     if loss in ("bce", "cce") and (y.min() < 0 or y.max() > 1):
         raise SpecError(f"targets of loss '{loss}' must lie in [0, 1]", field=join(field, "target"))
-    iterations = number(m["iterations"], join(field, "iterations"), integer=True, positive=True)
-    if iterations > limits.max_iterations:
-        raise SpecError(f"{iterations} iterations, more than {limits.max_iterations} (limit max_iterations)",
-                        field=join(field, "iterations"))
+    iterations = iteration_count(m["iterations"], join(field, "iterations"), limits)
     return CNN(id=ident, title=text(m.get("title"), join(field, "title"), 300),
                text=text(m.get("text"), join(field, "text")), dense=dense, target=y, loss=loss,
                learning_rate=number(m["learning_rate"], join(field, "learning_rate"), positive=True),

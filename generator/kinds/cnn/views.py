@@ -25,24 +25,12 @@ class View(BaseView):
 
     def padded(self):
         """The input with its zero padding, channel by channel: [(c, matrix)]."""
-        x = np.asarray(self.t.dec("input"), dtype=object)
-        x = x if x.ndim == 3 else x[None]
-        p = self.model.padding
-        out = []
-        for c in range(x.shape[0]):
-            g = np.full((x.shape[1] + 2 * p, x.shape[2] + 2 * p), None, dtype=object)
-            g[p:p + x.shape[1], p:p + x.shape[2]] = x[c]
-            out.append((c, self.fmt.matrix([[("0" if v is None else self.fmt.num(v)) for v in row] for row in g])))
-        return out
+        return [(c, self.fmt.matrix([[self.fmt.num(v) for v in row] for row in grid]))
+                for c, grid in enumerate(self._xp())]
 
     def _xp(self):
-        x = np.asarray(self.t.dec("input"), dtype=object)
-        x = x if x.ndim == 3 else x[None]
-        p = self.model.padding
-        from decimal import Decimal
-        g = np.full((x.shape[0], x.shape[1] + 2 * p, x.shape[2] + 2 * p), Decimal(0), dtype=object)
-        g[:, p:p + x.shape[1], p:p + x.shape[2]] = x
-        return g
+        """The padded input, channels first (recorded by the engine)."""
+        return np.asarray(self.t.dec("padded_input"), dtype=object)
 
     def conv_terms(self, kname, bname, k, i, j):
         """Output (k, i, j) of the convolution written out: {x · w} + … (+ b_k)."""

@@ -13,8 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from ...engine import dense, exact
-from ...errors import SpecError
-from ...trace import ComputationError, ProblemTrace, Recorder
+from ...trace import ProblemTrace, Recorder, training
 
 
 class Observer(Protocol):
@@ -292,13 +291,8 @@ def solve(net, policy, overrides=None) -> ProblemTrace:
             with exact.arithmetic():
                 rec.given(f"drop.keep{l}", 1 - exact.D(layer.dropout_p), "1 - p")
     _optimizer_constants(net, rec)
-    with exact.arithmetic():
-        try:
-            train(net, rec)
-        except ArithmeticError as e:
-            why = str(e) if isinstance(e, ComputationError) else "a number overflows"
-            raise SpecError(f"the computation diverges or leaves the domain of the loss ({why}); "
-                            "choose smaller weights or another learning rate", field=net.id) from None
+    with training(net.id):
+        train(net, rec)
     losses = [problem.dec(f"it{k}.loss") for k in range(1, net.iterations + 1)] + [problem.dec("final.loss")]
     problem.info["loss_decreased"] = all(b < a for a, b in zip(losses, losses[1:]))
     return problem

@@ -8,14 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...engine.dense import ACTIVATIONS, LOSSES
+from ...engine.dense import ACTIVATION_ALIASES, ACTIVATIONS, LOSS_ALIASES, LOSSES
 from ...errors import SpecError
-from ...validate import choice, join, mapping, matrix, number, plural, shape_text, text, vector
+from ...validate import iterations as iteration_count, choice, join, mapping, matrix, number, plural, shape_text, text, vector
 
-ACTIVATION_ALIASES = {"linear": "identity", "none": "identity", "leakyrelu": "leaky_relu",
-                      "logistic": "sigmoid"}
-LOSS_ALIASES = {"squared_output": "square", "binary_cross_entropy": "bce",
-                "categorical_cross_entropy": "cce", "cross_entropy": "cce"}
 NOTATIONS = ("matrix", "scalar")
 OUTPUTS = ("layer", "sum")
 
@@ -213,12 +209,7 @@ def parse(value, field: str = "network", ident: str = "main", limits=None) -> Ne
                             field=join(field, "loss"))
         if Y.min() < 0 or Y.max() > 1:
             raise SpecError(f"targets of loss '{loss}' must lie in [0, 1]", field=join(field, "target"))
-    iterations = number(m["iterations"], join(field, "iterations"), integer=True)
-    if iterations < 1:
-        raise SpecError(f"must be at least 1, got {iterations}", field=join(field, "iterations"))
-    if iterations > limits.max_iterations:
-        raise SpecError(f"{iterations} iterations, more than {limits.max_iterations} (limit max_iterations)",
-                        field=join(field, "iterations"))
+    iterations = iteration_count(m["iterations"], join(field, "iterations"), limits)
     r0 = None
     if m.get("relu_grad_at_zero") is not None:
         r0 = number(m["relu_grad_at_zero"], join(field, "relu_grad_at_zero"), nonnegative=True)

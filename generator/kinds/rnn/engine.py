@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...engine import dense, exact
-from ...errors import SpecError
-from ...trace import ComputationError, ProblemTrace, Recorder
+from ...trace import ProblemTrace, Recorder, training
 
 
 def solve(model, policy, overrides=None) -> ProblemTrace:
@@ -23,13 +22,8 @@ def solve(model, policy, overrides=None) -> ProblemTrace:
                             "combined_delta": dense.combined_delta(model.loss, model.output),
                             "divisor": dense.loss_divisor(model.loss, model.W_hy.shape[0])})
     rec = Recorder(pt, policy, batch=True, overrides=overrides)
-    with exact.arithmetic():
-        try:
-            train(model, rec)
-        except ArithmeticError as e:
-            why = str(e) if isinstance(e, ComputationError) else "a number overflows"
-            raise SpecError(f"the computation diverges or leaves the domain of the loss ({why}); "
-                            "choose smaller weights or another learning rate", field=model.id) from None
+    with training(model.id):
+        train(model, rec)
     return pt
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...engine.dense import LOSSES
+from ...engine.dense import ACTIVATION_ALIASES, LOSS_ALIASES, LOSSES
 from ...errors import SpecError
-from ...validate import choice, join, mapping, matrix, number, plural, shape_text, text, vector
+from ...validate import iterations as iteration_count, choice, join, mapping, matrix, number, plural, shape_text, text, vector
 
 #: Beyond these a weight matrix or the document's length is no hand calculation any more.
 MAX_STEPS, MAX_UNITS = 12, 8
@@ -88,9 +88,8 @@ def parse(value, field: str, ident: str, limits) -> RNN:
     W_hy = _shaped(m["W_hy"], join(field, "W_hy"), (dy, dh), "outputs × hidden units")
     h0 = np.zeros(dh) if m.get("h0") is None else _bias(m["h0"], join(field, "h0"), dh)
     act = choice(m.get("activation", "tanh"), join(field, "activation"), ACTIVATIONS)
-    out = choice(m.get("output", "identity"), join(field, "output"), OUTPUTS, {"linear": "identity"})
-    loss = choice(m["loss"], join(field, "loss"), RNN_LOSSES,
-                  {"binary_cross_entropy": "bce", "cross_entropy": "cce", "categorical_cross_entropy": "cce"})
+    out = choice(m.get("output", "identity"), join(field, "output"), OUTPUTS, ACTIVATION_ALIASES)
+    loss = choice(m["loss"], join(field, "loss"), RNN_LOSSES, LOSS_ALIASES)
     need = {"bce": "sigmoid", "cce": "softmax"}.get(loss)
     if need and out != need:
         raise SpecError(f"loss '{loss}' needs output: {need}", field=join(field, "output"))
@@ -115,10 +114,7 @@ def parse(value, field: str, ident: str, limits) -> RNN:
         for t, y in enumerate(targets):
             if y is not None and (y.min() < 0 or y.max() > 1):
                 raise SpecError(f"targets of loss '{loss}' must lie in [0, 1]", field=join(field, "targets"))
-    iterations = number(m["iterations"], join(field, "iterations"), integer=True, positive=True)
-    if iterations > limits.max_iterations:
-        raise SpecError(f"{iterations} iterations, more than {limits.max_iterations} (limit max_iterations)",
-                        field=join(field, "iterations"))
+    iterations = iteration_count(m["iterations"], join(field, "iterations"), limits)
     return RNN(id=ident, title=text(m.get("title"), join(field, "title"), 300),
                text=text(m.get("text"), join(field, "text")), inputs=X, h0=h0, W_xh=W_xh, W_hh=W_hh,
                b_h=_bias(m.get("b_h"), join(field, "b_h"), dh), W_hy=W_hy,

@@ -7,10 +7,6 @@ from ...view import View as BaseView
 
 class View(BaseView):
 
-    def x(self, t):
-        """The trace name of x_t."""
-        return f"x{t}"
-
     def hname(self, pre, t):
         """The trace name of h_t in pass ``pre`` (h_0 is given)."""
         return "h0" if t == 0 else f"{pre}.h{t}"
