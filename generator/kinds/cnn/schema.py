@@ -158,8 +158,9 @@ def parse(value, field: str, ident: str, limits) -> CNN:
         else:
             window = (integer(w, join(pf, "window"), 1, 16),) * 2
         pstride = integer(pm.get("stride", window[0]), join(pf, "stride"), 1, 16)
-        positions(oh, window[0], pstride, 0, join(pf, "window"))
-        positions(ow, window[1], pstride, 0, join(pf, "window"))
+        if window[0] > oh or window[1] > ow:
+            raise SpecError(f"the window ({window[0]}×{window[1]}) is larger than the {oh}×{ow} maps of the "
+                            "convolution", field=join(pf, "window"))
     model_kw = dict(input=x, kernels=kernels, conv_bias=bias, stride=stride, padding=padding, activation=act,
                     pool_mode=mode, pool_window=window, pool_stride=pstride)
     probe = CNN(id=ident, title="", text="", dense=(), target=np.zeros(1), loss="sse", learning_rate=1,
