@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test bench golden snapshots clean
+.PHONY: setup demo test bench golden snapshots clean lock
 
 setup:
 	bash scripts/setup.sh all
@@ -11,7 +11,7 @@ demo: setup
 	$(BIN)/dryrun render specs/*.yaml -o output
 
 test: setup
-	$(BIN)/python -m pytest
+	DRYRUN_LOCKED=1 $(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/python scripts/bench.py
@@ -21,6 +21,9 @@ golden: setup
 
 snapshots: setup
 	for s in specs/*.yaml; do $(BIN)/dryrun snapshot $$s -o tests/snapshots/$$(basename $$s .yaml).json; done
+
+lock:
+	bash scripts/lock.sh
 
 clean:
 	rm -rf output/*.pdf output/*.tex output/*.json

@@ -73,18 +73,20 @@ def parse_yaml(text: str, where: str = "<spec>"):
     return data
 
 
-class _Loader(yaml.SafeLoader):
-    """The safe loader: plain data only, no Python objects; merge keys (<<) may not blow up."""
+MAX_NUMBER_DIGITS = 100     # a number in a spec has at most this many digits (exact decimals carry 60)
 
-    def flatten_mapping(self, node):
-        super().flatten_mapping(node)
-        if len(node.value) > MAX_VALUES:
-            raise yaml.YAMLError(f"document too large: merge keys expand to more than {MAX_VALUES} values")
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader: plain data only, no Python objects, YAML 1.2 scalars, no merge keys."""
 
     def construct_mapping(self, node, deep=False):
         """A key given twice is an error naming both lines (YAML would keep the last one)."""
         seen = {}
         for key_node, _ in node.value:
+            if _is_merge_key(key_node):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "merge keys (<<) are not supported (YAML 1.2 has none); write the values out",
+                    key_node.start_mark)
             if isinstance(key_node, yaml.ScalarNode):
                 key = key_node.value
                 if key in seen:
@@ -93,6 +95,27 @@ class _Loader(yaml.SafeLoader):
                         f"{key_node.start_mark.line + 1}); keep one", key_node.start_mark)
                 seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep)
+
+
+def _is_merge_key(node) -> bool:
+    """A plain ``<<`` key: YAML 1.1's merge key, which YAML 1.2 dropped. Refused before any expansion, so no
+    document can grow through merges, whatever the YAML library does with them."""
+    return isinstance(node, yaml.ScalarNode) and node.value == "<<" and (
+        node.tag == "tag:yaml.org,2002:merge" or node.style is None)
+
+
+def _number(constructor):
+    def construct(loader, node):
+        digits = sum(ch.isdigit() for ch in node.value)
+        if digits > MAX_NUMBER_DIGITS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a number with {digits} digits (at most {MAX_NUMBER_DIGITS})", node.start_mark)
+        return constructor(loader, node)
+    return construct
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _number(yaml.SafeLoader.construct_yaml_int))
+_Loader.add_constructor("tag:yaml.org,2002:float", _number(yaml.SafeLoader.construct_yaml_float))
 
 
 # YAML 1.2 scalars: no sexagesimal numbers (1:30 is text, not 90) and no 0x/0o/0b integers

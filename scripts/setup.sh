@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything dryrun needs on a fresh Debian-like machine:
-#   a virtual environment in .venv with dryrun and its dependencies, and pdflatex (TeX Live).
+#   a virtual environment in .venv with dryrun and the exact versions of requirements.lock, and pdflatex
+#   (TeX Live).
 # Usage: scripts/setup.sh [python|tex|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,9 +36,15 @@ setup_python() {
       python3 -m venv "$VENV"
     fi
   fi
-  if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
-    touch "$VENV/.installed"
+  # The exact versions of requirements.lock (hash-checked), then dryrun itself, built with the locked
+  # setuptools (no build isolation, so nothing unpinned is fetched). Redone when the lock or
+  # pyproject.toml changed. `make lock` refreshes the lock.
+  local stamp
+  stamp=$(cat requirements.lock pyproject.toml setup.py | sha256sum | cut -c1-64)
+  if [ ! -f "$VENV/.installed" ] || [ "$(cat "$VENV/.installed")" != "$stamp" ]; then
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+    echo "$stamp" > "$VENV/.installed"
   fi
 }
 

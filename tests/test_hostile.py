@@ -276,7 +276,26 @@ def test_yaml_merge_key_bomb(write_spec):
         f"b{i}: &b{i} {{<<: [*{'a' if i == 0 else f'b{i - 1}'}, *{'a' if i == 0 else f'b{i - 1}'}], k{i}: 1}}\n"
         for i in range(40))
     code, out = cli("validate", write_spec(text))
-    assert code == 2 and "merge keys expand to more than 200000 values" in out
+    assert code == 2 and out.count("\n") == 1
+    assert "line 2: YAML syntax error: merge keys (<<) are not supported (YAML 1.2 has none)" in out
+
+
+def test_merge_key_refused_outright(write_spec):
+    """YAML 1.2 has no merge keys: even one harmless << is refused, before anything is expanded."""
+    text = "base: &b {activation: relu}\nnetwork:\n  layers:\n    - {<<: *b, weights: [[1]], bias: [0]}\n"
+    code, out = cli("validate", write_spec(text))
+    assert code == 2 and "line 4: YAML syntax error: merge keys (<<) are not supported" in out
+    # a quoted "<<" is an ordinary key (and an unknown one here), not a merge
+    code, out = cli("validate", write_spec('"<<": 1\n'))
+    assert code == 2 and "unknown key '<<'" in out
+
+
+@pytest.mark.parametrize("number", ["1" * 5000, "-" + "9" * 4400, "1" * 300 + ".5", "0." + "1" * 4400 + "e5"])
+def test_number_with_thousands_of_digits(write_spec, number):
+    """Python refuses int() of more than 4300 digits (ValueError): the loader refuses them first."""
+    code, out = cli("validate", write_spec(f"network:\n  learning_rate: {number}\n"))
+    assert code == 2 and out.count("\n") == 1
+    assert "line 2: YAML syntax error: a number with" in out and "digits (at most 100)" in out
 
 
 # ---- found in review: each was a wrong result or a traceback ----

@@ -13,12 +13,19 @@ def test_wheel_renders_from_a_temporary_folder(tmp_path):
     # built from a clean copy: a stale build/ folder of a working tree must not fill the wheel
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", "build", "output", ".git", "__pycache__",
                                                            "*.egg-info", ".hypothesis", ".pytest_cache"))
+    # packages are found, not listed: a new kind's modules ship without editing pyproject.toml
+    (src / "generator" / "kinds" / "newkind").mkdir()
+    for module in ("__init__.py", "engine.py", "schema.py"):
+        (src / "generator" / "kinds" / "newkind" / module).write_text('"""A kind added by a test."""\n')
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-build-isolation",
                     "-q", "-w", str(dist)], check=True, capture_output=True)
     wheel = next(dist.glob("dryrun-*.whl"))
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
                     str(wheel)], check=True, capture_output=True)
     assert (site / "generator" / "templates" / "base.tex.j2").is_file()
+    modules = {p.relative_to(src).as_posix() for p in (src / "generator").rglob("*.py")}
+    assert modules == {p.relative_to(site).as_posix() for p in (site / "generator").rglob("*.py")}
+    assert "generator/kinds/newkind/engine.py" in modules
     from generator.kinds import KINDS
     for kind in KINDS:                  # every kind's own templates travel in its folder
         assert (site / "generator" / "kinds" / kind / "templates" / "solution.tex.j2").is_file(), kind
