@@ -8,9 +8,12 @@ from __future__ import annotations
 
 
 class DryrunError(Exception):
-    """Base of every error dryrun reports to a user as one clean line."""
+    """Base of every error dryrun reports to a user as one clean line.
 
-    exit_code = 1
+    Exit status 2 unless a subclass says otherwise: 1 is reserved for ``check`` finding differences
+    (and ``grade`` rows that match no student), which are results, not errors."""
+
+    exit_code = 2
 
 
 class SpecError(DryrunError):
@@ -33,7 +36,13 @@ class SpecError(DryrunError):
 
     def located(self, where: str) -> "SpecError":
         """The same error, naming the file it came from."""
-        return SpecError(self.detail, where=where, field=self.field)
+        return type(self)(self.detail, where=where, field=self.field)
+
+
+class ComputationError(SpecError):
+    """A value of the computation cannot be computed: it overflows or underflows, a step divides
+    by 0 or takes the logarithm of 0 (often a value that carried rounding made 0 or 1).  The
+    message names the value and why; a property of the spec (its numbers, its precision)."""
 
 
 class UsageError(DryrunError):

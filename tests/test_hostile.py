@@ -533,3 +533,14 @@ def test_a_latex_failure_keeps_its_log(tmp_path):
         compile_pdf(r"\documentclass{article}\begin{document}\undefinedcommand\end{document}",
                     tmp_path / "x.pdf", keep_tex_on_error=tmp_path / "x.tex", cache=False)
     assert (tmp_path / "x.log").read_text().count("Undefined control sequence") >= 1
+
+
+def test_exit_status_1_is_only_a_result():
+    """1 means `check` found differences; no error class may use it (`--variants 2000` exited 1)."""
+    import inspect
+
+    import generator.errors as errors
+    classes = [c for _, c in inspect.getmembers(errors, inspect.isclass) if issubclass(c, errors.DryrunError)]
+    assert classes and all(c.exit_code != 1 for c in classes)
+    code, out = cli("homework", SPECS / "seed003.yaml", "--variants", 2000, "--seed", 1, "-o", "unused")
+    assert code == 2 and "more than 500 per run (limit max_variants" in out and out.count("\n") == 1
