@@ -68,6 +68,7 @@ def output_lock(folder: Path):
     import fcntl
 
     folder = Path(folder)
+    made = [p for p in (folder, *folder.parents) if not p.exists()]    # what this run creates
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / ".dryrun.lock"
     with open(path, "a+") as fh:
@@ -88,3 +89,8 @@ def output_lock(folder: Path):
         finally:
             path.unlink(missing_ok=True)     # leave no file behind; the lock goes with it
             fcntl.flock(fh, fcntl.LOCK_UN)
+            for created in made:             # a run that wrote nothing leaves no empty folders
+                try:
+                    created.rmdir()
+                except OSError:
+                    break

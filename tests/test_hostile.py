@@ -535,12 +535,14 @@ def test_a_latex_failure_keeps_its_log(tmp_path):
     assert (tmp_path / "x.log").read_text().count("Undefined control sequence") >= 1
 
 
-def test_exit_status_1_is_only_a_result():
+def test_exit_status_1_is_only_a_result(tmp_path, monkeypatch):
     """1 means `check` found differences; no error class may use it (`--variants 2000` exited 1)."""
     import inspect
 
     import generator.errors as errors
     classes = [c for _, c in inspect.getmembers(errors, inspect.isclass) if issubclass(c, errors.DryrunError)]
     assert classes and all(c.exit_code != 1 for c in classes)
-    code, out = cli("homework", SPECS / "seed003.yaml", "--variants", 2000, "--seed", 1, "-o", "unused")
+    monkeypatch.chdir(tmp_path)
+    code, out = cli("homework", SPECS / "seed003.yaml", "--variants", 2000, "--seed", 1, "-o", "unused/hw")
     assert code == 2 and "more than 500 per run (limit max_variants" in out and out.count("\n") == 1
+    assert not Path("unused").exists()          # nothing half-written, not even an empty folder
