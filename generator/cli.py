@@ -14,8 +14,8 @@ from .errors import DryrunError
 
 def _printable(text: str) -> str:
     """``text`` with control characters (a terminal escape from a spec, say) shown, not obeyed."""
-    return "".join(ch if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127) and not 0x80 <= ord(ch) < 0xa0
-                   else f"\\x{ord(ch):02x}" for ch in text)
+    from .escape import terminal
+    return terminal(text)
 
 
 def _fail(err: DryrunError):
@@ -399,14 +399,24 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates, lm
 @click.option("--key", type=click.Choice(["full", "table", "none"]), default="full", show_default=True,
               help="The merged key.pdf: the table and every solution, the table only, or none.")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True), help="Override templates.")
-def merge_shards(spec, out_dir, shards, key, templates):
+@click.option("--students", type=click.Path(dir_okay=False, exists=True),
+              help="The roster the shards were drawn for (a set drawn with --students).")
+@click.option("--allow-partial", is_flag=True,
+              help="Merge the shards and variants there are when some are missing (named in a warning).")
+def merge_shards(spec, out_dir, shards, key, templates, students, allow_partial):
     """Join the outputs of 'homework --shard K/N' runs (SHARDS folders) into OUT_DIR: one
-    answers.csv/json and one key; shards of another spec, seed or rounding are refused."""
+    answers.csv/json and one key.  Every variant is drawn again from SPEC and the seed; a shard
+    that differs, or a missing shard (unless --allow-partial), is refused."""
     from . import homework as hw
     from .files import output_lock
 
-    with output_lock(Path(out_dir)):
-        click.echo(hw.merge(spec, out_dir, shards, templates=templates, key=key, limits=_limits()))
+    out = Path(out_dir)
+    for path in (out, out / ".dryrun.lock"):      # never follow a link out of the output folder
+        if path.is_symlink():
+            raise click.UsageError(f"{path} is a symbolic link: give a real output folder")
+    with output_lock(out):
+        click.echo(hw.merge(spec, out_dir, shards, templates=templates, key=key, limits=_limits(),
+                            students=students, allow_partial=allow_partial, warn=_warn))
 
 
 @main.command()
@@ -423,7 +433,12 @@ def merge_shards(spec, out_dir, shards, key, templates):
               help="Directory for marks.csv and feedback/ [default: output/NAME-marks].")
 def grade(spec, responses, seed, variants, students, ecf, out_dir):
     """Grade RESPONSES with error carried forward: marks.csv (per student and answer: correct,
-    consistent with their own earlier answers, or wrong) and a feedback file per student."""
+    consistent with their own earlier answers, or wrong) and a feedback file per student.
+
+    \b
+    Exit status: 0 every row graded; 1 marks.csv and feedback written for every matched
+    student, but some rows match no student (a warning each, and unmatched.csv); 2 bad
+    input, nothing written (no row matches, a repeated column, no answer column …)."""
     from . import grade as gr
     from . import homework as hw
     from .files import read_limited, write_atomic
@@ -435,6 +450,8 @@ def grade(spec, responses, seed, variants, students, ecf, out_dir):
     from .errors import SpecError
     base = load_spec(spec, _limits())
     roster = hw.read_roster(students) if students else None
+    for note in getattr(roster, "notes", ()):
+        _warn(f"{students}: {note}")
     planned = hw.plan_variants(variants, roster, (1, 1), _limits().max_variants)
     raw = read_limited(responses, DEFAULT.max_input_bytes, "responses")
     try:
@@ -442,8 +459,12 @@ def grade(spec, responses, seed, variants, students, ecf, out_dir):
     except UnicodeDecodeError as e:
         raise SpecError(f"not UTF-8 text (byte {e.start}): save the file as UTF-8 CSV", where=responses) from None
     rows = gr.read_responses(text, responses)
-    header = list(rows[0][0]) if rows else []
-    chosen = gr.match_rows(rows, planned, responses, header)
+    header = rows.header
+    unmatched: list = []
+    chosen = gr.match_rows(rows, planned, responses, header, students=roster, unmatched=unmatched)
+    if unmatched and not chosen:
+        raise SpecError(f"no row matches a student of this homework set ({unmatched[0][2]}"
+                        + (f", and {len(unmatched) - 1} more" if len(unmatched) > 1 else "") + ")", where=responses)
     batch = hw.draw(base, [v for v, _ in chosen], seed)
     if batch.failed:
         raise SpecError(f"{batch.failed[0][0]}: {batch.failed[0][1]}")
@@ -451,6 +472,7 @@ def grade(spec, responses, seed, variants, students, ecf, out_dir):
     if not expected & set(header):
         raise SpecError("no answer column: name the columns as in answers.csv (e.g. "
                         f"{', '.join(sorted(expected)[:3])})", where=responses)
+    gr.check_columns(header, expected, responses)
     from .roster import ID_COLUMNS
     unknown = [c for c in header if c not in expected and c.casefold() not in ("variant", "student", *ID_COLUMNS)]
     if unknown:
@@ -466,6 +488,15 @@ def grade(spec, responses, seed, variants, students, ecf, out_dir):
     for m in results:
         write_atomic(out / "feedback" / f"{m.ident}.txt", gr.feedback(m).encode())
     click.echo(f"wrote {out / 'marks.csv'} and {len(results)} feedback file(s) in {out / 'feedback'}")
+    if unmatched:                          # graded everyone else; these rows need a look (exit 1)
+        write_atomic(out / "unmatched.csv", gr.unmatched_csv(unmatched))
+        for _, _, problem in unmatched[:10]:
+            _warn(f"{responses}: {problem}: not graded")
+        if len(unmatched) > 10:
+            _warn(f"{responses}: {len(unmatched) - 10} more row(s) match no student")
+        _warn(f"{len(unmatched)} row(s) match no student: listed in {out / 'unmatched.csv'}")
+        sys.exit(1)
+    (out / "unmatched.csv").unlink(missing_ok=True)        # none now: no stale list of an earlier run
 
 
 @main.command()
@@ -475,15 +506,14 @@ def grade(spec, responses, seed, variants, students, ecf, out_dir):
 def snapshot(spec, output):
     """Record every value SPEC's documents show (as rendered and at full precision) and the
     LaTeX of its pages, for 'dryrun check'."""
-    import json
-
+    from .escape import terminal
     from .files import write_atomic
 
-    from .snapshot import take_snapshot
+    from .snapshot import encode, take_snapshot
 
     _, doc = take_snapshot(spec, _limits())
-    write_atomic(Path(output), (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode())
-    click.echo(f"wrote {output} ({len(doc['values'])} values, {len(doc['pages'])} pages)")
+    write_atomic(Path(output), encode(doc, _limits(), spec))      # never more than 'check' reads
+    click.echo(terminal(f"wrote {output} ({len(doc['values'])} values, {len(doc['pages'])} pages)"))
 
 
 @main.command()
@@ -498,12 +528,13 @@ def check(spec, against, rel_tol, abs_tol):
     """Re-solve and re-render SPEC and compare with a snapshot: "ok", or (exit 1) the given values
     that changed, the first computed value that differs and what follows from it, or the LaTeX
     lines of a page that changed."""
+    from .escape import terminal
     from .snapshot import check as compare_with, report
 
     result = compare_with(spec, against, rel_tol=rel_tol, abs_tol=abs_tol, limits=_limits())
     if result.changed:
-        click.echo(f"{spec}: differs from {against}")
-        click.echo(report(result))
+        click.echo(terminal(f"{spec}: differs from {against}"))
+        click.echo(report(result))          # every snapshot text in it through escape.terminal
         sys.exit(1)
-    click.echo(f"ok: {spec} matches {against} ({result.values} values"
-               + (f", {result.page_count} pages" if result.page_count else "") + ")")
+    click.echo(terminal(f"ok: {spec} matches {against} ({result.values} values"
+                        + (f", {result.page_count} pages" if result.page_count else "") + ")"))

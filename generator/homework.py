@@ -164,18 +164,8 @@ class _SafeWriter:
         self.writer = writer
 
     def writerow(self, row):
-        self.writer.writerow([_neutral(c) for c in row])
-
-
-def _neutral(cell):
-    text = str(cell)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        try:
-            float(text.replace(",", "."))
-            return text                    # a number such as -0.25
-        except ValueError:
-            return "'" + text
-    return text
+        from .escape import csv_cell
+        self.writer.writerow([csv_cell(c) for c in row])
 
 
 def spec_fingerprint(spec) -> str:
@@ -307,14 +297,22 @@ def run(spec_path, out_dir, *, variants: int | None = None, students=None, seed:
         [(v.ident, m) for v in batch.variants if (m := precision_warning(v))]
     if key not in KEYS:
         raise UsageError(f"key must be one of {', '.join(KEYS)}, not {key!r}")
-    todo = jobs_of(batch, out, base, templates, suffix, key)
-    if write_documents:
-        report = write_documents(todo, document_count(batch, key), jobs)
-    else:
-        report = write(todo, jobs_n=jobs)
-    key_pdf = out / f"key{suffix}.pdf"
-    if key == "full" and key_pdf in report.written + report.unchanged:
-        assemble_key(key_pdf, [out / f"{v.ident}-solution.pdf" for v in batch.variants])
+    before = _earlier_outputs(out, SHARD_JSON_FACTOR * limits.max_input_bytes)
+    # the key is built under a temporary name, compiled after the variants, and put in place only
+    # when complete: an interrupted run leaves the earlier key.pdf or none, never the table alone
+    key_stem, table_stem = out / f"key{suffix}", out / f".key{suffix}-table"
+    key_pdf, table_pdf = key_stem.with_suffix(".pdf"), table_stem.with_suffix(".pdf")
+    todo = _key_last(jobs_of(batch, out, base, templates, suffix, key), key_stem, table_stem)
+    try:
+        if write_documents:
+            report = write_documents(todo, document_count(batch, key), jobs)
+        else:
+            report = write(todo, jobs_n=jobs)
+        _finish_key(report, key, key_pdf, table_pdf, [out / f"{v.ident}-solution.pdf" for v in batch.variants])
+    finally:
+        table_pdf.unlink(missing_ok=True)
+    if table_stem.with_suffix(".tex").is_file():         # the key's LaTeX, kept after an error
+        table_stem.with_suffix(".tex").replace(key_stem.with_suffix(".tex"))
     if batch.variants:
         csv_bytes, json_bytes = answers_files(batch, base, seed, roster)
         write_atomic(out / f"answers{suffix}.csv", csv_bytes)
@@ -328,79 +326,428 @@ def run(spec_path, out_dir, *, variants: int | None = None, students=None, seed:
             if "canvas" in lms:
                 write_atomic(out / f"canvas{suffix}.zip", lms_mod.canvas_qti(base, rows, pictures))
     summary = f"{len(batch.variants)} variant(s) of {base.name} in {out}" + (f" (shard {K}/{N})" if N > 1 else "")
+    written = {p.name for p in report.written + report.unchanged}
+    if batch.variants:
+        written |= {f"answers{suffix}.csv", f"answers{suffix}.json"} | \
+                   {{"moodle": f"moodle{suffix}.xml", "canvas": f"canvas{suffix}.zip"}[x] for x in lms}
+    stale = _stale_warning(before, out, written, [spec_fingerprint(base), seed, roster_fingerprint(roster)])
+    if stale:
+        warnings.append(("output", stale))
     return Run(out, batch, report, summary, warnings)
 
 
-def merge(spec_path, out_dir, shard_dirs, *, templates=None, key: str = "full", limits=None) -> str:
+def _key_last(jobs, key_stem: Path, table_stem: Path):
+    """The jobs of a run with the key's table renamed to ``table_stem`` and compiled last."""
+    held = []
+    for job in jobs:
+        if job.stem == key_stem:
+            held.append(replace(job, stem=table_stem))
+        else:
+            yield job
+    yield from held
+
+
+def _finish_key(report, key: str, key_pdf: Path, table_pdf: Path, solutions: list) -> None:
+    """The key from its compiled table (and, with ``key`` 'full', the solutions), moved to
+    ``key_pdf`` in one step; the report names key_pdf, never the temporary table."""
+    from .files import write_atomic
+    done = table_pdf in report.written + report.unchanged
+    report.written = [p for p in report.written if p != table_pdf]
+    report.unchanged = [p for p in report.unchanged if p != table_pdf]
+    report.failed = [(key_pdf if p == table_pdf else p, m) for p, m in report.failed]
+    if not done:
+        return
+    if key == "full":
+        assemble_key(table_pdf, solutions)
+    data = table_pdf.read_bytes()
+    old = key_pdf.read_bytes() if key_pdf.is_file() and not key_pdf.is_symlink() else None
+    if key_pdf.is_symlink():
+        key_pdf.unlink()
+    write_atomic(key_pdf, data)
+    (report.unchanged if old == data else report.written).append(key_pdf)
+
+
+# ---- merge: a shard folder is untrusted input ------------------------------------------------
+
+#: merge reads a shard's answers file of at most this many times ``max_input_bytes`` (16 MB by
+#: default), and a variant's PDF of at most this many times ``max_tex_bytes`` (32 MB).
+SHARD_JSON_FACTOR = 16
+SHARD_PDF_FACTOR = 4
+
+_SHARD_ANSWERS = re.compile(r"answers-([1-9][0-9]{0,5})of([1-9][0-9]{0,5})\.json")
+#: The files a homework run or a merge writes (what an earlier run may have left in a folder).
+_OUTPUT_FILE = re.compile(r"[^/]+-(?:question|solution)\.pdf|(?:key(?:-[0-9]+of[0-9]+)?\.pdf)"
+                          r"|answers(?:-[0-9]+of[0-9]+)?\.(?:csv|json)|moodle(?:-[0-9]+of[0-9]+)?\.xml"
+                          r"|canvas(?:-[0-9]+of[0-9]+)?\.zip")
+
+
+def _read_regular(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of ``path`` when it is a regular file of at most ``limit`` bytes.  Checked with
+    lstat before it is opened (a symbolic link, FIFO, device or folder is refused, never followed
+    or waited for), opened with O_NOFOLLOW | O_NONBLOCK, and the open file checked again."""
+    import os
+    import stat as st_mod
+
+    def fail(reason):
+        return SpecError(f"the {what} {reason}", where=str(path))
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        raise fail("is missing") from None
+    except OSError as e:
+        raise fail(f"cannot be read: {e.strerror or e}") from None
+    if st_mod.S_ISLNK(st.st_mode):
+        raise fail("is a symbolic link: only regular files are read")
+    if not st_mod.S_ISREG(st.st_mode):
+        raise fail("is not a regular file")
+    if st.st_size > limit:
+        raise fail(f"is larger than {limit} bytes")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise fail(f"cannot be read: {e.strerror or e}") from None
+    try:
+        now = os.fstat(fd)
+        if not st_mod.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+            raise fail("was replaced while it was read")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as e:
+        raise fail(f"cannot be read: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise fail(f"is larger than {limit} bytes")
+    return b"".join(chunks)
+
+
+def _canon(x) -> str:
+    """A canonical text of JSON data, to compare two documents (NaN equals NaN here)."""
+    return json.dumps(x, sort_keys=True, ensure_ascii=True)
+
+
+def _short(x, n: int = 40) -> str:
+    text = repr(x)
+    return text if len(text) <= n else text[:n] + "…"
+
+
+@dataclass
+class _Shard:
+    K: int
+    N: int
+    path: Path          # its answers file
+    doc: dict
+
+
+def _shard_files(folder: Path) -> list[tuple[int, int, Path]]:
+    """(K, N, path) of the answers files in a shard folder; the paths are built from K and N."""
+    import os
+    try:
+        names = os.listdir(folder)
+    except OSError as e:
+        raise SpecError(f"cannot read this folder: {e.strerror or e}", where=str(folder)) from None
+    found = sorted((int(m.group(1)), int(m.group(2))) for n in names if (m := _SHARD_ANSWERS.fullmatch(n)))
+    for K, N in found:
+        if K > N:
+            raise SpecError(f"answers-{K}of{N}.json names no shard (K > N)", where=str(folder))
+    if found:
+        return [(K, N, folder / f"answers-{K}of{N}.json") for K, N in found]
+    if "answers.json" in names:
+        return [(1, 1, folder / "answers.json")]
+    raise SpecError("no answers-KofN.json here: not the output of a 'homework --shard' run", where=str(folder))
+
+
+def _shard_doc(raw: bytes, path: Path, max_index: int) -> dict:
+    """A shard's answers file, parsed; only the fields merge needs to find its variants are
+    checked here (every other value is compared with a recomputation)."""
+    def bad(why):
+        return SpecError(f"not an answers file of 'dryrun homework': {why}", where=str(path))
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise bad("it is not UTF-8") from None
+    except RecursionError:
+        raise bad("it is nested too deeply") from None
+    except ValueError as e:
+        raise bad(f"it is not valid JSON ({' '.join(str(e).split())[:80]})") from None
+    if not isinstance(doc, dict):
+        raise bad("it is not a JSON object")
+    if type(doc.get("seed")) is not int or doc["seed"] < 0:
+        raise bad("its 'seed' is not a whole number ≥ 0")
+    for name in ("spec", "spec_sha256", "roster_sha256"):
+        if not isinstance(doc.get(name), str):
+            raise bad(f"its '{name}' is missing or not text")
+    variants = doc.get("variants")
+    if not isinstance(variants, list) or not variants:
+        raise bad("its 'variants' is missing or empty")
+    for i, v in enumerate(variants):
+        if not isinstance(v, dict) or not isinstance(v.get("id"), str) or type(v.get("index")) is not int:
+            raise bad(f"variants[{i}] has no text 'id' and whole-number 'index'")
+        if not 1 <= v["index"] <= max_index:
+            raise bad(f"variants[{i}].index is not between 1 and {max_index}")
+    return doc
+
+
+def _first_difference(doc: dict, expected: dict) -> str:
+    """Where a shard's answers file departs from the recomputed one, in a few words."""
+    for k in list(expected) + [k for k in doc if k not in expected]:
+        if k not in doc:
+            return f"'{k}' is missing"
+        if k not in expected:
+            return f"'{_short(k)}' is not part of an answers file"
+        if _canon(doc[k]) == _canon(expected[k]):
+            continue
+        if k != "variants" or not isinstance(doc[k], list):
+            return f"its '{k}' differs"
+        got = {v.get("id"): v for v in doc[k] if isinstance(v, dict)}
+        for ev in expected[k]:
+            gv = got.get(ev["id"])
+            if gv is None:
+                return f"variant {ev['id']} is missing"
+            if _canon(gv) == _canon(ev):
+                continue
+            answers = gv.get("answers") if isinstance(gv.get("answers"), dict) else {}
+            for name, a in ev["answers"].items():
+                if _canon(answers.get(name)) != _canon(a):
+                    return (f"variant {ev['id']}, answer {name}: the shard has {_short(answers.get(name), 60)}, "
+                            f"the spec and seed give {_short(a, 60)}")
+            return f"variant {ev['id']} differs"
+        extra = [i for i in got if i not in {ev["id"] for ev in expected[k]}]
+        if extra:
+            return f"variant {_short(extra[0])} is none that the spec and seed give for this shard"
+        return "its variants are in another order"
+    return "its content differs"
+
+
+def _check_output_folder(out: Path) -> None:
+    """The output folder is a real folder (or not there yet), never a symbolic link to follow."""
+    from .errors import UsageError
+    if out.is_symlink():
+        raise UsageError(f"the output folder {out} is a symbolic link: give the folder itself")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"the output {out} is not a folder")
+
+
+def _earlier_outputs(out: Path, limit: int):
+    """What earlier runs left in ``out``: the names of the files a run writes, and per answers file
+    there the set it records: (its suffix, its spec/seed/roster, its variant ids)."""
+    import os
+    try:
+        names = os.listdir(out)
+    except OSError:
+        return set(), []
+    files = {n for n in names if _OUTPUT_FILE.fullmatch(n)}
+    sets = []
+    for n in sorted(files):
+        m = re.fullmatch(r"answers(-[0-9]+of[0-9]+)?\.json", n)
+        if not m:
+            continue
+        try:
+            doc = json.loads(_read_regular(out / n, limit, "answers file"))
+            ident = _canon([doc["spec_sha256"], doc["seed"], doc["roster_sha256"]])
+            ids = {v["id"] for v in doc["variants"] if isinstance(v, dict) and isinstance(v.get("id"), str)}
+        except (DryrunError, ValueError, RecursionError, KeyError, TypeError, AttributeError):
+            continue
+        sets.append((m.group(1) or "", ident, ids))
+    return files, sets
+
+
+def _stale_warning(before, out: Path, written: set, identity: list) -> str | None:
+    """A warning naming the files of an earlier run in ``out`` that this run did not write and that
+    belong to no other shard of the same set (same spec, seed and roster); they are left alone."""
+    import os
+    files, sets = before
+    exempt = set()
+    for suffix, ident, ids in sets:
+        if ident == _canon(identity) and f"answers{suffix}.json" not in written:
+            exempt |= {f"{i}-{w}.pdf" for i in ids for w in ("question", "solution")}
+            exempt |= {f"key{suffix}.pdf", f"answers{suffix}.csv", f"answers{suffix}.json",
+                       f"moodle{suffix}.xml", f"canvas{suffix}.zip"}
+    stale = sorted(n for n in files - set(written) - exempt if os.path.lexists(out / n))
+    if not stale:
+        return None
+    shown = ", ".join(stale[:6]) + (f" and {len(stale) - 6} more" if len(stale) > 6 else "")
+    return (f"{len(stale)} file(s) of an earlier run in {out} are not part of this set and were left as they "
+            f"are: {shown}; delete them, or write each set into a folder of its own")
+
+
+def _copy_into(data: bytes, dst: Path) -> None:
+    """Write ``data`` to ``dst`` atomically; a symbolic link there is replaced, never followed."""
+    from .files import write_atomic
+    if dst.is_symlink():
+        dst.unlink()
+    write_atomic(dst, data)
+
+
+def merge(spec_path, out_dir, shard_dirs, *, templates=None, key: str = "full", limits=None,
+          students=None, allow_partial: bool = False, warn=None) -> str:
     """Join the outputs of ``--shard K/N`` runs (``shard_dirs``) into one answers.csv/json and one
-    key in ``out_dir``; shards of another spec, seed or rounding are refused."""
-    import shutil
+    key in ``out_dir``.  A shard is untrusted: merge reads only regular files inside the shard
+    folders, by names it builds itself (``answers-KofN.json``, ``ID-question.pdf`` …), draws every
+    variant again from the spec and the seed and refuses a shard whose answers differ in any way;
+    the merged answers and key come from that recomputation, never from a shard.  ``students``:
+    the roster of a set drawn with one.  A missing shard or variant is refused unless
+    ``allow_partial`` (then ``warn(message)`` hears what is missing)."""
+    import os
+    import tempfile
 
     from .compile import compile_pdf
-    from .files import write_atomic
+    from .errors import UsageError
+    from .limits import DEFAULT
     from .render import render_key
     from .spec import load_spec
 
+    if key not in KEYS:
+        raise UsageError(f"key must be one of {', '.join(KEYS)}, not {key!r}")
+    limits = limits or DEFAULT
+    warn = warn or (lambda message: None)
     spec = load_spec(spec_path, limits)
-    docs, sources = [], []
-    for folder in map(Path, shard_dirs):
-        found = sorted(folder.glob("answers-*of*.json")) or sorted(folder.glob("answers.json"))
-        if not found:
-            raise SpecError("no answers-KofN.json here: not the output of a 'homework --shard' run", where=str(folder))
-        for f in found:
-            doc = json.loads(f.read_text(encoding="utf-8"))
-            docs.append(doc)
-            sources.append(folder)
-    first = docs[0]
-    for doc, src in zip(docs, sources):
-        if doc.get("spec_sha256") and doc["spec_sha256"] != spec_fingerprint(spec):
-            raise SpecError(f"this shard was drawn from another version of {spec.name} (its content differs)",
-                            where=str(src))
-        for field_name in ("spec", "seed", "rounding", "roster_sha256"):
-            if doc.get(field_name) != first.get(field_name):
-                raise SpecError(f"this shard has another {field_name} ({doc.get(field_name)!r}, not "
-                                f"{first.get(field_name)!r}): it belongs to another homework set", where=str(src))
-    if first.get("spec") != spec.name:
-        raise SpecError(f"the shards are of spec '{first.get('spec')}', not '{spec.name}'", where=str(spec_path))
-    variants, origin, seen = [], {}, set()
-    for doc, src in zip(docs, sources):
-        for v in doc["variants"]:
-            if v["id"] in seen:
-                raise SpecError(f"variant {v['id']} is in two shards", where=str(src))
-            seen.add(v["id"])
-            variants.append(v)
-            origin[v["id"]] = src
-    variants.sort(key=lambda v: v["index"])
-    labels = {}
-    for doc in docs:
-        for a in doc.get("answers", []):
-            labels.setdefault(a["name"], a)
-    names = list(labels)
-    merged = {**{k: first[k] for k in ("spec", "seed", "rounding", "spec_sha256", "roster_sha256") if k in first},
-              "answers": [labels[n] for n in names], "variants": variants}
     out = Path(out_dir)
-    write_atomic(out / "answers.json", (json.dumps(merged, indent=1, ensure_ascii=False) + "\n").encode())
-    buf = io.StringIO()
-    w = _SafeWriter(csv.writer(buf, lineterminator="\n"))
-    w.writerow(["variant", "student"] + names + [f"{n} (shown)" for n in names]
-               + [f"{n} (full precision)" for n in names] + [f"{n} (tolerance)" for n in names])
-    for v in variants:
-        a = v["answers"]
-        cell = lambda n, k: repr(a[n][k]) if n in a and not isinstance(a[n][k], str) else (a[n][k] if n in a else "")
-        w.writerow([v["id"], v["label"] if v["label"] != f"Variant {v['id']}" else ""]
-                   + [cell(n, "value") for n in names] + [cell(n, "shown") for n in names]
-                   + [cell(n, "full_precision") for n in names] + [cell(n, "tolerance") for n in names])
-    write_atomic(out / "answers.csv", buf.getvalue().encode())
-    if key != "none":
-        rows = [((v["id"], v["label"]), {n: x["shown"] for n, x in v["answers"].items()}) for v in variants]
-        key_pdf = out / "key.pdf"
-        compile_pdf(render_key(spec, rows, templates, table_only=True), key_pdf)
-        if key == "full":
-            assemble_key(key_pdf, [origin[v["id"]] / f"{v['id']}-solution.pdf" for v in variants])
-    for v in variants:                       # the variants' PDFs, beside the merged key
+    _check_output_folder(out)
+    json_limit, pdf_limit = SHARD_JSON_FACTOR * limits.max_input_bytes, SHARD_PDF_FACTOR * limits.max_tex_bytes
+
+    shards: list[_Shard] = []
+    for folder in map(Path, shard_dirs):
+        for K, N, path in _shard_files(folder):
+            raw = _read_regular(path, json_limit, "shard's answers file")
+            try:
+                shards.append(_Shard(K, N, path, _shard_doc(raw, path, N * limits.max_variants)))
+            except RecursionError:
+                raise SpecError("not an answers file of 'dryrun homework': it is nested too deeply",
+                                where=str(path)) from None
+    if not shards:
+        raise UsageError("give at least one shard folder")
+    N = shards[0].N
+    present: dict[int, _Shard] = {}
+    for s in shards:
+        if s.N != N:
+            raise SpecError(f"shard {s.K}/{s.N} is of another split than shard {shards[0].K}/{N}", where=str(s.path))
+        if s.K in present:
+            raise SpecError(f"shard {s.K}/{N} is given twice (also {present[s.K].path})", where=str(s.path))
+        present[s.K] = s
+    first = shards[0].doc
+    fingerprint = spec_fingerprint(spec)
+    for s in shards:
+        if s.doc["spec_sha256"] != fingerprint:
+            raise SpecError(f"this shard was drawn from another version of {spec.name} (its content differs)",
+                            where=str(s.path))
+        for field_name in ("spec", "seed", "rounding", "roster_sha256"):
+            if _canon(s.doc.get(field_name)) != _canon(first.get(field_name)):
+                raise SpecError(f"this shard has another {field_name} ({_short(s.doc.get(field_name))}, not "
+                                f"{_short(first.get(field_name))}): it belongs to another homework set",
+                                where=str(s.path))
+    if first["spec"] != spec.name:
+        raise SpecError(f"the shards are of spec {_short(first['spec'])}, not '{spec.name}'", where=str(spec_path))
+    seed = first["seed"]
+    roster = read_roster(students) if students else None
+    if first["roster_sha256"] and roster is None:
+        raise UsageError("these shards were drawn for a roster: give --students with that roster")
+    if roster is not None and roster_fingerprint(roster) != first["roster_sha256"]:
+        raise SpecError("the shards were not drawn for this roster" if first["roster_sha256"] else
+                        "the shards were drawn without a roster (--variants): leave out --students",
+                        where=str(students))
+
+    # the variants of every shard, as the spec, the seed and the split give them
+    highest = max(v["index"] for s in shards for v in s.doc["variants"])
+    totals = [len(roster)] if roster is not None else range(highest, highest + (N if len(present) < N else 1))
+    plans = None
+    for total in totals:
+        try:
+            candidate = {K: plan_variants(None if roster is not None else total, roster, (K, N),
+                                          limits.max_variants) for K in range(1, min(N, total) + 1)}
+        except DryrunError:
+            continue
+        if all({v["id"] for v in s.doc["variants"]} <= {p.ident for p in candidate.get(s.K, [])} for s in shards):
+            plans = candidate
+            break
+    if plans is None:
+        raise SpecError(f"the shards' variants are not the ones the spec, seed and split into {N} give",
+                        where=str(shards[0].path))
+    wanted = sorted((v for K in present for v in plans.get(K, [])), key=lambda v: v.index)
+    batch = draw(spec, wanted, seed)
+    drawn = {v.ident: v for v in batch.variants}
+    for s in sorted(shards, key=lambda s: s.K):
+        mine = [drawn[p.ident] for p in plans.get(s.K, []) if p.ident in drawn]
+        expected = json.loads(answers_files(Batch(mine), spec, seed, roster)[1])
+        try:
+            same = _canon(expected) == _canon(s.doc)
+            why = "" if same else _first_difference(s.doc, expected)
+        except RecursionError:
+            same, why = False, "it is nested too deeply"
+        if not same:
+            raise SpecError(f"this shard does not match the spec and seed: {why} (merge takes every value "
+                            "from a recomputation; run the shard again)", where=str(s.path))
+
+    # the PDFs: regular files of the shard folders, named after the recomputed variants
+    folder_of = {p.ident: present[K].path.parent for K in present for p in plans.get(K, [])}
+    merged, lacking = [], []
+    for v in batch.variants:
+        missing = []
         for what in ("question", "solution"):
-            src = origin[v["id"]] / f"{v['id']}-{what}.pdf"
-            if src.is_file() and src.resolve() != (out / src.name).resolve():
-                out.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, out / src.name)
-    return f"{len(variants)} variant(s) of {spec.name} from {len(docs)} shard(s) in {out}"
+            path = folder_of[v.ident] / f"{v.ident}-{what}.pdf"
+            if not os.path.lexists(path):
+                missing.append(path.name)
+                continue
+            if not _read_regular(path, pdf_limit, "PDF").startswith(b"%PDF-"):
+                raise SpecError("this is not a PDF", where=str(path))
+        (lacking if missing else merged).append((v, missing))
+    merged = [v for v, _ in merged]
+    gaps = []
+    absent = [K for K in range(1, N + 1) if K not in present]
+    if absent:
+        ids = [p.ident for K in absent for p in sorted(plans.get(K, []), key=lambda p: p.index)]
+        gaps.append(f"shard(s) {', '.join(f'{K}/{N}' for K in absent)} missing"
+                    + (f" (variants {_list(ids)})" if ids else ""))
+    if batch.failed:
+        gaps.append(f"variant(s) {_list([i for i, _ in batch.failed])} cannot be drawn")
+    if lacking:
+        gaps.append(f"variant(s) {_list([v.ident for v, _ in lacking])} without their PDFs "
+                    f"({_list([n for _, names in lacking for n in names])} missing)")
+    if gaps:
+        message = "incomplete set: " + "; ".join(gaps)
+        if not allow_partial:
+            raise SpecError(message + "; give --allow-partial to merge the others", where=str(out))
+        warn(message + "; merged the others")
+    if not merged:
+        raise SpecError("no variant to merge", where=str(out))
+
+    before = _earlier_outputs(out, json_limit)
+    out.mkdir(parents=True, exist_ok=True)
+    written = set()
+    for v in merged:                         # the variants' PDFs, beside the merged key
+        for what in ("question", "solution"):
+            name = f"{v.ident}-{what}.pdf"
+            src, dst = folder_of[v.ident] / name, out / name
+            written.add(name)
+            if not dst.is_symlink() and dst.exists() and os.path.samefile(src, dst):
+                continue                     # merging into a shard's own folder
+            data = _read_regular(src, pdf_limit, "PDF")
+            if not data.startswith(b"%PDF-"):
+                raise SpecError("this is not a PDF", where=str(src))
+            _copy_into(data, dst)
+    if key != "none":                        # built aside, put in place only when complete
+        rows = [(v, key_values(v)) for v in merged]
+        with tempfile.TemporaryDirectory(prefix="dryrun-key-") as work:
+            table = Path(work) / "key.pdf"
+            compile_pdf(render_key(spec, rows, templates, table_only=True), table)
+            if key == "full":
+                assemble_key(table, [out / f"{v.ident}-solution.pdf" for v in merged])
+            _copy_into(table.read_bytes(), out / "key.pdf")
+        written.add("key.pdf")
+    csv_bytes, json_bytes = answers_files(Batch(merged), spec, seed, roster)
+    for name, data in (("answers.csv", csv_bytes), ("answers.json", json_bytes)):
+        _copy_into(data, out / name)
+        written.add(name)
+    stale = _stale_warning(before, out, written, [fingerprint, seed, first["roster_sha256"]])
+    if stale:
+        warn(stale)
+    return f"{len(merged)} variant(s) of {spec.name} from {len(shards)} shard(s) in {out}"
+
+
+def _list(names: list, n: int = 8) -> str:
+    return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
