@@ -30,7 +30,38 @@ class Answer:
     value: float            # the printed number
     full: float             # at full precision
     carried: float | None   # carry mode: the value the hand calculation carried
-    tolerance: float        # an answer within this of value or full is right
+    tolerance: float        # float(unit): an answer within this of value or full is right
+    unit: Decimal = Decimal(0)        # one unit of the last digit the rounding policy asks for
+    key: Decimal = Decimal(0)         # the printed number, exactly
+    full_exact: Decimal = Decimal(0)  # the full-precision value, exactly (60 digits)
+    asked: str = ""                   # the precision asked: '4 decimals', '3 significant figures'
+
+
+def asked_unit(value, precision) -> Decimal:
+    """One unit of the last digit ``precision`` asks for at ``value``: 10⁻ᵈ for d decimals; for s
+    significant figures the unit of the s-th significant digit of the rounded value (0.000123 at 3
+    figures → 0.000001). Comes from the rounding policy, never from how a float prints."""
+    from .numbers import round_decimal
+    return Decimal(1).scaleb(round_decimal(value, precision).as_tuple().exponent)
+
+
+def accepted(a: Answer) -> list[tuple[Decimal, Decimal]]:
+    """The intervals in which an answer is correct, shared by the LMS files and ``grade``'s *correct*
+    status: the key ± one asked unit, and the full-precision value rounded as asked ± one asked unit
+    (a student who computes at full precision and rounds at the end); one interval where the two
+    overlap (always in display mode, where the key is the rounded full-precision value). Bounds are
+    exact decimals with the asked digits (0.0283 … 0.0285), never float noise."""
+    from decimal import ROUND_HALF_UP
+    u = a.unit
+    full = a.full_exact.quantize(u, rounding=ROUND_HALF_UP) if u else a.full_exact
+    spans = sorted([(a.key - u, a.key + u), (full - u, full + u)])
+    merged = [spans[0]]
+    for lo, hi in spans[1:]:
+        if lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged
 
 
 def _entries(value):
@@ -60,13 +91,6 @@ def trace_names(model, p, selection) -> list[str]:
     return sorted(out, key=lambda n: order[n])          # in the order of the computation
 
 
-def _tolerance(shown_value: Decimal, exact: bool) -> float:
-    """One unit of the printed last digit for a rounded value; (almost) none for an exact one."""
-    if exact:
-        return 1e-9
-    return float(Decimal(1).scaleb(shown_value.as_tuple().exponent))
-
-
 def answers(spec, trace, selection=("key",)) -> list[Answer]:
     """The answers of one solved variant."""
     from .labels import label
@@ -89,13 +113,29 @@ def answers(spec, trace, selection=("key",)) -> list[Answer]:
                 kind = None if e.kind == "given" or e.full else e.kind
                 shown = format_number(value, policy, kind)
                 printed = round_decimal(to_decimal(value), policy.precision(kind)) if kind else to_decimal(value)
+                precision = policy.precision(kind if kind else _asked_kind(e.kind))
+                unit = asked_unit(to_decimal(value), precision)
                 index = tuple(int(i) - 1 for i in idx.strip("[]").split(",")) if idx else ()
                 out.append(Answer(
                     name=f"{pre}{n}{idx}", label=(f"{p.id}: " if multi else "") + label(n, index, tex=False),
                     label_tex=_key_label(n, index), shown=shown, value=float(printed),
                     full=float(fulls[idx]), carried=float(value) if trace.reference is not None else None,
-                    tolerance=_tolerance(printed, bool(mask) and e.symbolic is None)))
+                    tolerance=float(unit), unit=unit, key=printed, full_exact=to_decimal(fulls[idx]),
+                    asked=_asked_text(precision)))
     return out
+
+
+def _asked_kind(kind):
+    """The rounding kind whose precision an exact (unrounded) answer is asked at."""
+    from .numbers import KINDS
+    return kind if kind in KINDS else None
+
+
+def _asked_text(precision) -> str:
+    n = precision.digits
+    if precision.style == "decimals":
+        return f"{n} decimal{'s' if n != 1 else ''}"
+    return f"{n} significant figure{'s' if n != 1 else ''}"
 
 
 def _key_label(trace_name: str, index: tuple) -> str:

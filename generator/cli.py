@@ -41,7 +41,8 @@ class _Group(click.Group):
         except DryrunError as err:
             _fail(err)
         except OSError as err:      # a folder that cannot be written, a full disk …
-            _fail(DryrunError(f"{err.strerror or err}: {err.filename or ''}".rstrip(": ")))
+            from .errors import FileSystemError
+            _fail(FileSystemError(f"{err.strerror or err}: {err.filename or ''}".rstrip(": ")))
 
 
 def _limits():
@@ -70,9 +71,11 @@ def main(ctx, limits, no_cache):
       dryrun init network > my.yaml            # a commented example to start from
 
     \b
-    Exit status: 0 ok; 1 'check' found differences; 2 bad input (a spec, an argument,
-    a roster, a snapshot); 3 LaTeX failed; 4 pdflatex is missing; 5 a template is broken;
-    6 another run is writing into the output folder; 130 interrupted.
+    Exit status: 0 ok; 1 'check' found differences, or 'grade' left response rows that
+    match no student; 2 bad input (a spec, an argument, a roster, a snapshot);
+    3 LaTeX failed; 4 pdflatex is missing; 5 a template is broken; 6 another run is
+    writing into the output folder; 7 a file cannot be read or written (a full disk, no
+    permission); 130 interrupted.
     """
     ctx.obj = limits
     if no_cache:
@@ -460,6 +463,7 @@ def grade(spec, responses, seed, variants, students, ecf, out_dir):
         raise SpecError(f"not UTF-8 text (byte {e.start}): save the file as UTF-8 CSV", where=responses) from None
     rows = gr.read_responses(text, responses)
     header = rows.header
+    gr.check_columns(header, (), responses)            # a repeated id column: before matching by it
     unmatched: list = []
     chosen = gr.match_rows(rows, planned, responses, header, students=roster, unmatched=unmatched)
     if unmatched and not chosen:

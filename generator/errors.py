@@ -1,8 +1,9 @@
 """The one exception hierarchy of dryrun; each class carries the CLI's exit status.
 
-Exit statuses: 0 ok; 1 ``check`` found differences; 2 bad input (a spec, an argument, a roster,
-a snapshot); 3 LaTeX failed; 4 pdflatex is missing; 5 a template is broken; 6 another run is
-writing into the same output folder; 130 interrupted."""
+Exit statuses: 0 ok; 1 ``check`` found differences, or ``grade`` left response rows that match
+no student; 2 bad input (a spec, an argument, a roster, a snapshot); 3 LaTeX failed; 4 pdflatex is
+missing; 5 a template is broken; 6 another run is writing into the same output folder; 7 a file
+cannot be read or written (a full disk, no permission); 130 interrupted."""
 
 from __future__ import annotations
 
@@ -61,6 +62,12 @@ class BusyError(DryrunError):
     """Another dryrun run holds the output folder."""
 
     exit_code = 6
+
+
+class FileSystemError(DryrunError):
+    """The system refused to read or write a file (a full disk, a folder without permission)."""
+
+    exit_code = 7
 
 
 class LatexError(DryrunError):

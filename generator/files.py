@@ -11,16 +11,21 @@ from pathlib import Path
 
 
 def output_mode(path: Path) -> int:
-    """The mode ``path`` should have: its current one, else 0666 less the umask."""
+    """The mode ``path`` should have: its current one (permission bits only, never setuid, setgid or
+    sticky; a symlink's target is not looked at, the link is replaced), else 0666 less the umask."""
+    import stat as stat_mod
     try:
-        return os.stat(path).st_mode & 0o7777
+        st = os.lstat(path)
+        if stat_mod.S_ISREG(st.st_mode):
+            return st.st_mode & 0o777
+        raise FileNotFoundError(path)
     except OSError:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
 
 
-def read_limited(path, limit: int, what: str) -> bytes:
+def read_limited(path, limit: int, what: str, limit_name: str = "max_input_bytes") -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes (no device, FIFO or huge file)."""
     from .errors import SpecError
     p = Path(path)
@@ -32,11 +37,11 @@ def read_limited(path, limit: int, what: str) -> bytes:
     if not stat_mod.S_ISREG(st.st_mode):
         raise SpecError(f"the {what} is not a regular file", where=str(path))
     if st.st_size > limit:
-        raise SpecError(f"the {what} is larger than {limit} bytes (limit max_input_bytes)", where=str(path))
+        raise SpecError(f"the {what} is larger than {limit} bytes (limit {limit_name})", where=str(path))
     with open(p, "rb") as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
-        raise SpecError(f"the {what} is larger than {limit} bytes (limit max_input_bytes)", where=str(path))
+        raise SpecError(f"the {what} is larger than {limit} bytes (limit {limit_name})", where=str(path))
     return data
 
 
@@ -71,7 +76,13 @@ def output_lock(folder: Path):
     made = [p for p in (folder, *folder.parents) if not p.exists()]    # what this run creates
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / ".dryrun.lock"
-    with open(path, "a+") as fh:
+    try:       # never through a symlink planted as the lock file (truncate() would hit its target)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+    except OSError as e:
+        from .errors import UsageError
+        raise UsageError(f"cannot lock the output folder {folder}: {path.name} is not a plain file "
+                         f"({e.strerror or e}); remove it") from None
+    with os.fdopen(fd, "a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

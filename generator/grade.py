@@ -24,7 +24,8 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
-from .errors import SpecError
+from .errors import DryrunError, SpecError
+from .escape import csv_cell, terminal
 
 STATUSES = ("correct", "consistent", "wrong", "missing", "unreadable")
 
@@ -37,6 +38,7 @@ class Mark:
     given: str          # what the student wrote
     expected: str       # the key's string
     recomputed: str = ""   # the value the student's own earlier answers give (when different)
+    note: str = ""         # why the value could not be carried forward (it makes the exercise diverge)
 
 
 @dataclass
@@ -51,11 +53,13 @@ class StudentMarks:
 
 
 def parse_number(text: str) -> Decimal | None:
-    """A submitted number: '0.25', '0,25', ' -1.5e-3 '; None for anything else."""
+    """A submitted number: '0.25', '0,25', ' -1.5e-3 ', '−0.5'; None for anything else.  Digits are
+    ASCII only: another script's digit (an Arabic-Indic five, a full-width 1) is unreadable, never
+    a number the student did not see."""
     t = str(text).strip().replace("\u2212", "-").replace(" ", "")
-    if re.fullmatch(r"[-+]?\d+,\d+", t):
+    if re.fullmatch(r"[-+]?[0-9]+,[0-9]+", t):
         t = t.replace(",", ".")
-    if not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", t):
+    if not re.fullmatch(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?", t):
         return None
     try:
         return Decimal(t)
@@ -89,22 +93,65 @@ def _split(name: str):
     return part, trace_name, tuple(int(i) - 1 for i in idx.split(",")) if idx else ()
 
 
-def read_responses(text: str, where: str = "<responses>") -> list[dict]:
+#: The column names that name the student in a responses file (besides the roster's id columns).
+WHO_COLUMNS = ("variant", "student")
+_ANSWER_NAME = re.compile(r"(?:[\w-]+/)?[^\W\d][\w.]*(?:\[[0-9]+(?:,[0-9]+)*\])?")
+
+
+def _known_column(name: str) -> bool:
+    """A column a responses file may have: one naming the student, or one named like an answer."""
+    from .roster import KNOWN_COLUMNS
+    return name.casefold() in WHO_COLUMNS or name.casefold() in KNOWN_COLUMNS or bool(_ANSWER_NAME.fullmatch(name))
+
+
+class Rows(list):
+    """The rows of a responses file, [(row dict, line)], with its ``header`` (every column, in order,
+    a repeated one as often as it appears)."""
+
+    def __init__(self, rows=(), header=()):
+        super().__init__(rows)
+        self.header = list(header)
+
+
+def read_responses(text: str, where: str = "<responses>") -> Rows:
     """The rows of a responses CSV: a header naming the student (``variant``, ``student``, or an
     id column such as ``ID number``/``Email address``) and answer columns named as in
-    answers.csv.  Commas, semicolons (spreadsheets in decimal-comma locales) or tabs separate."""
-    first = text.splitlines()[0] if text.strip() else ""
-    delimiter = max((";", "\t", ","), key=lambda d: (first.count(d), d == ","))
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, strict=True)
+    answers.csv.  Commas, semicolons (spreadsheets in decimal-comma locales) or tabs separate: the
+    one that makes the header line known column names (``output[1,1]`` is one name)."""
+    from .roster import sniff_delimiter
+    delimiter = sniff_delimiter(text, _known_column)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    header, rows = None, Rows()
     try:
-        rows = []
         for r in reader:
-            if any((v or "").strip() for v in r.values() if isinstance(v, str)):
-                rows.append(({(k or "").strip(): (v or "").strip() for k, v in r.items() if isinstance(v, str)},
-                             reader.line_num))
+            if header is None:
+                if not any(c.strip() for c in r):
+                    continue
+                header = [c.strip() for c in r]
+                rows.header = header
+                continue
+            if any(c.strip() for c in r):
+                row: dict = {}
+                for k, v in zip(header, r):
+                    row.setdefault(k, v.strip())        # a repeated column: refused by check_columns
+                rows.append((row, reader.line_num))
     except csv.Error as e:
         raise SpecError(f"malformed CSV on line {reader.line_num}: {e}", where=where) from None
     return rows
+
+
+def check_columns(header, expected, where: str = "<responses>") -> None:
+    """Refuse a responses header that names an answer, or a column naming the student, twice: which
+    of the two is the student's answer cannot be known."""
+    from .roster import ID_COLUMNS
+    used = {n.casefold() for n in expected} | set(WHO_COLUMNS) | set(ID_COLUMNS)
+    seen: dict = {}
+    for i, c in enumerate(header, start=1):
+        k = c.casefold()
+        if k in used and k in seen:
+            raise SpecError(f"the column '{terminal(c)}' appears twice (columns {seen[k]} and {i}): "
+                            "keep one", where=where)
+        seen.setdefault(k, i)
 
 
 def _name_key(name: str) -> str:
@@ -114,14 +161,28 @@ def _name_key(name: str) -> str:
     return " ".join(n.split())
 
 
-def match_rows(rows, planned, where: str = "<responses>", header=()) -> list:
+def match_rows(rows, planned, where: str = "<responses>", header=(), *, students=None,
+               unmatched: list | None = None) -> list:
     """Each response row with its variant: by the ``variant`` column (the ids of answers.csv),
-    by an id column of the roster (``ID number``, ``Email address`` …), or by the student's name
-    ("First Last" or "Last, First"); a row that matches nothing, two variants, or a variant that
-    already has a row is an error naming its line."""
+    by any id column of the roster (``ID number``, ``Email address`` …: ``students``, the roster,
+    holds every id of each student), or by the student's name ("First Last" or "Last, First").
+
+    A row that matches no student (or a name two students share) is an error naming its line, or,
+    with ``unmatched`` given, appended to it as (line, who, reason) and left out; two rows for one
+    student are always an error."""
     from .roster import ID_COLUMNS
     by_ident = {v.ident: v for v in planned}
     by_key = {(v.key or "").casefold(): v for v in planned if getattr(v, "key", None)}
+    # every id of the roster: per column, and any column (an "Email address" answers an "ID number" roster)
+    by_column: dict = {}
+    by_any: dict = {}
+    for s in students or ():
+        v = by_key.get(s.key.casefold())
+        if v is None:
+            continue
+        for column, value in getattr(s, "ids", ()):
+            by_column.setdefault(column, {})[value.casefold()] = v
+            by_any.setdefault(value.casefold(), set()).add(v.ident)
     by_name: dict = {}
     for v in planned:
         names = {_name_key(v.label)}
@@ -135,24 +196,39 @@ def match_rows(rows, planned, where: str = "<responses>", header=()) -> list:
         for n in names:
             by_name.setdefault(n, []).append(v)
     id_columns = [c for c in header if c.casefold() in ID_COLUMNS]
-    if not ({"variant", "student"} & {c.casefold() for c in header}) and not id_columns:
+    if not (set(WHO_COLUMNS) & {c.casefold() for c in header}) and not id_columns:
         raise SpecError("the responses need a column naming the student: 'variant' (as in answers.csv), "
                         "'student', or the roster's id column", where=where)
+
+    def by_id(column: str, value: str):
+        value = value.casefold()
+        if not value:
+            return None
+        if column.casefold() in by_column:
+            return by_column[column.casefold()].get(value)
+        found = by_any.get(value, set())
+        return by_ident[next(iter(found))] if len(found) == 1 else by_key.get(value)
+
     out, taken = [], {}
     for row, line in rows:
         lower = {k.casefold(): v for k, v in row.items()}
         v = by_ident.get(lower.get("variant", ""))
         for c in id_columns:
-            v = v or by_key.get(row.get(c, "").casefold())
+            v = v or by_id(c, row.get(c, ""))
+        problem = None
         if v is None and lower.get("student"):
             found = by_name.get(_name_key(lower["student"]), [])
             if len(found) > 1:
-                raise SpecError(f"line {line}: two students are called '{lower['student']}'; "
-                                "name them by their variant id or the roster's id column", where=where)
-            v = found[0] if found else None
+                problem = (f"line {line}: two students are called '{lower['student']}'; "
+                           "name them by their variant id or the roster's id column")
+            v = found[0] if len(found) == 1 else None
+        who = lower.get("variant") or lower.get("student") or next((row.get(c) for c in id_columns if row.get(c)), "")
         if v is None:
-            who = lower.get("variant") or lower.get("student") or next((row.get(c) for c in id_columns), "")
-            raise SpecError(f"line {line}: no student or variant '{who}' in this homework set", where=where)
+            problem = problem or f"line {line}: no student or variant '{who}' in this homework set"
+            if unmatched is None:
+                raise SpecError(problem, where=where)
+            unmatched.append((line, who, problem))
+            continue
         if v.ident in taken:
             raise SpecError(f"lines {taken[v.ident]} and {line} both answer for {v.ident}; keep one",
                             where=where)
@@ -161,24 +237,25 @@ def match_rows(rows, planned, where: str = "<responses>", header=()) -> list:
     return out
 
 
+def unmatched_csv(unmatched) -> bytes:
+    """The response rows that match no student: their line, who they name and why."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["line", "who", "problem"])
+    for line, who, problem in unmatched:
+        w.writerow([csv_cell(line), csv_cell(who), csv_cell(problem)])
+    return buf.getvalue().encode()
+
+
 def grade_variant(v, row: dict, *, ecf: float = 0.5) -> StudentMarks:
     """The marks of one student's row against their variant ``v`` (homework.Variant)."""
     from .homework import variant_answers
-    from .solve import solve
 
     answers = variant_answers(v)
     policy = v.trace.rounding
     submitted = {a.name: parse_number(row.get(a.name, "")) for a in answers}
     # the exercise recomputed from the student's own values, each in place of the engine's
-    overrides: dict = {}
-    for a in answers:
-        value = submitted[a.name]
-        if value is None:
-            continue
-        part, trace_name, idx = _split(a.name)
-        problem = part or v.trace.problems[0].id
-        overrides.setdefault(problem, {}).setdefault(trace_name, {})[idx] = value
-    own = solve(v.spec, policy, overrides=overrides) if overrides else None
+    own, impossible = _recompute(v, answers, submitted, policy)
     out = StudentMarks(v.ident, v.label)
     for a in answers:
         raw = row.get(a.name, "")
@@ -194,14 +271,53 @@ def grade_variant(v, row: dict, *, ecf: float = 0.5) -> StudentMarks:
             out.marks.append(Mark(a.name, "correct", 1.0, raw, a.shown))
             continue
         recomputed = _recomputed(own, v, a.name)
+        note = ("this value makes the exercise impossible to compute on (it diverges): the later "
+                "answers are checked without it") if a.name in impossible else ""
         if recomputed is not None and _matches(s, (recomputed,), a.tolerance, key_places) \
                 and abs(float(recomputed) - a.value) > a.tolerance:
-            out.marks.append(Mark(a.name, "consistent", ecf, raw, a.shown, _text(recomputed, policy, a)))
+            out.marks.append(Mark(a.name, "consistent", ecf, raw, a.shown, _text(recomputed, policy, a), note))
         else:
             differs = recomputed is not None and abs(float(recomputed) - a.value) > a.tolerance
             out.marks.append(Mark(a.name, "wrong", 0.0, raw, a.shown,
-                                  _text(recomputed, policy, a) if differs else ""))
+                                  _text(recomputed, policy, a) if differs else "", note))
     return out
+
+
+#: What a student's value can make the recomputation raise: it diverges (a SpecError), a number
+#: overflows or leaves a function's domain; never a reason to stop grading the class.
+_IMPOSSIBLE = (DryrunError, ArithmeticError, ValueError, OverflowError)
+
+
+def _recompute(v, answers, submitted, policy):
+    """The exercise recomputed with the student's own values in place of the engine's, and the names
+    of the answers left out of it because no computation goes on from them (1e20 for a weight: the
+    training diverges).  All values at once first; when that fails, one answer after the other, in
+    the order of the exercise, each kept when the computation still goes through with it."""
+    from .solve import solve
+
+    def overrides_of(names):
+        out: dict = {}
+        for name in names:
+            part, trace_name, idx = _split(name)
+            problem = part or v.trace.problems[0].id
+            out.setdefault(problem, {}).setdefault(trace_name, {})[idx] = submitted[name]
+        return out
+
+    given = [a.name for a in answers if submitted[a.name] is not None]
+    if not given:
+        return None, set()
+    try:
+        return solve(v.spec, policy, overrides=overrides_of(given)), set()
+    except _IMPOSSIBLE:
+        pass
+    own, kept, impossible = None, [], set()
+    for name in given:
+        try:
+            own = solve(v.spec, policy, overrides=overrides_of(kept + [name]))
+            kept.append(name)
+        except _IMPOSSIBLE:
+            impossible.add(name)
+    return own, impossible
 
 
 def _recomputed(own, v, name: str):
@@ -230,7 +346,7 @@ def feedback(m: StudentMarks) -> str:
         lines.append("Every answer is right" + (" or follows correctly from your earlier answers."
                                                  if any(k.status == "consistent" for k in m.marks) else "."))
     else:
-        lines.append(f"The first step to look at: {first.name}: you wrote '{first.given or '(nothing)'}', "
+        lines.append(f"The first step to look at: {first.name}: you wrote '{terminal(first.given) or '(nothing)'}', "
                      f"the key has {first.expected}.")
         later = [k for k in m.marks[m.marks.index(first) + 1:] if k.status == "consistent"]
         if later:
@@ -238,7 +354,9 @@ def feedback(m: StudentMarks) -> str:
                          "partial credit: " + ", ".join(k.name for k in later) + ".")
     for k in m.marks:
         extra = f" (from your earlier answers: {k.recomputed})" if k.recomputed else ""
-        lines.append(f"  {k.name}: {k.status}, {k.points:g} point(s); you: {k.given or '-'}, key: {k.expected}{extra}")
+        extra += f" ({k.note})" if k.note else ""
+        lines.append(f"  {k.name}: {k.status}, {k.points:g} point(s); you: {terminal(k.given) or '-'}, "
+                     f"key: {k.expected}{extra}")
     return "\n".join(lines) + "\n"
 
 
@@ -248,11 +366,13 @@ def marks_csv(all_marks: list[StudentMarks], ids: dict | None = None) -> bytes:
     names = [k.name for k in all_marks[0].marks] if all_marks else []
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["variant", "student", "id", "total", "max"] + names + [f"{n} (status)" for n in names])
+    w.writerow([csv_cell(c) for c in ["variant", "student", "id", "total", "max"] + names
+                + [f"{n} (status)" for n in names]])
     for m in all_marks:
         by = {k.name: k for k in m.marks}
         student = m.label if m.label != f"Variant {m.ident}" else ""
-        w.writerow([m.ident, student, (ids or {}).get(m.ident) or "", f"{m.total:g}", len(m.marks)]
-                   + [f"{by[n].points:g}" if n in by else "" for n in names]
-                   + [by[n].status if n in by else "" for n in names])
+        w.writerow([csv_cell(c) for c in [m.ident, student, (ids or {}).get(m.ident) or "", f"{m.total:g}",
+                                          len(m.marks)]
+                    + [f"{by[n].points:g}" if n in by else "" for n in names]
+                    + [by[n].status if n in by else "" for n in names]])
     return buf.getvalue().encode()

@@ -32,6 +32,17 @@ class Variant:
 class Batch:
     variants: list = field(default_factory=list)      # the ones that were drawn
     failed: list = field(default_factory=list)        # (ident, message)
+    redrawn: dict = field(default_factory=dict)       # ident -> messages of its draws that could not be computed
+
+    def redraw_warning(self) -> str | None:
+        """One line: how many draws of this run's variants could not be computed and were drawn
+        again (a ``ComputationError``: an overflow, a divisor that carried rounding made 0 …)."""
+        count = sum(len(m) for m in self.redrawn.values())
+        if not count:
+            return None
+        first = next(m[0] for m in self.redrawn.values() if m)
+        return (f"{count} draw(s) of {len(self.redrawn)} variant(s) could not be computed and were drawn "
+                f"again (the first: {first})")
 
 
 def parse_shard(text: str | None) -> tuple[int, int]:
@@ -108,7 +119,7 @@ def draw(spec, variants: list[Variant], seed: int) -> Batch:
     batch = Batch()
     prints: dict[int, str] = {}      # k -> the numbers of numbered variant k
 
-    def numbered(k: int):
+    def numbered(k: int, redrawn=None):
         for j in range(1, k):        # every earlier variant first: variant k avoids them all
             if j not in prints:
                 try:
@@ -116,7 +127,7 @@ def draw(spec, variants: list[Variant], seed: int) -> Batch:
                 except SpecError:
                     prints[j] = ""
         s, trace = solved_variant(spec.randomize, spec.data, seed, k, spec.limits,
-                                  avoid=frozenset(p for j, p in prints.items() if j < k and p))
+                                  avoid=frozenset(p for j, p in prints.items() if j < k and p), redrawn=redrawn)
         prints[k] = spec.randomize.fingerprint(s.data)
         return s, trace
 
@@ -126,17 +137,21 @@ def draw(spec, variants: list[Variant], seed: int) -> Batch:
             batch.failed += [(w.ident, f"not drawn: the first {n} variants could not meet the constraints")
                              for w in variants[n:]]
             break
+        redrawn: list = []           # draws of this variant that could not be computed: drawn again
         try:
             if v.stream is None:
-                s, trace = numbered(v.index)
+                s, trace = numbered(v.index, redrawn)
             else:                    # a student's variant depends on nobody else
-                s, trace = solved_variant(spec.randomize, spec.data, seed, v.stream, spec.limits)
+                s, trace = solved_variant(spec.randomize, spec.data, seed, v.stream, spec.limits,
+                                          redrawn=redrawn)
             # the title and name do not enter the computation: the trace stays valid
             v.spec = replace(s, path=spec.path, name=v.ident, title=f"{spec.title or spec.name}: {v.label}")
             v.trace = trace
             batch.variants.append(v)
         except SpecError as e:
             batch.failed.append((v.ident, str(e.located(spec.path))))
+        if redrawn:
+            batch.redrawn[v.ident] = redrawn
     return batch
 
 
@@ -293,7 +308,8 @@ def run(spec_path, out_dir, *, variants: int | None = None, students=None, seed:
     planned = plan_variants(variants, roster, (K, N), limits.max_variants, notes)
     suffix = f"-{K}of{N}" if N > 1 else ""
     batch = draw(base, planned, seed)
-    warnings = [("roster", n) for n in notes] + \
+    warnings = [("roster", n) for n in (*getattr(roster, "notes", ()), *notes)] + \
+        [("homework", m) for m in [batch.redraw_warning()] if m] + \
         [(v.ident, m) for v in batch.variants if (m := precision_warning(v))]
     if key not in KEYS:
         raise UsageError(f"key must be one of {', '.join(KEYS)}, not {key!r}")
@@ -315,6 +331,7 @@ def run(spec_path, out_dir, *, variants: int | None = None, students=None, seed:
         table_stem.with_suffix(".tex").replace(key_stem.with_suffix(".tex"))
     if batch.variants:
         csv_bytes, json_bytes = answers_files(batch, base, seed, roster)
+        json_bytes = _with_total(json_bytes, len(roster) if roster else variants)
         write_atomic(out / f"answers{suffix}.csv", csv_bytes)
         write_atomic(out / f"answers{suffix}.json", json_bytes)
         if lms:
@@ -490,7 +507,22 @@ def _shard_doc(raw: bytes, path: Path, max_index: int) -> dict:
             raise bad(f"variants[{i}] has no text 'id' and whole-number 'index'")
         if not 1 <= v["index"] <= max_index:
             raise bad(f"variants[{i}].index is not between 1 and {max_index}")
+    total = doc.get("variants_total")
+    if type(total) is not int or not 1 <= total <= max_index:
+        raise bad(f"its 'variants_total' is not a whole number between 1 and {max_index} "
+                  "(a shard of an older dryrun: run it again)")
     return doc
+
+
+def _with_total(json_bytes: bytes, total: int) -> bytes:
+    """answers.json recording how many variants the whole set has (every shard says so: merge
+    tells a missing last variant from a smaller set)."""
+    doc, out = json.loads(json_bytes), {}
+    for k, v in doc.items():
+        out[k] = v
+        if k == "roster_sha256":
+            out["variants_total"] = total
+    return (json.dumps(out, indent=1, ensure_ascii=False) + "\n").encode()
 
 
 def _first_difference(doc: dict, expected: dict) -> str:
@@ -636,7 +668,7 @@ def merge(spec_path, out_dir, shard_dirs, *, templates=None, key: str = "full", 
         if s.doc["spec_sha256"] != fingerprint:
             raise SpecError(f"this shard was drawn from another version of {spec.name} (its content differs)",
                             where=str(s.path))
-        for field_name in ("spec", "seed", "rounding", "roster_sha256"):
+        for field_name in ("spec", "seed", "rounding", "roster_sha256", "variants_total"):
             if _canon(s.doc.get(field_name)) != _canon(first.get(field_name)):
                 raise SpecError(f"this shard has another {field_name} ({_short(s.doc.get(field_name))}, not "
                                 f"{_short(first.get(field_name))}): it belongs to another homework set",
@@ -653,27 +685,24 @@ def merge(spec_path, out_dir, shard_dirs, *, templates=None, key: str = "full", 
                         where=str(students))
 
     # the variants of every shard, as the spec, the seed and the split give them
-    highest = max(v["index"] for s in shards for v in s.doc["variants"])
-    totals = [len(roster)] if roster is not None else range(highest, highest + (N if len(present) < N else 1))
-    plans = None
-    for total in totals:
-        try:
-            candidate = {K: plan_variants(None if roster is not None else total, roster, (K, N),
-                                          limits.max_variants) for K in range(1, min(N, total) + 1)}
-        except DryrunError:
-            continue
-        if all({v["id"] for v in s.doc["variants"]} <= {p.ident for p in candidate.get(s.K, [])} for s in shards):
-            plans = candidate
-            break
-    if plans is None:
-        raise SpecError(f"the shards' variants are not the ones the spec, seed and split into {N} give",
-                        where=str(shards[0].path))
+    total = len(roster) if roster is not None else first["variants_total"]
+    try:
+        plans = {K: plan_variants(None if roster is not None else total, roster, (K, N), limits.max_variants)
+                 for K in range(1, min(N, total) + 1)}
+    except DryrunError as e:
+        raise SpecError(f"these shards cannot be planned again: {e}", where=str(shards[0].path)) from None
+    for s in shards:
+        ids = {p.ident for p in plans.get(s.K, [])}
+        stray = [v["id"] for v in s.doc["variants"] if v["id"] not in ids]
+        if stray:
+            raise SpecError(f"variant {_short(stray[0])} is none that the spec, seed and split give for shard "
+                            f"{s.K}/{N}", where=str(s.path))
     wanted = sorted((v for K in present for v in plans.get(K, [])), key=lambda v: v.index)
     batch = draw(spec, wanted, seed)
     drawn = {v.ident: v for v in batch.variants}
     for s in sorted(shards, key=lambda s: s.K):
         mine = [drawn[p.ident] for p in plans.get(s.K, []) if p.ident in drawn]
-        expected = json.loads(answers_files(Batch(mine), spec, seed, roster)[1])
+        expected = json.loads(_with_total(answers_files(Batch(mine), spec, seed, roster)[1], total))
         try:
             same = _canon(expected) == _canon(s.doc)
             why = "" if same else _first_difference(s.doc, expected)
@@ -740,6 +769,7 @@ def merge(spec_path, out_dir, shard_dirs, *, templates=None, key: str = "full", 
             _copy_into(table.read_bytes(), out / "key.pdf")
         written.add("key.pdf")
     csv_bytes, json_bytes = answers_files(Batch(merged), spec, seed, roster)
+    json_bytes = _with_total(json_bytes, total)
     for name, data in (("answers.csv", csv_bytes), ("answers.json", json_bytes)):
         _copy_into(data, out / name)
         written.add(name)

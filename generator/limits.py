@@ -25,8 +25,11 @@ class Limits:
     max_variants: int = 500      # variants in one homework run
     max_attempts: int = 2000     # draws per variant
     max_seconds: int = 60        # seconds of drawing for one variant (rejection sampling)
-    max_tex_bytes: int = 8_000_000   # LaTeX of one document
-    max_input_bytes: int = 1_000_000  # a roster or a snapshot file
+    max_tex_bytes: int = 8_000_000   # LaTeX of one document (checked part by part while rendering)
+    max_part_terms: int = 200_000    # terms one exercise computes and writes out, estimated from its shapes
+    max_terms: int = 250_000         # the same for all exercises of a spec together
+    max_input_bytes: int = 1_000_000  # a roster, a responses file
+    max_snapshot_bytes: int = 32_000_000  # a snapshot file (values and the LaTeX of its pages, written and read)
 
     def with_overrides(self, pairs) -> "Limits":
         """``pairs``: texts NAME=VALUE, e.g. from ``--limit max_units=64``."""

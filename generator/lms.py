@@ -11,12 +11,18 @@ question from category" hands each student a variant.  Canvas — Settings → I
 from __future__ import annotations
 
 import base64
-import html
 import io
 import zipfile
-from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
+
+from . import escape as esc
+
+# Every user string (a spec's title, description, name, an exercise's title, a value's label, a
+# variant's id) reaches these files through one function of ``escape``: ``xml_text``/``xml_attr``
+# for XML, ``html_text`` for the HTML of a Canvas question, ``moodle_text`` for that of a Moodle
+# cloze question (no brace of a description makes a graded field) and ``zip_name`` for every name
+# inside the zip and every file a manifest or question refers to.
 
 
 def _num(x) -> str:
@@ -36,16 +42,17 @@ def _short(v) -> str:
     return format(float(v), ".12g")
 
 
-def given_html(spec, trace) -> str:
-    """The data of every exercise of a variant, as HTML."""
+def given_html(spec, trace, text=esc.html_text) -> str:
+    """The data of every exercise of a variant, as HTML; ``text`` escapes user text for the HTML
+    (``escape.moodle_text`` for a Moodle cloze question)."""
     from .kinds import kind
     parts = []
     for model, p in zip(spec.problems, trace.problems):
         rows = kind(model.kind).given(model, p)
-        cells = "".join(f"<tr><th>{html.escape(str(k))}</th><td>"
-                        f"{_matrix_html(v) if np.ndim(v) else html.escape(str(v))}</td></tr>" for k, v in rows)
+        cells = "".join(f"<tr><th>{text(k)}</th><td>"
+                        f"{_matrix_html(v) if np.ndim(v) else text(v)}</td></tr>" for k, v in rows)
         title = getattr(model, "title", "") or model.kind
-        parts.append(f"<p><b>{html.escape(title)}</b></p><table>{cells}</table>")
+        parts.append(f"<p><b>{text(title)}</b></p><table>{cells}</table>")
     return "".join(parts)
 
 
@@ -84,38 +91,62 @@ def _rounding(policy) -> str:
             f"{kinds}, {how}.")
 
 
-def _prompt(spec, v, answers, field) -> str:
-    """The question text: the statement, the data, the figure, then one field per answer (no
-    student's name: a bank's question may be drawn by anyone)."""
-    lines = [f"<p>{html.escape(spec.description or spec.title or spec.name)}</p>", given_html(v.spec, v.trace),
-             f"<p>{html.escape(_rounding(v.trace.rounding))}</p>"]
+def _prompt(spec, v, answers, field, text=esc.html_text) -> str:
+    """The question text (HTML): the statement, the data, the figure, then one field per answer (no
+    student's name: a bank's question may be drawn by anyone).  ``text`` escapes user text."""
+    lines = [f"<p>{text(spec.description or spec.title or spec.name)}</p>", given_html(v.spec, v.trace, text),
+             f"<p>{text(_rounding(v.trace.rounding))}</p>"]
     if field is not None:
         lines += ["<p>Give (rounded as the exercise says):</p><ul>"]
-        lines += [f"<li>{html.escape(a.label)}: {field(i, a)}</li>" for i, a in enumerate(answers, 1)]
+        lines += [f"<li>{text(a.label)}: {field(i, a)}</li>" for i, a in enumerate(answers, 1)]
         lines.append("</ul>")
     return "".join(lines)
 
 
+def _picture_names(rows, pictures) -> dict[str, str]:
+    """{variant id: its PNG's name inside an archive or a Moodle question}: ``escape.zip_name``,
+    made unique should two ids give the same name."""
+    names, used = {}, set()
+    for v, _ in rows:
+        if v.ident not in pictures:
+            continue
+        base = esc.zip_name(v.ident, "figure")[:60].rstrip(".-") or "figure"     # room for '-N.png'
+        name, n = base, 1
+        while name.lower() in used:
+            n += 1
+            name = f"{base}-{n}"
+        used.add(name.lower())
+        names[v.ident] = f"{name}.png"
+    return names
+
+
+def _category(spec) -> str:
+    """Moodle's category path: a '/' inside a name is written '//' (else it would nest a category)."""
+    name = " ".join(str(spec.title or spec.name).split()) or "dryrun"
+    return f"$course$/top/dryrun/{name.replace('/', '//')}"
+
+
 def moodle_xml(spec, rows, pictures) -> bytes:
     """``rows``: [(variant, [Answer])]; ``pictures``: {variant id: PNG}."""
-    category = f"$course$/top/dryrun/{spec.title or spec.name}"
     out = ['<?xml version="1.0" encoding="UTF-8"?>', "<quiz>",
-           f'<question type="category"><category><text>{escape(category)}</text></category></question>']
+           f'<question type="category"><category><text>{esc.xml_text(_category(spec))}</text></category></question>']
+    png = _picture_names(rows, pictures)
     for v, answers in rows:
         def cloze(i, a):
             accepted = [f"={_num(a.value)}:{_num(a.tolerance)}"]
             if abs(a.full - a.value) > a.tolerance:
                 accepted.append(f"%100%{_num(a.full)}:{_num(a.tolerance)}")
             return "{1:NUMERICAL:" + "~".join(accepted) + "}"
-        text = _prompt(spec, v, answers, cloze)
+        text = _prompt(spec, v, answers, cloze, esc.moodle_text)
         files = ""
-        if v.ident in pictures:
-            text = f'<p><img src="@@PLUGINFILE@@/{v.ident}.png" alt="network diagram"></p>' + text
-            files = (f'<file name="{v.ident}.png" path="/" encoding="base64">'
+        if v.ident in png:
+            text = f'<p><img src={esc.xml_attr("@@PLUGINFILE@@/" + png[v.ident])} alt="network diagram"></p>' + text
+            files = (f'<file name={esc.xml_attr(png[v.ident])} path="/" encoding="base64">'
                      f"{base64.b64encode(pictures[v.ident]).decode()}</file>")
+        # the HTML as XML character data (not CDATA, which cannot hold ']]>' or a form feed)
         out.append('<question type="cloze">'
-                   f"<name><text>{escape(f'{spec.name} variant {v.index}')}</text></name>"
-                   f'<questiontext format="html"><text><![CDATA[{text}]]></text>{files}</questiontext>'
+                   f"<name><text>{esc.xml_text(f'{spec.name} variant {v.index}')}</text></name>"
+                   f'<questiontext format="html"><text>{esc.xml_text(text)}</text>{files}</questiontext>'
                    '<generalfeedback format="html"><text></text></generalfeedback>'
                    "<penalty>0</penalty><hidden>0</hidden></question>")
     out.append("</quiz>")
@@ -129,11 +160,11 @@ def _item(ident, title, text, a) -> str:
     if abs(a.full - a.value) > a.tolerance:
         alternatives.append(f'<and><vargte respident="response1">{_num(a.full - a.tolerance)}</vargte>'
                             f'<varlte respident="response1">{_num(a.full + a.tolerance)}</varlte></and>')
-    return (f"<item ident={quoteattr(ident)} title={quoteattr(title)}><itemmetadata><qtimetadata>"
+    return (f"<item ident={esc.xml_attr(ident)} title={esc.xml_attr(title)}><itemmetadata><qtimetadata>"
             "<qtimetadatafield><fieldlabel>question_type</fieldlabel><fieldentry>numerical_question</fieldentry></qtimetadatafield>"
             "<qtimetadatafield><fieldlabel>points_possible</fieldlabel><fieldentry>1.0</fieldentry></qtimetadatafield>"
             "</qtimetadata></itemmetadata>"
-            f'<presentation><material><mattext texttype="text/html">{escape(text)}</mattext></material>'
+            f'<presentation><material><mattext texttype="text/html">{esc.xml_text(text)}</mattext></material>'
             '<response_str ident="response1" rcardinality="Single"><render_fib fibtype="Decimal">'
             '<response_label ident="answer1"/></render_fib></response_str></presentation>'
             '<resprocessing><outcomes><decvar maxvalue="100" minvalue="0" varname="SCORE" vartype="Decimal"/></outcomes>'
@@ -143,32 +174,40 @@ def _item(ident, title, text, a) -> str:
 
 def canvas_qti(spec, rows, pictures) -> bytes:
     """A QTI 1.2 zip with one question bank: per variant and asked value a numerical question."""
-    bank = f"dryrun_{spec.name}"
+    # an identifier, a folder and (with '.xml') a file: short enough that every name stays a zip_name
+    bank = esc.zip_name(f"dryrun_{spec.name}", "dryrun_bank")[:80].rstrip(".-")
+    png = _picture_names(rows, pictures)
     items = []
     for v, answers in rows:
         intro = _prompt(spec, v, answers, None)
-        if v.ident in pictures:
-            intro = f'<p><img src="$IMS-CC-FILEBASE$/{v.ident}.png" alt="network diagram"></p>' + intro
+        if v.ident in png:
+            src = esc.xml_attr("$IMS-CC-FILEBASE$/" + png[v.ident])
+            intro = f'<p><img src={src} alt="network diagram"></p>' + intro
         for i, a in enumerate(answers, 1):
-            text = f"{intro}<p>Give {html.escape(a.label)}.</p>"
+            text = f"{intro}<p>Give {esc.html_text(a.label)}.</p>"
             items.append(_item(f"{bank}_v{v.index}_{i}", f"variant {v.index}: {a.label}", text, a))
     xml = ('<?xml version="1.0" encoding="UTF-8"?>\n'
            '<questestinterop xmlns="http://www.imsglobal.org/xsd/ims_qtiasiv1p2">'
-           f"<objectbank ident={quoteattr(bank)}><qtimetadata><qtimetadatafield><fieldlabel>bank_title</fieldlabel>"
-           f"<fieldentry>{escape(spec.title or spec.name)}</fieldentry></qtimetadatafield></qtimetadata>"
+           f"<objectbank ident={esc.xml_attr(bank)}><qtimetadata><qtimetadatafield><fieldlabel>bank_title</fieldlabel>"
+           f"<fieldentry>{esc.xml_text(spec.title or spec.name)}</fieldentry></qtimetadatafield></qtimetadata>"
            + "".join(items) + "</objectbank></questestinterop>\n")
-    resources = [f'<resource identifier={quoteattr(bank)} type="imsqti_xmlv1p2"><file href="{bank}/{bank}.xml"/></resource>']
-    resources += [f'<resource identifier="fig_{v}" type="webcontent" href="{v}.png"><file href="{v}.png"/></resource>'
-                  for v in sorted(pictures)]
+    bank_file = f"{bank}/{bank}.xml"
+    resources = [f'<resource identifier={esc.xml_attr(bank)} type="imsqti_xmlv1p2">'
+                 f'<file href={esc.xml_attr(bank_file)}/></resource>']
+    resources += [f'<resource identifier={esc.xml_attr("fig_" + name[:-4])} type="webcontent" '
+                  f'href={esc.xml_attr(name)}><file href={esc.xml_attr(name)}/></resource>'
+                  for name in sorted(png.values())]
     manifest = ('<?xml version="1.0" encoding="UTF-8"?>\n'
                 '<manifest identifier="dryrun_manifest" xmlns="http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1">'
                 "<metadata><schema>IMS Content</schema><schemaversion>1.1.3</schemaversion></metadata>"
                 f"<organizations/><resources>{''.join(resources)}</resources></manifest>\n")
+    entries = [("imsmanifest.xml", manifest.encode()), (bank_file, xml.encode())]
+    entries += [(name, pictures[ident]) for ident, name in sorted(png.items(), key=lambda kv: kv[1])]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in (("imsmanifest.xml", manifest.encode()), (f"{bank}/{bank}.xml", xml.encode())):
+        for name, data in entries:
+            # every name is made of escape.zip_name components joined by '/' (no '..', no '\\', no leading
+            # '/'); the manifest and the questions refer to these same names
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))     # reproducible
-            z.writestr(info, data, zipfile.ZIP_DEFLATED)
-        for ident in sorted(pictures):
-            z.writestr(zipfile.ZipInfo(f"{ident}.png", date_time=(1980, 1, 1, 0, 0, 0)), pictures[ident])
+            z.writestr(info, data, zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED)
     return buf.getvalue()

@@ -55,6 +55,8 @@ def environment(policy, user_templates: str | Path | None = None) -> jinja2.Envi
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined, autoescape=False, extensions=["jinja2.ext.do"],
         auto_reload=False, cache_size=400)
+    # the user's folder, so that an error names the override it comes from (render._where)
+    env.dryrun_user_dir = Path(user_templates).resolve() if user_templates else None
     env.filters.update(filters(policy))
     env.filters["prefix"] = lambda text, pre: f"{pre}{text}"
     env.filters["suffix"] = lambda text, post: f"{text}{post}"
@@ -87,19 +89,20 @@ def override_warnings(user_templates: str | Path) -> list[str]:
         parents = [n.template.value for n in tree.find_all(nodes.Extends) if isinstance(n.template, nodes.Const)]
         if not parents:
             continue
-        known = set()
-        parent = parents[0]
+        known, parent, whole = set(), parents[0], False
         for _ in range(10):                 # the blocks of the whole chain of parents
             try:
-                source = env.loader.get_source(env, parent)[0]
-            except jinja2.TemplateNotFound:
-                break
-            ptree = env.parse(source)
+                ptree = env.parse(env.loader.get_source(env, parent)[0])
+            except (jinja2.TemplateError, OSError, UnicodeDecodeError):
+                break                       # a missing or broken parent: reported when it is used
             known |= {b.name for b in ptree.find_all(nodes.Block)}
             nxt = [n.template.value for n in ptree.find_all(nodes.Extends) if isinstance(n.template, nodes.Const)]
             if not nxt:
+                whole = True
                 break
             parent = nxt[0]
+        if not whole:                       # the chain is not known: warn about nothing
+            continue
         for block in tree.find_all(nodes.Block):
             if block.name not in known:
                 hint = difflib.get_close_matches(block.name, sorted(known), n=1)
@@ -118,17 +121,38 @@ def _inp(pre: str, l: int) -> str:
     return "x" if l == 1 else f"{pre}.a{l - 1}"
 
 
-def _template_error(e: jinja2.TemplateError) -> DryrunError:
-    """One line naming the template file and line: from the syntax error, else from the deepest
-    template frame of the traceback (an undefined name, a failing filter …)."""
+def _where(tb, user_dir: Path | None = None) -> str:
+    """`` in FILE:LINE`` of the template a failure comes from: the deepest template frame of the
+    traceback; when that is a built-in template called from a user's override (a built-in macro
+    given a bad argument), the override's line, which is where the mistake is, with the built-in
+    one after it."""
     import traceback
-    if isinstance(e, jinja2.TemplateNotFound):
-        return TemplateError(f"template not found: {e.name}")
+    frames = [f for f in traceback.extract_tb(tb) if f.filename.endswith(".j2")]
+    if not frames:
+        return ""
+    last = frames[-1]
+    if user_dir is not None:
+        mine = [f for f in frames if _inside(f.filename, user_dir)]
+        if mine and mine[-1] is not last:
+            return f" in {mine[-1].filename}:{mine[-1].lineno} (inside {last.filename}:{last.lineno})"
+    return f" in {last.filename}:{last.lineno}"
+
+
+def _inside(filename: str, folder: Path) -> bool:
+    try:
+        return Path(filename).resolve().is_relative_to(folder)
+    except (OSError, ValueError):
+        return False
+
+
+def _template_error(e: jinja2.TemplateError, user_dir: Path | None = None) -> DryrunError:
+    """One line naming the template file and line: from the syntax error, else from the template
+    frames of the traceback (an undefined name, a failing filter, a missing include …)."""
     if isinstance(e, jinja2.TemplateSyntaxError):
-        return TemplateError(f"template error in {e.filename}:{e.lineno}: {e.message}")
-    frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.endswith(".j2")]
-    where = f" in {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
-    return TemplateError(f"template error{where}: {e.message}")
+        return TemplateError(f"template error in {e.filename or e.name or '<template>'}:{e.lineno}: {e.message}")
+    if isinstance(e, jinja2.TemplateNotFound):
+        return TemplateError(f"template not found: {e.name}{_where(e.__traceback__, user_dir)}")
+    return TemplateError(f"template error{_where(e.__traceback__, user_dir)}: {e.message}")
 
 
 def _views(spec, trace: Trace) -> list:
@@ -160,21 +184,53 @@ def _percent(rel, comma: bool) -> str:
     return (text.replace(".", "{,}") if comma else text) + r"\,\%"
 
 
-def _render(env, name: str, **context) -> str:
+class _Problems(list):
+    """The views a template loops over, remembering the one it has reached: a document that grows
+    past the size limit names the exercise it was writing."""
+
+    current = None
+
+    def __iter__(self):
+        for view in super().__iter__():
+            self.current = view
+            yield view
+
+
+def _render(env, name: str, *, limit: int | None = None, label: str = "", **context) -> str:
     """Render template ``name``; any failure inside a template (a syntax error, an undefined
     name, a filter that raises, a template that includes itself) is one TemplateError naming
-    the template file and line."""
+    the template file and line.  ``limit``: bytes of LaTeX (limits.max_tex_bytes); the text is
+    generated piece by piece and refused as soon as it passes the limit, never built whole."""
     try:
-        return env.get_template(name).render(**context)
+        if limit is None:
+            return env.get_template(name).render(**context)
+        out, size = [], 0
+        for piece in env.get_template(name).generate(**context):
+            size += len(piece.encode("utf-8"))
+            if size > limit:
+                raise _too_large(label, limit, context.get("problems"))
+            out.append(piece)
+        return "".join(out)
     except DryrunError:
         raise
     except jinja2.TemplateError as e:
-        raise _template_error(e) from None
+        raise _template_error(e, getattr(env, "dryrun_user_dir", None)) from None
     except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError) as e:
-        import traceback
-        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.endswith(".j2")]
-        where = f" in {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+        where = _where(e.__traceback__, getattr(env, "dryrun_user_dir", None))
         raise TemplateError(f"template error{where}: {type(e).__name__}: {e}") from None
+
+
+def _too_large(label: str, limit: int, problems) -> DryrunError:
+    from .errors import SpecError
+    current = getattr(problems, "current", None)
+    part = f", passed while writing exercise '{current.model.id}'" if current is not None else ""
+    return SpecError(f"{label} would be more than {limit / 1e6:.1f} MB of LaTeX (limit max_tex_bytes){part}; "
+                     f"make the exercise smaller, or raise the limit with --limit max_tex_bytes=N")
+
+
+def _limit(spec) -> int:
+    from .limits import DEFAULT
+    return (getattr(spec, "limits", None) or DEFAULT).max_tex_bytes
 
 
 def render_figure(spec: Spec, trace: Trace, templates: str | Path | None = None) -> str | None:
@@ -191,8 +247,9 @@ def render_body(spec: Spec, trace: Trace, templates: str | Path | None = None) -
     """The worked solution of every problem, without preamble: a solution's body, and a section
     of an answer key."""
     env = environment(trace.rounding, str(templates) if templates else None)
-    return _render(env, "solution_body.tex.j2", spec=spec, problems=_views(spec, trace),
-                   policy=trace.rounding, what="solution", divergences=_divergence_rows(trace))
+    return _render(env, "solution_body.tex.j2", limit=_limit(spec), label=f"{spec.path}: the solution",
+                   spec=spec, problems=_Problems(_views(spec, trace)), policy=trace.rounding, what="solution",
+                   divergences=_divergence_rows(trace))
 
 
 def render(spec: Spec, trace: Trace, what: str = "solution",
@@ -204,8 +261,9 @@ def render(spec: Spec, trace: Trace, what: str = "solution",
     env = environment(trace.rounding, str(templates) if templates else None)
     if what == "solution" and body is None:
         body = render_body(spec, trace, templates)
-    return _render(env, f"{what}.tex.j2", spec=spec, title=escape_latex(spec.title or spec.name),
-                   problems=_views(spec, trace), policy=trace.rounding, what=what, body=body or "")
+    return _render(env, f"{what}.tex.j2", limit=_limit(spec), label=f"{spec.path}: the {what}", spec=spec,
+                   title=escape_latex(spec.title or spec.name), problems=_Problems(_views(spec, trace)),
+                   policy=trace.rounding, what=what, body=body or "")
 
 
 def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=None,

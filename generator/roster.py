@@ -20,13 +20,70 @@ ID_COLUMNS = ("id number", "student id", "student number", "sis user id", "matri
 NAME_COLUMNS = ("name", "student", "full name", "student name")
 FIRST_COLUMNS = ("first name", "given name", "firstname", "forename")
 LAST_COLUMNS = ("last name", "surname", "family name", "lastname")
-_KNOWN = set(ID_COLUMNS + NAME_COLUMNS + FIRST_COLUMNS + LAST_COLUMNS)
+KNOWN_COLUMNS = set(ID_COLUMNS + NAME_COLUMNS + FIRST_COLUMNS + LAST_COLUMNS)
 
 
 @dataclass(frozen=True)
 class Student:
     key: str        # what the variant is drawn from: the id column, else the name
     name: str       # as printed on the sheet
+    ids: tuple = ()     # every id of the roster's row: ((column, value), …), column case-folded
+
+
+class Roster(list):
+    """The students of a roster (a list of ``Student``), with ``notes``: what was repaired on the way
+    (a row without a name, control characters dropped), one line each for the user."""
+
+    def __init__(self, students=(), notes=()):
+        super().__init__(students)
+        self.notes = list(notes)
+
+
+#: What may separate the cells of a CSV as spreadsheets save it: commas, semicolons (decimal-comma
+#: locales) or tabs ("Unicode text" / TSV).
+DELIMITERS = (",", ";", "\t")
+
+
+def sniff_delimiter(text: str, known) -> str:
+    """The delimiter of a CSV ``text``: of ',', ';' and tab, the one whose header line (read as CSV, so
+    that a quoted cell such as "output[1,1]" or "Müller, Zoë" is one cell) has the most cells that
+    ``known(cell)`` recognises, then the one that gives the following lines the header's column
+    count, then the one that gives more columns; ',' when nothing tells them apart (a list of names
+    without a header)."""
+    best, best_score = ",", None
+    for d in DELIMITERS:
+        rows = []
+        try:
+            for r in csv.reader(io.StringIO(text), delimiter=d, strict=True):
+                if any(c.strip() for c in r):
+                    rows.append(r)
+                if len(rows) > 50:
+                    break
+        except csv.Error:          # judged on the lines before it; the reading proper reports it
+            pass
+        if not rows:
+            continue
+        header = [c.strip() for c in rows[0]]
+        hits = sum(1 for c in header if c and known(c))
+        consistent = sum(1 for r in rows[1:] if len(r) == len(header))
+        score = (hits, consistent, len(header))
+        if best_score is None or score > best_score:
+            best, best_score = d, score
+    return best
+
+
+# Control characters (C0, DEL, C1) and the invisible bidirectional controls that can reorder how a
+# name is shown (a "Trojan source" name); line and paragraph separators become spaces.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_SPACES = re.compile("[\t\n\r\u2028\u2029]")
+
+
+def clean_cell(text: str) -> tuple[str, bool]:
+    """A roster cell without control characters (dropped) and with line breaks or tabs inside it made
+    spaces; and whether something other than white space was dropped."""
+    spaced = _SPACES.sub(" ", text)
+    cleaned = _INVISIBLE.sub("", spaced)
+    return " ".join(cleaned.split()), cleaned != spaced
 
 
 def stream(key: str) -> int:
@@ -54,45 +111,68 @@ def _column(header: list[str], names) -> int | None:
     return None
 
 
-def parse_roster(text: str, where: str = "<roster>") -> list[Student]:
+def parse_roster(text: str, where: str = "<roster>", notes: list | None = None) -> Roster:
     """The students of a roster CSV: with a header (an id column when there is one, a name
-    column or first and last name columns joined), or without one (one name per line)."""
+    column or first and last name columns joined), or without one (one name per line).
+
+    Commas, semicolons or tabs separate (sniffed from the header).  A header is never a student: a
+    first line with several cells none of which names a known column is refused.  A row with an id
+    and no name is kept, named by its id; control characters are dropped from every cell.  Both are
+    reported in the result's ``notes`` (and appended to ``notes`` when given)."""
+    found: list[str] = []
     rows = []
-    reader = csv.reader(io.StringIO(text), strict=True)
+    delimiter = sniff_delimiter(text, lambda c: c.casefold() in KNOWN_COLUMNS)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
     try:
         for r in reader:
-            if any(c.strip() for c in r):
-                rows.append([c.strip() for c in r])
+            cells = [clean_cell(c) for c in r]
+            if any(c for c, _ in cells):
+                rows.append(([c for c, _ in cells], reader.line_num))
+                if any(dropped for _, dropped in cells):
+                    found.append(f"line {reader.line_num}: control characters removed")
     except csv.Error as e:
         raise SpecError(f"malformed CSV on line {reader.line_num}: {e}", where=where) from None
     if not rows:
         raise SpecError("the roster is empty", where=where)
-    header = [c.casefold() for c in rows[0]]
-    has_header = any(c in _KNOWN for c in header)
+    header = [c.casefold() for c in rows[0][0]]
+    has_header = any(c in KNOWN_COLUMNS for c in header)
+    if not has_header and sum(1 for c in header if c) > 1:
+        shown = ", ".join(repr(c) for c in rows[0][0][:4])
+        raise SpecError(f"line {rows[0][1]} ({shown}) names no known column: a roster with several columns "
+                        "needs a header with 'Name' (or 'First name' and 'Last name') and an id column "
+                        "such as 'ID number' or 'Email address'; a list without a header has one name "
+                        "per line (in double quotes when it has a comma)", where=where)
     body = rows[1:] if has_header else rows
     ident = _column(header, ID_COLUMNS) if has_header else None
     name = _column(header, NAME_COLUMNS) if has_header else 0
     first, last = (_column(header, FIRST_COLUMNS), _column(header, LAST_COLUMNS)) if has_header else (None, None)
     if has_header and name is None and first is None and last is None:
         name = ident if ident is not None else 0
+    id_columns = [header.index(c) for c in ID_COLUMNS if has_header and c in header]
     students = []
-    for r in body:
+    for r, line in body:
         cell = lambda i: r[i] if i is not None and i < len(r) else ""
         if name is not None:
             full = cell(name)
         else:
             full = " ".join(p for p in (cell(first), cell(last)) if p)
-        if not full or full.casefold().startswith("points possible"):     # Canvas's second row
+        if full.casefold().startswith("points possible"):     # Canvas's second row
             continue
+        ids = tuple((header[i], cell(i)) for i in id_columns if cell(i))
+        if not full:
+            if not ids:
+                continue                       # no name, no id: no student (Canvas's "Manual Posting" row)
+            full = cell(ident) or ids[0][1]
+            found.append(f"line {line}: no name for '{full}': the sheet shows the id")
         key = cell(ident) or full
-        students.append(Student(key, full))
+        students.append(Student(key, full, ids))
     if not students:
         raise SpecError("the roster has no names", where=where)
     from .latex import untypesettable
     for i, st in enumerate(students):
         if untypesettable(st.name):            # a script the fonts here lack: printed as the id
             students[i] = Student(st.key, st.key if st.key != st.name and not untypesettable(st.key)
-                                  else f"student {i + 1}")
+                                  else f"student {i + 1}", st.ids)
     seen: dict[str, str] = {}
     for s in students:
         k = s.key.casefold()
@@ -100,15 +180,18 @@ def parse_roster(text: str, where: str = "<roster>") -> list[Student]:
             raise SpecError(f"two students share the identifier '{s.key}' ({seen[k]} and {s.name}); "
                             "each needs their own", where=where)
         seen[k] = s.name
-    return students
+    if notes is not None:
+        notes.extend(found)
+    return Roster(students, found)
 
 
-def read_roster(path) -> list[Student]:
-    """The students of the roster file at ``path`` (a regular UTF-8 file within the size limit)."""
+def read_roster(path, notes: list | None = None) -> Roster:
+    """The students of the roster file at ``path`` (a regular UTF-8 file within the size limit); what
+    was repaired is in the result's ``notes``."""
     from .files import read_limited
     from .limits import DEFAULT
     try:
         text = read_limited(path, DEFAULT.max_input_bytes, "roster").decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise SpecError(f"cannot read the roster: not UTF-8 text (byte {e.start})", where=str(path)) from None
-    return parse_roster(text, str(path))
+    return parse_roster(text, str(path), notes)

@@ -31,5 +31,5 @@ def _solve(spec, policy: RoundingPolicy, overrides=None) -> Trace:
         try:
             problems.append(kind(p.kind).solve(p, policy, (overrides or {}).get(p.id)))
         except SpecError as e:   # found while computing: name the exercise (and the file)
-            raise SpecError(e.detail, where=spec.path, field=e.field or p.id) from None
+            raise type(e)(e.detail, where=spec.path, field=e.field or p.id) from None
     return Trace(rounding=policy, problems=problems)

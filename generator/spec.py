@@ -207,7 +207,7 @@ def _parts(value, limits) -> tuple:
         raise SpecError("expected a list of exercises", field="parts")
     if len(value) > limits.max_parts:
         raise SpecError(f"more than {limits.max_parts} parts (limit max_parts)", field="parts")
-    problems, ids = [], set()
+    problems, ids, total = [], set(), 0
     for i, part in enumerate(value):
         field = f"parts[{i}]"
         if not isinstance(part, dict):
@@ -220,7 +220,36 @@ def _parts(value, limits) -> tuple:
         ids.add(ident)
         body = {k: v for k, v in part.items() if k != "kind"}
         problems.append(kind_of(kind).parse(body, field, ident, limits))
+        total = check_cost(problems[-1], field, limits, total)   # each part before the next is read
     return tuple(problems)
+
+
+#: Terms of the fixed text of every exercise (its heading, the given values, the conventions).
+PART_TERMS = 500
+
+
+def part_cost(problem) -> int:
+    """The terms the worked solution of ``problem`` computes and writes out, estimated from its
+    validated shapes by its kind's ``schema.cost`` (cheap: no value is computed)."""
+    from .kinds import kind as kind_of
+    return PART_TERMS + int(kind_of(problem.kind)._module("schema").cost(problem))
+
+
+def check_cost(problem, field: str, limits, before: int = 0) -> int:
+    """Refuse, before anything is solved or rendered, an exercise whose estimated work passes
+    limits.max_part_terms, or one that brings the spec's exercises (``before``: the estimate of
+    those before it) past limits.max_terms; the new total."""
+    cost = part_cost(problem)
+    if cost > limits.max_part_terms:
+        raise SpecError(f"exercise '{problem.id}' would compute and write out about {cost:,} terms, more "
+                        f"than {limits.max_part_terms:,} (limit max_part_terms; make it smaller, or raise "
+                        f"the limit with --limit max_part_terms=N)", field=field)
+    total = before + cost
+    if total > limits.max_terms:
+        raise SpecError(f"with exercise '{problem.id}' the spec would compute and write out about "
+                        f"{total:,} terms, more than {limits.max_terms:,} (limit max_terms; split it into "
+                        f"several specs, or raise the limit with --limit max_terms=N)", field=field)
+    return total
 
 
 def _answers(value) -> tuple:
@@ -250,6 +279,7 @@ def spec_from_data(data, where: str = "<spec>", limits=None) -> Spec:
     if "network" in m:
         from .kinds import kind
         problems = (kind("network").parse(m["network"], "network", "main", limits),)
+        check_cost(problems[0], "network", limits)
     else:
         problems = _parts(m["parts"], limits)
     randomizer = None

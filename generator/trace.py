@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from decimal import Decimal
+from decimal import Decimal, DivisionUndefined, InvalidOperation, Overflow
 
 from .engine import exact
-from .errors import SpecError
+from .errors import ComputationError as ComputationErrorReport
 from .numbers import RoundingPolicy, is_exact, round_decimal
 
 
@@ -133,20 +134,166 @@ MAX_MAGNITUDE = Decimal("1e15")
 
 
 class ComputationError(ArithmeticError):
-    """A value of the computation is not finite or grows beyond MAX_MAGNITUDE."""
+    """A recorded value is not finite or grows beyond MAX_MAGNITUDE: ``name``, ``index`` (0-based)
+    and ``value`` say which, ``why`` how.  ``guard`` reports it as one line."""
+
+    def __init__(self, name: str, why: str, index: tuple = (), value=None, formula: str = ""):
+        self.name, self.why, self.index, self.value, self.formula = name, why, index, value, formula
+        super().__init__(f"{_at(name, index)} {why}")
+
+
+_GUARD: ContextVar["_Guard | None"] = ContextVar("dryrun_guard", default=None)
+
+
+class _Guard:
+    """What the guard of one exercise knows: its recorders (the values computed so far, and
+    which of them carried rounding made 0 or ±1) and whether it trains (a value growing without
+    bound is then a diverging training)."""
+
+    def __init__(self, ident: str, training: bool):
+        self.ident = ident
+        self.training = training
+        self.recorders: list["Recorder"] = []
+
+    def explain(self, e: ArithmeticError) -> str:
+        if isinstance(e, ComputationError):
+            what = f"{_at(e.name, e.index)}" + (f" ({e.formula})" if e.formula else "")
+            if e.value is None:
+                return f"{what} {e.why}; choose other numbers"
+            return f"{what} is {_show(e.value)}, {e.why}: " + self._too_large()
+        if isinstance(e, exact.Undefined) and e.what.startswith("e^x"):
+            found = self._find(e.operand)
+            arg = f"{_at(found[0], found[1])} = {_show(e.operand)}" if found else _show(e.operand)
+            return f"e^x of {arg} {e.what[4:]}: " + self._too_large()
+        why = _why(e)
+        if why is None:
+            return f"{e}; choose other numbers"
+        rounded = self._rounded()
+        if rounded is not None:
+            name, formula, hits, prec = rounded
+            index, full, carried = hits[0]
+            more = f" (and {len(hits) - 1} more of its entries)" if len(hits) > 1 else ""
+            return (f"{_at(name, index)}" + (f" ({formula})" if formula else "") +
+                    f" is {_show(full, prec)}, which rounds to {format(carried, 'f')} at {_precision(prec)}"
+                    f"{more}, so a later step {why}; give more decimals or significant figures "
+                    "(rounding:), or other numbers")
+        last = self._last()
+        zero = self._zero() if "0" in why else None
+        return ((f"the step after {last}" if last else "a step") + f" {why}" +
+                (f" ({_at(*zero)} is 0)" if zero else "") + "; choose other numbers")
+
+    def _too_large(self) -> str:
+        if self.training:
+            return ("the computation diverges or its numbers are too large for a hand calculation; "
+                    "choose smaller weights or inputs, or another learning rate")
+        return "the numbers are too large for a hand calculation; choose smaller values"
+
+    def _entries(self):
+        """Every recorded entry, the latest first."""
+        for rec in reversed(self.recorders):
+            yield from reversed(list(rec.problem.entries.values()))
+
+    def _find(self, value):
+        """(name, index) of the latest recorded value equal to ``value``."""
+        for e in self._entries():
+            for idx, v in np.ndenumerate(np.asarray(e.dec, dtype=object)):
+                if isinstance(v, Decimal) and v == value:
+                    return e.name, idx
+        return None
+
+    def _zero(self):
+        """(name, index) of the latest computed (not given) value that is 0."""
+        for e in self._entries():
+            if e.kind == "given":
+                continue
+            for idx, v in np.ndenumerate(np.asarray(e.dec, dtype=object)):
+                if isinstance(v, Decimal) and v == 0:
+                    return e.name, idx
+        return None
+
+    def _last(self) -> str | None:
+        for e in self._entries():
+            return e.name
+        return None
+
+    def _rounded(self):
+        """The latest value that carried rounding made 0 or ±1 (a later 1/x, ln x or ln(1 − x)
+        then has no value)."""
+        for rec in reversed(self.recorders):
+            if rec.critical:
+                return rec.critical[-1]
+        return None
+
+
+def _why(e: ArithmeticError) -> str | None:
+    if isinstance(e, exact.Undefined):
+        return "takes " + e.what
+    if isinstance(e, InvalidOperation) and any(a is DivisionUndefined for a in (e.args[0] if e.args and
+                                                                             isinstance(e.args[0], list) else ())):
+        return "computes 0/0"
+    if isinstance(e, ZeroDivisionError):
+        return "divides by 0"
+    if isinstance(e, Overflow):
+        return "overflows (a number beyond 1e+999999)"
+    if isinstance(e, InvalidOperation):
+        return "has no value (an invalid operation)"
+    return None
+
+
+def _at(name: str, index=()) -> str:
+    """A trace value as ``dryrun trace`` names it, with its entry counted from 1: ``it1.W1[2,1]``."""
+    return f"{name}[{','.join(str(int(i) + 1) for i in index)}]" if index else name
+
+
+def _precision(prec) -> str:
+    unit = "decimal" if prec.style == "decimals" else "significant figure"
+    return f"{prec.digits} {unit}{'s' if prec.digits != 1 else ''}"
+
+
+def _show(v, prec=None) -> str:
+    """A value for a message: three significant figures, or (``prec``) three digits more than
+    the precision shows, enough to see what rounding did."""
+    v = Decimal(v)
+    if not v.is_finite():
+        return str(v)
+    if v == 0:
+        return "0"
+    if prec is not None and Decimal("1e-3") <= abs(v) < Decimal("1e6"):
+        from .numbers import Precision
+        more = round_decimal(v, Precision(prec.style, prec.digits + 3))
+        return format(more, "f")
+    return format(v, ".3g")
 
 
 @contextmanager
+def guard(ident: str, *, training: bool = False):
+    """Compute exercise ``ident`` in exact arithmetic (``exact.arithmetic``); a value that cannot
+    be computed (it overflows or underflows, grows beyond MAX_MAGNITUDE, a step divides by 0 or
+    takes the logarithm of 0 …) ends it with one ``errors.ComputationError`` naming the value and
+    why.  Every kind runs in it (``kinds.Kind.solve``); the recorders made inside it register with
+    it.  Nested (``training`` within a kind's guard) it only marks the exercise as a training: the
+    outermost guard reports."""
+    state = _GUARD.get()
+    if state is not None:
+        state.training = state.training or training
+        with exact.arithmetic():
+            yield state
+        return
+    state = _Guard(ident, training)
+    token = _GUARD.set(state)
+    try:
+        with exact.arithmetic():
+            yield state
+    except ArithmeticError as e:       # decimal signals, ZeroDivisionError, exact.Undefined, ComputationError
+        raise ComputationErrorReport(" ".join(state.explain(e).split()), field=ident) from None
+    finally:
+        _GUARD.reset(token)
+
+
 def training(ident: str):
-    """Run a training in exact arithmetic; a value that diverges or leaves the loss's domain is
-    one SpecError naming the exercise ``ident``."""
-    with exact.arithmetic():
-        try:
-            yield
-        except ArithmeticError as e:
-            why = str(e) if isinstance(e, ComputationError) else "a number overflows"
-            raise SpecError(f"the computation diverges or leaves the domain of the loss ({why}); "
-                            "choose smaller weights or another learning rate", field=ident) from None
+    """Run a training in exact arithmetic under the guard (``guard``): a value growing without
+    bound is reported as a diverging training."""
+    return guard(ident, training=True)
 
 
 class Recorder:
@@ -161,6 +308,12 @@ class Recorder:
         # {trace name: {entry index: Decimal}}: values a student wrote, used downstream in place of
         # the computed ones (grading with error carried forward); the entry keeps the computed value
         self.overrides = overrides or {}
+        # carry mode: (name, formula, [(index, full, carried)], precision) of each value whose
+        # rounding made entries 0 or ±1 (what a later 1/x or ln x fails on), in order
+        self.critical: list = []
+        state = _GUARD.get()
+        if state is not None:
+            state.recorders.append(self)
 
     def __call__(self, name, value, kind, formula, sample_axis=None, symbolic=None, rounded=True,
                  given=False):
@@ -173,9 +326,13 @@ class Recorder:
         else:
             arr = exact.array(value) if isinstance(value, np.ndarray) else np.asarray(exact.D(value), dtype=object)
         if not exact.is_finite(arr):
-            raise ComputationError(f"{name} is not a finite number")
-        if any(abs(v) > MAX_MAGNITUDE for v in arr.flat):
-            raise ComputationError(f"{name} grows beyond {MAX_MAGNITUDE:.0e}")
+            bad = next((i for i, v in np.ndenumerate(arr) if not (isinstance(v, Decimal) and v.is_finite())), ())
+            raise ComputationError(name, "is not a finite number", bad, None, formula)
+        for idx, v in np.ndenumerate(arr):
+            if abs(v) > MAX_MAGNITUDE:
+                raise ComputationError(name, f"beyond {MAX_MAGNITUDE:.0e}", idx, v, formula)
+            if v != 0 and v.adjusted() < exact.CONTEXT.Emin:      # an exact value no arithmetic can carry
+                raise ComputationError(name, "below 1e-999999 (it underflows)", idx, v, formula)
         for idx, v in np.ndenumerate(arr):
             arr[idx] = _clean(v)
         flag = prec                                   # decided on first use
@@ -186,6 +343,10 @@ class Recorder:
                 for idx, v in np.ndenumerate(arr):
                     q[idx] = _clean(round_decimal(v, prec))
                 flag = np.array([a == b for a, b in zip(q.flat, arr.flat)], dtype=bool).reshape(arr.shape)
+                hits = [(idx, v, q[idx]) for idx, v in np.ndenumerate(arr)
+                        if q[idx] != v and (q[idx] == 0 or abs(q[idx]) == 1)]
+                if hits:
+                    self.critical.append((name, formula, hits, prec))
                 arr = q
             else:
                 flag, full = True, True

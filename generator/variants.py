@@ -10,21 +10,25 @@ from collections import Counter
 
 import numpy as np
 
-from .errors import SpecError
+from .errors import ComputationError, SpecError
 from .randomize import fill, locate
 from .solve import solve
 from .spec import spec_from_data
 
 
-def solved_variant(randomizer, data: dict, seed: int, k: int, limits=None, avoid=frozenset()):
+def solved_variant(randomizer, data: dict, seed: int, k: int, limits=None, avoid=frozenset(),
+                   redrawn: list | None = None):
     """Variant k (1-based) as (spec, trace), solved while its constraints were checked;
     ``avoid``: fingerprints of variants already drawn (a draw equal to one is rejected).
+    A draw that cannot be computed (``ComputationError``: a value overflows, or carried rounding
+    makes a divisor 0 …) is drawn again; ``redrawn`` hears each one's message.
     Raises SpecError naming the constraint that rejected most draws."""
 
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(seed), int(k)])))
     rejected: Counter = Counter()
     budget = getattr(limits, "max_seconds", 60) if limits is not None else 60
     start = time.monotonic()
+    computable = None               # the reason a draw could not be computed (the first one's message)
     for attempt in range(1, randomizer.max_attempts + 1):
         if time.monotonic() - start > budget and rejected:
             worst, count = rejected.most_common(1)[0]
@@ -42,6 +46,12 @@ def solved_variant(randomizer, data: dict, seed: int, k: int, limits=None, avoid
         try:
             spec = spec_from_data(variant, limits=limits)
             trace = solve(spec)
+        except ComputationError as e:
+            computable = computable or f"a computable solution (the first failed: {e.detail})"
+            rejected[computable] += 1
+            if redrawn is not None:
+                redrawn.append(e.detail)
+            continue
         except SpecError:
             rejected["a valid spec (e.g. finite values)"] += 1
             continue

@@ -478,7 +478,7 @@ def test_a_full_disk_names_the_file(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", full)
     result = CliRunner().invoke(main, ["render", str(SPECS / "seed000.yaml"), "-o", str(tmp_path), "--format", "tex"])
     monkeypatch.setattr(os, "replace", real)
-    assert result.exit_code == 1 and "No space left on device" in result.output
+    assert result.exit_code == 7 and "No space left on device" in result.output
     assert "seed000-" in result.output and ".tex" in result.output
     assert not list(tmp_path.glob(".*.part"))
 
@@ -546,3 +546,35 @@ def test_exit_status_1_is_only_a_result(tmp_path, monkeypatch):
     code, out = cli("homework", SPECS / "seed003.yaml", "--variants", 2000, "--seed", 1, "-o", "unused/hw")
     assert code == 2 and "more than 500 per run (limit max_variants" in out and out.count("\n") == 1
     assert not Path("unused").exists()          # nothing half-written, not even an empty folder
+
+
+def test_lock_file_symlink_is_not_followed(tmp_path):
+    """A planted .dryrun.lock symlink must not truncate the file it points at."""
+    from generator.files import output_lock
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".dryrun.lock").symlink_to(victim)
+    with pytest.raises(Exception) as err:
+        with output_lock(out):
+            pass
+    assert getattr(err.value, "exit_code", None) == 2 and "not a plain file" in str(err.value)
+    assert victim.read_text() == "precious"
+
+
+def test_written_file_never_inherits_setuid_or_a_link_target_mode(tmp_path):
+    from generator.files import write_atomic
+    target = tmp_path / "target"
+    target.write_text("x")
+    os.chmod(target, 0o4755)
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    write_atomic(link, b"data")
+    assert not link.is_symlink() and link.read_bytes() == b"data" and target.read_text() == "x"
+    assert os.stat(link).st_mode & 0o7000 == 0
+    own = tmp_path / "own.csv"
+    own.write_text("y")
+    os.chmod(own, 0o2640)
+    write_atomic(own, b"z")
+    assert os.stat(own).st_mode & 0o7777 == 0o640

@@ -9,12 +9,23 @@ branch (ReLU′ at 0, the maximum of a pooling window) is decided on the exact v
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, Context, Decimal, Overflow, localcontext
 
 import numpy as np
 
 CONTEXT = Context(prec=60, rounding=ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999)
 ZERO, ONE, TWO = Decimal(0), Decimal(1), Decimal(2)
+
+
+class Undefined(ArithmeticError):
+    """A function of the exact arithmetic has no value here: ``what`` says why ("overflows",
+    "underflows to 0", "the logarithm of 0" …), ``operand`` is its argument.  The recorder's guard
+    (``trace.guard``) turns it into one line naming the value."""
+
+    def __init__(self, what: str, operand=None):
+        self.what = what
+        self.operand = operand
+        super().__init__(what)
 
 
 def arithmetic():
@@ -54,13 +65,21 @@ def _map(fn, a):
 
 
 def exp(a):
-    return _map(lambda v: v.exp(), a)
+    def one(v):
+        try:
+            e = v.exp()
+        except Overflow:
+            raise Undefined("e^x overflows", v) from None
+        if e == 0 or e.adjusted() < CONTEXT.Emin:     # below 10^-999999: no longer a number
+            raise Undefined("e^x underflows to 0", v)
+        return e
+    return _map(one, a)
 
 
 def ln(a):
     def one(v):
         if v <= 0:
-            raise ArithmeticError("logarithm of a number that is not positive")
+            raise Undefined("the logarithm of 0" if v == 0 else "the logarithm of a negative number", v)
         return v.ln()
     return _map(one, a)
 
@@ -114,6 +133,6 @@ def is_finite(a) -> bool:
 def sqrt(a):
     def one(v):
         if v < 0:
-            raise ArithmeticError("square root of a negative number")
+            raise Undefined("the square root of a negative number", v)
         return v.sqrt()
     return _map(one, a)

@@ -40,7 +40,11 @@ class Kind:
         return self._module("schema").parse(value, field, ident, limits)
 
     def solve(self, model, policy, overrides=None):
-        return self._module("engine").solve(model, policy, overrides)
+        """The engine's trace, under the one guard of every kind (``trace.guard``): a value that
+        cannot be computed is one ``ComputationError`` naming it, never a traceback."""
+        from ..trace import guard
+        with guard(model.id):
+            return self._module("engine").solve(model, policy, overrides)
 
     def view(self, model, problem, fmt, spec):
         views = self._module("views")

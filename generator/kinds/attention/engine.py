@@ -45,7 +45,9 @@ def run(model, observe) -> None:
     raw = observe("QK", _matmul(Q, K.T), "preactivation", "Q K^T", rounded=False)
     allowed = model.allowed
     S = observe("scores", raw / root, "preactivation", "S = Q K^T / sqrt(d_k) (masked entries count as -inf)")
-    E = observe("exp", exact.where(allowed, exact.exp(S), exact.ZERO), "activation", "e^S (0 where masked)")
+    # e^S only where a token may attend (a masked score's exponential is never needed)
+    E = observe("exp", exact.where(allowed, exact.exp(exact.where(allowed, S, exact.ZERO)), exact.ZERO),
+                "activation", "e^S (0 where masked)")
     total = observe("expsum", E.sum(axis=1), "activation", "sum of each row of e^S", rounded=False)
     A = observe("weights", E / total[:, None], "activation", "A = e^S / row sum")
     observe("output", _matmul(A, V), "activation", "O = A V")

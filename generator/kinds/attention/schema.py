@@ -64,3 +64,13 @@ def parse(value, field: str, ident: str, limits) -> Attention:
                      text=text(m.get("text"), join(field, "text")), tokens=X, W_q=W["W_q"], W_k=W["W_k"],
                      W_v=W["W_v"], mask=mask,
                      upstream=upstream(m.get("upstream"), join(field, "upstream"), (n, W["W_v"].shape[1])))
+
+
+def cost(model: Attention) -> int:
+    """The terms the worked solution computes and writes out (each product of a written sum, each
+    printed entry), from the shapes alone: limits.max_part_terms bounds it before any work."""
+    n, d = (int(x) for x in model.tokens.shape)
+    dk, dv = int(model.W_q.shape[1]), int(model.W_v.shape[1])
+    forward = n * d * (2 * dk + dv) + n * n * (dk + dv + 4)
+    backward = 0 if model.upstream is None else 2 * (n * d * (2 * dk + dv) + n * n * (2 * dk + dv + 4)) + 3 * n * d * (2 * dk + dv)
+    return forward + backward

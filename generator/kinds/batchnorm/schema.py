@@ -67,3 +67,10 @@ def parse(value, field: str, ident: str, limits) -> BatchNorm:
                      gamma=_per_feature(m.get("gamma"), join(field, "gamma"), x.shape[0], 1),
                      beta=_per_feature(m.get("beta"), join(field, "beta"), x.shape[0], 0),
                      epsilon=eps, upstream=upstream(m.get("upstream"), join(field, "upstream"), x.shape))
+
+
+def cost(model: BatchNorm) -> int:
+    """The terms the worked solution computes and writes out (each printed entry and sum), from
+    the shapes alone: limits.max_part_terms bounds it before any work."""
+    entries = model.features * model.samples
+    return 10 * entries + (12 * entries if model.upstream is not None else 0)

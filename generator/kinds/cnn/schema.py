@@ -188,3 +188,21 @@ def parse(value, field: str, ident: str, limits) -> CNN:
                text=text(m.get("text"), join(field, "text")), dense=dense, target=y, loss=loss,
                learning_rate=number(m["learning_rate"], join(field, "learning_rate"), positive=True),
                iterations=iterations, channels_given=channels_given, **model_kw)
+
+
+def cost(model: CNN) -> int:
+    """The terms the worked solution computes and writes out (each product of a written sum, each
+    printed entry), from the shapes alone: limits.max_part_terms bounds it before any work."""
+    K, C, kh, kw = (int(n) for n in model.kernels.shape)
+    _, H, W = (int(n) for n in model.input.shape)
+    _, oh, ow = model.conv_shape
+    _, ph, pw = model.pool_shape
+    maps = K * oh * ow
+    sizes = [model.flat_size] + [int(layer.weights.shape[0]) for layer in model.dense]
+    dense = sum(n_in * n + 4 * n for n_in, n in zip(sizes, sizes[1:]))
+    pool = K * ph * pw * model.pool_window[0] * model.pool_window[1] if model.pool_mode else 0
+    forward = maps * (C * kh * kw + 3) + pool + dense
+    backward = 2 * dense + maps * (C * kh * kw + 4) + pool
+    update = 3 * (K * C * kh * kw + K + sum(n_in * n + n for n_in, n in zip(sizes, sizes[1:])))
+    padded = C * (H + 2 * model.padding) * (W + 2 * model.padding)
+    return padded + model.iterations * (forward + backward + update) + forward

@@ -44,3 +44,16 @@ def parse(value, field: str, ident: str, limits) -> Conv:
                 text=text(m.get("text"), join(field, "text")), input=x, kernel=k, bias=bias,
                 stride=stride, padding=padding,
                 upstream=upstream(m.get("upstream"), join(field, "upstream"), (oh, ow)))
+
+
+def cost(model: Conv) -> int:
+    """The terms the worked solution computes and writes out (each window, product and printed
+    entry), from the shapes alone: limits.max_part_terms bounds it before any work."""
+    C, H, W = (int(n) for n in model.input.shape)
+    _, kh, kw = (int(n) for n in model.kernel.shape)
+    oh = (H + 2 * model.padding - kh) // model.stride + 1
+    ow = (W + 2 * model.padding - kw) // model.stride + 1
+    padded = C * (H + 2 * model.padding) * (W + 2 * model.padding)
+    forward = 3 * oh * ow * C * kh * kw + 2 * oh * ow
+    backward = 0 if model.upstream is None else 2 * oh * ow * C * kh * kw + padded + oh * ow
+    return padded + forward + backward

@@ -147,3 +147,16 @@ def parse(value, field: str, ident: str, limits) -> Expression:
                       loss=loss, learning_rate=lr, train=tuple(train), max_exponent=limits.max_exponent)
 
 
+
+
+def cost(model: Expression) -> int:
+    """The terms the worked solution computes and writes out, from the formula's size and the
+    widest vector: each operation is evaluated, differentiated and chained, entry by entry."""
+    nodes, stack = 0, [model.tree]
+    while stack:                     # the parser bounds the tree (max_ops, max_depth)
+        node = stack.pop()
+        nodes += 1
+        stack.extend(a for a in getattr(node, "args", ()) if hasattr(a, "op"))
+    values = list(model.inputs.values()) + list(model.parameters.values())
+    width = max([len(v) for v in values if isinstance(v, tuple)] + [1])
+    return 6 * nodes * width + 4 * len(values) * width

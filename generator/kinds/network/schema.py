@@ -271,3 +271,25 @@ def _targets(value, field, loss, n_out, samples, batch):
         raise SpecError(f"target has {plural(y.size, 'entry', 'entries')} but the output layer has "
                         f"{plural(n_out, 'unit')}", field=field)
     return y[:, None]
+
+
+#: Lines an optimizer writes per parameter entry and step (its state variables and the update).
+_OPTIMIZER_LINES = {"sgd": 3, "momentum": 4, "nesterov": 5, "rmsprop": 6, "adagrad": 6, "adam": 10, "adamw": 12}
+
+
+def cost(net: Network) -> int:
+    """The terms the worked solution computes and writes out (each product of a written sum, each
+    printed entry), from the shapes alone: limits.max_part_terms bounds it before any work."""
+    sizes = [int(net.inputs.shape[0])] + [layer.units for layer in net.layers]
+    pairs = list(zip(sizes, sizes[1:]))
+
+    def forward(m: int) -> int:
+        return sum(n_in * n * m + 4 * n * m for n_in, n in pairs)
+
+    def backward(m: int) -> int:
+        soft = sizes[-1] ** 2 * m if net.layers[-1].activation == "softmax" else 0
+        return sum(2 * n_in * n * m + 6 * n * m for n_in, n in pairs) + soft
+
+    m = net.batch_size or net.samples
+    update = _OPTIMIZER_LINES[net.optimizer.name] * sum(n_in * n + n for n_in, n in pairs)
+    return net.iterations * (forward(m) + backward(m) + update) + forward(net.samples)

@@ -51,3 +51,14 @@ def parse(value, field: str, ident: str, limits) -> Pool:
                 text=text(m.get("text"), join(field, "text")), input=x, mode=mode, window=window,
                 stride=stride, padding=padding,
                 upstream=upstream(m.get("upstream"), join(field, "upstream"), (oh, ow)))
+
+
+def cost(model: Pool) -> int:
+    """The terms the worked solution computes and writes out (each window entry and printed
+    entry), from the shapes alone: limits.max_part_terms bounds it before any work."""
+    H, W = (int(n) for n in model.input.shape)
+    (wh, ww), s, p = model.window, model.stride, model.padding
+    oh, ow = (H + 2 * p - wh) // s + 1, (W + 2 * p - ww) // s + 1
+    windows = oh * ow * (wh * ww + 2)
+    backward = 0 if model.upstream is None else windows + (H + 2 * p) * (W + 2 * p)
+    return (H + 2 * p) * (W + 2 * p) + windows + backward

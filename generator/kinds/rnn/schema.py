@@ -122,3 +122,15 @@ def parse(value, field: str, ident: str, limits) -> RNN:
                targets=tuple(targets), loss=loss,
                learning_rate=number(m["learning_rate"], join(field, "learning_rate"), positive=True),
                iterations=iterations)
+
+
+def cost(model: RNN) -> int:
+    """The terms the worked solution computes and writes out (each product of a written sum, each
+    printed entry), from the shapes alone: limits.max_part_terms bounds it before any work."""
+    T, dx = (int(n) for n in model.inputs.shape)
+    dh, dy = int(model.W_xh.shape[0]), int(model.W_hy.shape[0])
+    weights = dh * dx + dh * dh + dy * dh
+    step = weights + 4 * (dh + dy)
+    backward = 3 * weights + 6 * (dh + dy)
+    update = 3 * (weights + dh + dy)
+    return model.iterations * (T * (step + backward) + update) + T * step
