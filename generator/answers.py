@@ -47,21 +47,17 @@ def asked_unit(value, precision) -> Decimal:
 
 def accepted(a: Answer) -> list[tuple[Decimal, Decimal]]:
     """The intervals in which an answer is correct, shared by the LMS files and ``grade``'s *correct*
-    status: the key ± one asked unit, and the full-precision value rounded as asked ± one asked unit
-    (a student who computes at full precision and rounds at the end); one interval where the two
-    overlap (always in display mode, where the key is the rounded full-precision value). Bounds are
-    exact decimals with the asked digits (0.0283 … 0.0285), never float noise."""
+    status: first the key ± one asked unit, then — where it differs from the key (carry mode) — the
+    full-precision value rounded as asked ± one asked unit (a student who computes at full precision
+    and rounds at the end). Each interval is centred on a value a student can write, so an LMS shows
+    the key as the exact answer. Bounds are exact decimals with the asked digits (0.0283 … 0.0285)."""
     from decimal import ROUND_HALF_UP
     u = a.unit
     full = a.full_exact.quantize(u, rounding=ROUND_HALF_UP) if u else a.full_exact
-    spans = sorted([(a.key - u, a.key + u), (full - u, full + u)])
-    merged = [spans[0]]
-    for lo, hi in spans[1:]:
-        if lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
-        else:
-            merged.append((lo, hi))
-    return merged
+    spans = [(a.key - u, a.key + u)]
+    if full != a.key:
+        spans.append((full - u, full + u))
+    return spans
 
 
 def _entries(value):
@@ -159,3 +155,23 @@ def key_label(name: str) -> str:
     part, trace_name, idx = m.groups()
     index = tuple(int(i) - 1 for i in idx.split(",")) if idx else ()
     return (rf"\text{{{part}: }}" if part else "") + _key_label(trace_name, index)
+
+
+def parse_answers_doc(raw: bytes, where: str) -> dict:
+    """An ``answers.json`` written by ``dryrun homework`` (or a shard's), parsed into a JSON object; a
+    SpecError naming the file for anything else. Its fields are checked by each reader."""
+    import json
+
+    def bad(why):
+        return SpecError(f"not an answers file of 'dryrun homework': {why}", where=where)
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise bad("it is not UTF-8") from None
+    except RecursionError:
+        raise bad("it is nested too deeply") from None
+    except ValueError as e:
+        raise bad(f"it is not valid JSON ({' '.join(str(e).split())[:80]})") from None
+    if not isinstance(doc, dict):
+        raise bad("it is not a JSON object")
+    return doc

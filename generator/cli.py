@@ -377,17 +377,20 @@ def homework(spec, variants, seed, out_dir, students, shard, jobs, templates, lm
         for ident, message in result.warnings:
             _warn(f"{ident}: {message}")
         if batch.variants:
-            extra = "".join({"moodle": f", moodle{suffix}.xml", "canvas": f", canvas{suffix}.zip"}[x]
+            extra = "".join({"moodle": f", moodle{suffix}.xml",
+                             "canvas": f", canvas{suffix}.zip, canvas{suffix}-assign.csv"}[x]
                             for x in sorted(set(lms)))
             click.echo(f"wrote {len(report.written)} PDF(s) in {out}"
                        + (f" ({len(report.unchanged)} unchanged)" if report.unchanged else "")
-                       + f", answers{suffix}.csv, answers{suffix}.json{extra}")
+                       + f", answers{suffix}.csv, answers{suffix}.json, responses-template{suffix}.csv{extra}")
         click.echo(summary)
         failures = [(ident, msg) for ident, msg in batch.failed] + \
                    [(str(path), msg) for path, msg in report.failed]
         if run_key and not failures:
-            names = [p.name for p in report.written + report.unchanged] + [f"answers{suffix}.csv", f"answers{suffix}.json"]
-            names += [{"moodle": f"moodle{suffix}.xml", "canvas": f"canvas{suffix}.zip"}[x] for x in sorted(set(lms))]
+            names = [p.name for p in report.written + report.unchanged] + [
+                f"answers{suffix}.csv", f"answers{suffix}.json", f"responses-template{suffix}.csv"]
+            names += [n for x in sorted(set(lms)) for n in {
+                "moodle": [f"moodle{suffix}.xml"], "canvas": [f"canvas{suffix}.zip", f"canvas{suffix}-assign.csv"]}[x]]
             runcache.record(run_key, out, names, summary)
         for ident, message in failures:
             click.echo(f"dryrun: error: {ident}: {_printable(message)}", err=True)
@@ -424,17 +427,28 @@ def merge_shards(spec, out_dir, shards, key, templates, students, allow_partial)
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=True))
-@click.option("--responses", required=True, type=click.Path(dir_okay=False, exists=True),
-              help="The students' answers: a CSV with 'variant' (or 'student') and the columns of answers.csv.")
+@click.option("--responses", required=True, multiple=True, type=click.Path(dir_okay=False, exists=True),
+              help="The students' answers: a CSV with 'variant' (or 'student') and the columns of answers.csv, "
+                   "a Moodle quiz Responses export or a Canvas quiz Student Analysis (repeat for several files).")
+@click.option("--responses-format", type=click.Choice(["auto", "moodle", "canvas", "dryrun"]), default="auto",
+              show_default=True, help="The responses' format (auto: recognised from the header).")
+@click.option("--overrides", type=click.Path(dir_okay=False, exists=True),
+              help="A YAML file of decisions applied after grading: accept, drop, set (docs/homework.md).")
+@click.option("--grade-item", help="The gradebook item (Moodle grade item, Canvas assignment) of "
+                                   "moodle-grades.csv / canvas-grades.csv [default: the spec's title].")
 @click.option("--seed", type=click.IntRange(min=0), required=True,
               help="The seed the homework was drawn with (required: another seed means other numbers).")
 @click.option("-n", "--variants", type=click.IntRange(min=1), help="How many variants were drawn.")
 @click.option("--students", type=click.Path(dir_okay=False, exists=True), help="The roster the variants were drawn for.")
 @click.option("--ecf", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Points for an answer that is wrong but follows from the student's own earlier answers.")
+@click.option("--answers", "answers_file", type=click.Path(dir_okay=False, exists=True),
+              help="The answers.json the homework run wrote: grading is refused when the recomputation "
+                   "differs from it [default: answers.json beside the (first) responses file, if there is one].")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
               help="Directory for marks.csv and feedback/ [default: output/NAME-marks].")
-def grade(spec, responses, seed, variants, students, ecf, out_dir):
+def grade(spec, responses, seed, variants, students, ecf, out_dir, responses_format, overrides, grade_item,
+          answers_file=None):
     """Grade RESPONSES with error carried forward: marks.csv (per student and answer: correct,
     consistent with their own earlier answers, or wrong) and a feedback file per student.
 
@@ -444,24 +458,22 @@ def grade(spec, responses, seed, variants, students, ecf, out_dir):
     input, nothing written (no row matches, a repeated column, no answer column …)."""
     from . import grade as gr
     from . import homework as hw
-    from .files import read_limited, write_atomic
-    from .limits import DEFAULT
+    from .files import write_atomic
     from .spec import load_spec
 
     if bool(variants) == bool(students):
         raise click.UsageError("give --variants N or --students roster.csv, as for the homework")
     from .errors import SpecError
+    first_responses = responses[0] if isinstance(responses, (tuple, list)) else responses
     base = load_spec(spec, _limits())
     roster = hw.read_roster(students) if students else None
     for note in getattr(roster, "notes", ()):
         _warn(f"{students}: {note}")
     planned = hw.plan_variants(variants, roster, (1, 1), _limits().max_variants)
-    raw = read_limited(responses, DEFAULT.max_input_bytes, "responses")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise SpecError(f"not UTF-8 text (byte {e.start}): save the file as UTF-8 CSV", where=responses) from None
-    rows = gr.read_responses(text, responses)
+    from . import gradebook as gb
+    rows = gb.read_files(responses, responses_format)      # dryrun's CSV, a Moodle or Canvas export
+    responses = ", ".join(responses)
+    decisions = gb.load_overrides(overrides) if overrides else None
     header = rows.header
     gr.check_columns(header, (), responses)            # a repeated id column: before matching by it
     unmatched: list = []
@@ -472,6 +484,14 @@ def grade(spec, responses, seed, variants, students, ecf, out_dir):
     batch = hw.draw(base, [v for v, _ in chosen], seed)
     if batch.failed:
         raise SpecError(f"{batch.failed[0][0]}: {batch.failed[0][1]}")
+    beside = Path(first_responses).parent / "answers.json"
+    if answers_file is None and beside.is_file():
+        answers_file = str(beside)
+    if answers_file is not None:          # grade what was handed out, or nothing
+        recorded = gr.read_recorded(answers_file, hw.SHARD_JSON_FACTOR * _limits().max_input_bytes)
+        gr.check_recorded(recorded, batch.variants, seed, answers_file)
+    if rows.lms:                                      # an LMS export: its responses under the answer names
+        header = gb.map_answers(rows, chosen, responses)
     expected = {a.name for v in batch.variants for a in hw.variant_answers(v)}
     if not expected & set(header):
         raise SpecError("no answer column: name the columns as in answers.csv (e.g. "
@@ -484,13 +504,29 @@ def grade(spec, responses, seed, variants, students, ecf, out_dir):
     out = Path(out_dir or Path("output") / f"{base.name}-marks")
     rows_by_ident = {v.ident: r for v, r in chosen}
     results = [gr.grade_variant(v, rows_by_ident[v.ident], ecf=ecf) for v in batch.variants]
+    if decisions is not None:                         # the instructor's decisions, on every run
+        results = gb.apply_overrides(results, decisions, batch.variants, roster)
+    if answers_file is None:
+        _warn("no answers.json given (--answers) or beside the responses: the marks are checked against "
+              "a recomputation only, not against what was handed out")
+    unreadable = [(m, k) for m in results for k in m.marks if k.status == "unreadable"]
+    for m, k in unreadable[:20]:
+        _warn(f"{responses}: {m.label} ({m.ident}), column {k.name}: '{k.given}' is no number: "
+              "unreadable, 0 points")
+    if len(unreadable) > 20:
+        _warn(f"{responses}: {len(unreadable) - 20} more unreadable answer(s): their status in marks.csv "
+              "is 'unreadable'")
     answered = [k for m in results for k in m.marks if k.status != "missing"]
     if answered and all(k.status in ("wrong", "unreadable") for k in answered):
         _warn("every submitted answer is wrong: is --seed the seed the homework was drawn with "
               "(and the roster the same)?")
-    write_atomic(out / "marks.csv", gr.marks_csv(results, {v.ident: v.key for v in batch.variants}))
+    write_atomic(out / "marks.csv", gb.marks_csv_with_overrides(
+        gr.marks_csv(results, {v.ident: v.key for v in batch.variants}), results))
     for m in results:
-        write_atomic(out / "feedback" / f"{m.ident}.txt", gr.feedback(m).encode())
+        write_atomic(out / "feedback" / f"{m.ident}.txt", gb.feedback_with_overrides(gr.feedback(m), m).encode())
+    for path in gb.write_gradebooks(out, results, batch.variants, roster, students,
+                                    grade_item or " ".join(str(base.title or base.name).split()), write_atomic, _warn):
+        click.echo(f"wrote {path}")
     click.echo(f"wrote {out / 'marks.csv'} and {len(results)} feedback file(s) in {out / 'feedback'}")
     if unmatched:                          # graded everyone else; these rows need a look (exit 1)
         write_atomic(out / "unmatched.csv", gr.unmatched_csv(unmatched))
@@ -507,38 +543,60 @@ def grade(spec, responses, seed, variants, students, ecf, out_dir):
 @click.argument("spec", type=click.Path(dir_okay=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The snapshot file to write (JSON).")
-def snapshot(spec, output):
-    """Record every value SPEC's documents show (as rendered and at full precision) and the
-    LaTeX of its pages, for 'dryrun check'."""
+@click.option("--templates", type=click.Path(file_okay=False, exists=True),
+              help="The course's override templates (as for render): the pages are rendered with them and "
+                   "the names and hashes of the overrides used are recorded.")
+@click.option("--variants", "variants", type=click.IntRange(min=0), default=3, show_default=True,
+              help="For a spec with randomize: record numbered variants v01… (given values and asked answers).")
+@click.option("--seed", type=click.IntRange(min=0, max=2 ** 64 - 1), default=0, show_default=True,
+              help="The seed the variants are drawn with (recorded: 'check' draws them again with it).")
+def snapshot(spec, output, templates, variants, seed):
+    """Record every value SPEC's documents show (as rendered and at full precision), the LaTeX of
+    its pages, its randomize: and answers: sections, the override templates used and, for a spec
+    with randomize:, its first numbered variants, for 'dryrun check'."""
     from .escape import terminal
     from .files import write_atomic
 
-    from .snapshot import encode, take_snapshot
+    from .snapshot import encode, record
 
-    _, doc = take_snapshot(spec, _limits())
+    _check_overrides(templates)
+    _, doc = record(spec, _limits(), templates=templates, variants=variants, seed=seed)
     write_atomic(Path(output), encode(doc, _limits(), spec))      # never more than 'check' reads
-    click.echo(terminal(f"wrote {output} ({len(doc['values'])} values, {len(doc['pages'])} pages)"))
+    drawn = doc["variants"]["drawn"]
+    extra = (f", {len(drawn)} variant(s) drawn with seed {seed}" if drawn else "") + \
+            (f", {len(doc['templates'])} template override(s)" if doc["templates"] else "")
+    click.echo(terminal(f"wrote {output} ({len(doc['values'])} values, {len(doc['pages'])} pages{extra})"))
 
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=True))
 @click.option("--against", required=True, type=click.Path(dir_okay=False),
               help="A snapshot written by 'dryrun snapshot'.")
+@click.option("--templates", type=click.Path(file_okay=False, exists=True),
+              help="The course's override templates, as given to 'dryrun snapshot'.")
 @click.option("--rel-tol", type=click.FloatRange(min=0), default=1e-9, show_default=True,
               help="Relative tolerance for full-precision values.")
 @click.option("--abs-tol", type=click.FloatRange(min=0), default=1e-12, show_default=True,
               help="Absolute tolerance for full-precision values.")
-def check(spec, against, rel_tol, abs_tol):
-    """Re-solve and re-render SPEC and compare with a snapshot: "ok", or (exit 1) the given values
-    that changed, the first computed value that differs and what follows from it, or the LaTeX
-    lines of a page that changed."""
+def check(spec, against, templates, rel_tol, abs_tol):
+    """Re-solve and re-render SPEC, redraw the snapshot's numbered variants with its seed, and
+    compare with a snapshot: "ok", or (exit 1) a changed randomize:, answers: or rounding: section
+    or override template first, then the given values that changed, the first computed value that
+    differs and what follows from it, the variants' values that differ, or the LaTeX lines of a
+    page that changed."""
     from .escape import terminal
     from .snapshot import check as compare_with, report
 
-    result = compare_with(spec, against, rel_tol=rel_tol, abs_tol=abs_tol, limits=_limits())
+    result = compare_with(spec, against, rel_tol=rel_tol, abs_tol=abs_tol, limits=_limits(), templates=templates)
     if result.changed:
         click.echo(terminal(f"{spec}: differs from {against}"))
         click.echo(report(result))          # every snapshot text in it through escape.terminal
+        for note in result.notices:
+            click.echo(terminal(note))
         sys.exit(1)
     click.echo(terminal(f"ok: {spec} matches {against} ({result.values} values"
-                        + (f", {result.page_count} pages" if result.page_count else "") + ")"))
+                        + (f", {result.page_count} pages" if result.page_count else "")
+                        + (f", {result.variant_count} variants (seed {result.seed})" if result.variant_count else "")
+                        + ")"))
+    for note in result.notices:
+        click.echo(terminal(note))

@@ -2,12 +2,14 @@
 
 Each answer of a student is
 
-- **correct**: within the tolerance of the key's value or of the full-precision value, or a
-  correct rounding of either at the student's own precision (at most one digit coarser than the
-  key's);
+- **correct**: within ``answers.accepted(a)`` (the key ± one unit of the asked last digit, or the
+  full-precision value rounded as asked ± one unit: the intervals the LMS files accept), or a
+  correct rounding of either at most ``grading: {coarser_digits: N}`` digits coarser than asked
+  (default 1); the asked precision comes from the rounding policy, never from a printed float;
 - **consistent**: wrong, but what the exercise gives when it is computed again from the student's
   own earlier answers (their gradients, their parameters …): the engine recomputes every value
-  with the student's values in place of its own, and the answer matches that recomputation;
+  with the student's values in place of its own, and the answer matches that recomputation; or it
+  follows from one slip of an earlier value, asked or not (``find_slip``);
 - **wrong**, **missing** or **unreadable**.
 
 Points (configurable): correct 1, consistent ``ecf`` (default 0.5), otherwise 0.  The feedback
@@ -46,17 +48,25 @@ class StudentMarks:
     ident: str
     label: str
     marks: list = field(default_factory=list)
+    slip: object = None     # the Slip of an earlier value the student's answers follow from (find_slip)
 
     @property
     def total(self) -> float:
         return sum(m.points for m in self.marks)
 
 
+#: Read as a minus sign: the minus sign U+2212, the en dash U+2013 (what word processors make of
+#: ' - '), the hyphen U+2010 and non-breaking hyphen U+2011, the small and full-width hyphen-minus.
+MINUS_SIGNS = "\u2212\u2013\u2010\u2011\ufe63\uff0d"
+_LEADING = re.compile(r"^(?:[\u2248=~]\s*)+")       # a leading ≈, = or ~ ('≈ 0.25', '=0.25')
+
+
 def parse_number(text: str) -> Decimal | None:
-    """A submitted number: '0.25', '0,25', ' -1.5e-3 ', '−0.5'; None for anything else.  Digits are
-    ASCII only: another script's digit (an Arabic-Indic five, a full-width 1) is unreadable, never
-    a number the student did not see."""
-    t = str(text).strip().replace("\u2212", "-").replace(" ", "")
+    """A submitted number: '0.25', '0,25', ' -1.5e-3 ', '−0.5', '–0.5' (an en dash), '≈ 0.25', '=0.25';
+    None for anything else.  Digits are ASCII only: another script's digit (an Arabic-Indic five, a
+    full-width 1) is unreadable, never a number the student did not see."""
+    t = _LEADING.sub("", str(text).strip())
+    t = t.translate({ord(c): "-" for c in MINUS_SIGNS}).replace(" ", "").replace("\u00a0", "")
     if re.fullmatch(r"[-+]?[0-9]+,[0-9]+", t):
         t = t.replace(",", ".")
     if not re.fullmatch(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?", t):
@@ -71,19 +81,78 @@ def _decimals(d: Decimal) -> int:
     return max(0, -d.as_tuple().exponent)
 
 
-def _matches(s: Decimal, refs, tolerance: float, key_places: int) -> bool:
-    """Whether ``s`` is one of the reference values within the tolerance, or a correct rounding
-    of one at the student's own precision (no more than one digit coarser than the key)."""
-    for ref in refs:
-        if ref is None:
-            continue
-        diff = abs(float(s) - float(ref))
-        if diff <= tolerance * (1 + 1e-9):
-            return True
-        places = _decimals(s)
-        if places >= key_places - 1 and diff <= 0.5 * 10 ** -places * (1 + 1e-9):
-            return True
-    return False
+def coarser_by(s: Decimal, unit: Decimal) -> int:
+    """How many digits coarser than asked ``s`` is written: the place of its last digit minus the
+    place of ``unit`` (one unit of the asked last digit).  '0.48' against 0.0001: 2; '0.4771': 0."""
+    return s.as_tuple().exponent - unit.normalize().as_tuple().exponent
+
+
+def _wide(otherwise):
+    """Run a function of submitted numbers in a decimal context no student's number overflows
+    ('1e999999999', 3000 digits); a number no arithmetic can take gives ``otherwise``."""
+    import functools
+    from decimal import MAX_EMAX, MIN_EMIN, Context, localcontext
+
+    def wrap(f):
+        @functools.wraps(f)
+        def run(*args, **kwargs):
+            try:
+                with localcontext(Context(prec=120, Emax=MAX_EMAX, Emin=MIN_EMIN)):
+                    return f(*args, **kwargs)
+            except ArithmeticError:
+                return otherwise
+        return run
+    return wrap
+
+
+@_wide(False)
+def rounds_to(s: Decimal, refs, unit: Decimal, coarser_digits: int) -> bool:
+    """Whether ``s``, written 1 … ``coarser_digits`` digits coarser than asked, is within half a unit
+    of its own last digit of one of ``refs`` (a correct rounding of it at the student's precision)."""
+    d = coarser_by(s, unit) if unit else 0
+    if not 0 < d <= coarser_digits:
+        return False
+    half = Decimal(1).scaleb(s.as_tuple().exponent) / 2
+    return any(r is not None and abs(s - r) <= half for r in refs)
+
+
+@_wide(False)
+def is_correct(s: Decimal, a, coarser_digits: int = 1) -> bool:
+    """*correct*: within ``answers.accepted(a)`` (the intervals the LMS files accept too), or a correct
+    rounding of the full-precision value or of the key at most ``coarser_digits`` digits coarser than
+    asked (grade only; ``grading: {coarser_digits: N}`` in the spec)."""
+    from .answers import accepted
+    if not a.unit:                                   # an answer made without a rounding policy
+        return s in (a.key, a.full_exact)
+    if any(lo <= s <= hi for lo, hi in accepted(a)):
+        return True
+    return rounds_to(s, (a.full_exact, a.key), a.unit, coarser_digits)
+
+
+def _unit_at(a, r: Decimal) -> Decimal:
+    """One asked unit at the value ``r``: the answer's unit, moved with the magnitude for significant figures."""
+    if "significant" in a.asked and r != 0 and a.key != 0:
+        return a.unit.scaleb(r.adjusted() - a.key.adjusted())
+    return a.unit
+
+
+@_wide(False)
+def follows(s: Decimal, r, a, coarser_digits: int = 1) -> bool:
+    """Whether ``s`` is the recomputed value ``r`` (from the student's own values) as the rules of
+    *correct* read it: within one asked unit of ``r`` or of ``r`` rounded as asked, or a correct
+    rounding of ``r`` at most ``coarser_digits`` coarser; and ``r`` is not the key's value (within one
+    unit): a value that follows from the student's slip, not a right one."""
+    from decimal import ROUND_HALF_UP
+    if r is None:
+        return False
+    r = Decimal(r)
+    u = _unit_at(a, r)
+    if not u:
+        return s == r and r != a.key
+    if abs(r - a.key) <= a.unit:
+        return False
+    near = abs(s - r) <= u or abs(s - r.quantize(u, rounding=ROUND_HALF_UP)) <= u
+    return near or rounds_to(s, (r,), u, coarser_digits)
 
 
 def _split(name: str):
@@ -154,11 +223,56 @@ def check_columns(header, expected, where: str = "<responses>") -> None:
         seen.setdefault(k, i)
 
 
-def _name_key(name: str) -> str:
-    """A name as it is compared: composed, case-folded, one apostrophe, single spaces."""
+def _name_tokens(name: str) -> tuple:
+    """A name's words as they are compared, in "First Last" order: accents, case and the kind of
+    apostrophe ignored; "Last, First" (one comma) turned round, so "van der Berg, Jan" gives
+    ('jan', 'van', 'der', 'berg')."""
     import unicodedata
-    n = unicodedata.normalize("NFKC", name).casefold().replace("’", "'").replace("‘", "'")
-    return " ".join(n.split())
+    n = unicodedata.normalize("NFKD", name)
+    n = "".join(c for c in n if not unicodedata.combining(c))
+    n = unicodedata.normalize("NFKC", n).casefold().replace("’", "'").replace("‘", "'").replace("ß", "ss")
+    if n.count(",") == 1:
+        last, first = n.split(",")
+        n = f"{first} {last}"
+    return tuple(n.replace(",", " ").split())
+
+
+def _names_index(planned):
+    """{ordered words: [variants]} and {sorted words: [variants]} of the planned variants' names."""
+    ordered: dict = {}
+    anyorder: dict = {}
+    for v in planned:
+        t = _name_tokens(v.label)
+        if not t:
+            continue
+        ordered.setdefault(t, []).append(v)
+        anyorder.setdefault(tuple(sorted(t)), []).append(v)
+    return ordered, anyorder
+
+
+def find_by_name(name: str, planned=None, *, index=None) -> tuple[list, str]:
+    """The students a response's name can be: ([variant], problem).  Accents, case, apostrophes and
+    extra spaces are ignored and compound surnames kept whole; "Last, First" (a comma) is read in that
+    order, and matched in any order only when that is unique; a name without a comma is matched in
+    either order ("Wei Wang" finds Wang Wei) — when that fits two students (Wang Wei and Wei Wang)
+    the problem names both and no one is chosen."""
+    ordered, anyorder = index or _names_index(planned)
+    t = _name_tokens(name)
+    if not t:
+        return [], ""
+    found = []
+    if "," in name:
+        found = ordered.get(t, [])
+    if not found:
+        found = anyorder.get(tuple(sorted(t)), [])
+    if len(found) <= 1:
+        return list(found), ""
+    labels = {v.label for v in found}
+    if len(labels) == 1:
+        return list(found), (f"two students are called '{terminal(name)}' "
+                             f"({', '.join(v.ident for v in found[:4])})")
+    return list(found), (f"'{terminal(name)}' could be " +
+                         " or ".join(f"{terminal(v.label)} ({v.ident})" for v in found[:4]))
 
 
 def match_rows(rows, planned, where: str = "<responses>", header=(), *, students=None,
@@ -183,18 +297,7 @@ def match_rows(rows, planned, where: str = "<responses>", header=(), *, students
         for column, value in getattr(s, "ids", ()):
             by_column.setdefault(column, {})[value.casefold()] = v
             by_any.setdefault(value.casefold(), set()).add(v.ident)
-    by_name: dict = {}
-    for v in planned:
-        names = {_name_key(v.label)}
-        if "," in v.label:
-            last, first = v.label.split(",", 1)
-            names.add(_name_key(f"{first} {last}"))
-        else:
-            parts = v.label.split()
-            if len(parts) > 1:
-                names.add(_name_key(f"{parts[-1]}, {' '.join(parts[:-1])}"))
-        for n in names:
-            by_name.setdefault(n, []).append(v)
+    names = _names_index(planned)
     id_columns = [c for c in header if c.casefold() in ID_COLUMNS]
     if not (set(WHO_COLUMNS) & {c.casefold() for c in header}) and not id_columns:
         raise SpecError("the responses need a column naming the student: 'variant' (as in answers.csv), "
@@ -217,10 +320,9 @@ def match_rows(rows, planned, where: str = "<responses>", header=(), *, students
             v = v or by_id(c, row.get(c, ""))
         problem = None
         if v is None and lower.get("student"):
-            found = by_name.get(_name_key(lower["student"]), [])
+            found, why = find_by_name(lower["student"], index=names)
             if len(found) > 1:
-                problem = (f"line {line}: two students are called '{lower['student']}'; "
-                           "name them by their variant id or the roster's id column")
+                problem = (f"line {line}: {why}; name them by their variant id or the roster's id column")
             v = found[0] if len(found) == 1 else None
         who = lower.get("variant") or lower.get("student") or next((row.get(c) for c in id_columns if row.get(c)), "")
         if v is None:
@@ -247,12 +349,18 @@ def unmatched_csv(unmatched) -> bytes:
     return buf.getvalue().encode()
 
 
-def grade_variant(v, row: dict, *, ecf: float = 0.5) -> StudentMarks:
-    """The marks of one student's row against their variant ``v`` (homework.Variant)."""
+def grade_variant(v, row: dict, *, ecf: float = 0.5, coarser_digits: int | None = None,
+                  slips: bool = True) -> StudentMarks:
+    """The marks of one student's row against their variant ``v`` (homework.Variant).
+    ``coarser_digits``: how much coarser than asked a correct rounding may be (default: the spec's
+    ``grading: {coarser_digits: N}``, else 1); ``slips``: search one slip of an earlier value that
+    the student's wrong answers follow from (``find_slip``)."""
     from .homework import variant_answers
 
     answers = variant_answers(v)
     policy = v.trace.rounding
+    if coarser_digits is None:
+        coarser_digits = getattr(getattr(v.spec, "grading", None), "coarser_digits", 1)
     submitted = {a.name: parse_number(row.get(a.name, "")) for a in answers}
     # the exercise recomputed from the student's own values, each in place of the engine's
     own, impossible = _recompute(v, answers, submitted, policy)
@@ -260,27 +368,440 @@ def grade_variant(v, row: dict, *, ecf: float = 0.5) -> StudentMarks:
     for a in answers:
         raw = row.get(a.name, "")
         s = submitted[a.name]
-        key_places = _decimals(Decimal(repr(a.value))) if a.tolerance > 1e-9 else 0
         if not raw:
             out.marks.append(Mark(a.name, "missing", 0.0, "", a.shown))
             continue
         if s is None:
             out.marks.append(Mark(a.name, "unreadable", 0.0, raw, a.shown))
             continue
-        if _matches(s, (Decimal(repr(a.value)), Decimal(repr(a.full))), a.tolerance, key_places):
+        if is_correct(s, a, coarser_digits):
             out.marks.append(Mark(a.name, "correct", 1.0, raw, a.shown))
             continue
         recomputed = _recomputed(own, v, a.name)
         note = ("this value makes the exercise impossible to compute on (it diverges): the later "
                 "answers are checked without it") if a.name in impossible else ""
-        if recomputed is not None and _matches(s, (recomputed,), a.tolerance, key_places) \
-                and abs(float(recomputed) - a.value) > a.tolerance:
+        if follows(s, recomputed, a, coarser_digits) and not _nothing_carried(v, a.name, s, recomputed):
             out.marks.append(Mark(a.name, "consistent", ecf, raw, a.shown, _text(recomputed, policy, a), note))
         else:
-            differs = recomputed is not None and abs(float(recomputed) - a.value) > a.tolerance
+            differs = recomputed is not None and abs(Decimal(recomputed) - a.key) > a.unit
             out.marks.append(Mark(a.name, "wrong", 0.0, raw, a.shown,
                                   _text(recomputed, policy, a) if differs else "", note))
+    if slips and own is not None:
+        slip = find_slip(v, answers, submitted, out.marks, impossible, coarser_digits, own=own)
+        if slip is not None:
+            out.slip = slip
+            by = {a.name: a for a in answers}
+            for m in out.marks:
+                if m.name in slip.explained and m.status == "wrong" and \
+                        not _nothing_carried(v, m.name, submitted[m.name], slip.explained[m.name]):
+                    m.status, m.points = "consistent", ecf
+                    m.recomputed = _text(slip.explained[m.name], policy, by[m.name])
+                    m.note = f"follows from {slip.name} = {slip.shown_value}"
+                elif m.name in slip.itself and m.status == "wrong":
+                    m.note = f"this is {slip.name} itself, the slip"
     return out
+
+
+def _nothing_carried(v, name: str, s: Decimal, r) -> bool:
+    """Whether a value that follows from the student's own ones shows no computation: 0 written where
+    their values give 0, or a trained parameter their values leave at its given start value (their
+    gradient was 0) — a student who writes 0 everywhere earns nothing for it."""
+    if s == 0 and Decimal(r) == 0:
+        return True
+    part, trace_name, idx = _split(name)
+    if not trace_name.startswith("final."):
+        return False
+    try:
+        start = v.trace.problem(part or v.trace.problems[0].id).entries.get("init." + trace_name[6:])
+    except KeyError:
+        return False
+    if start is None:
+        return False
+    given = np.asarray(start.dec, dtype=object)
+    try:
+        return Decimal(given[idx] if idx else given.item()) == Decimal(r)
+    except (IndexError, ValueError):
+        return False
+
+
+# ---- error carried forward through a value that was not asked --------------------------------
+
+#: The bounds of the slip search (docs/homework.md, "The slip search"): the computed entries searched
+#: (the nearest before the first wrong answer), the candidates verified exactly, the secant steps per
+#: candidate, and how many later wrong answers a slip must explain besides the first.
+SLIP_CANDIDATES = 64
+SLIP_VERIFIED = 4
+SLIP_STEPS = 3
+SLIP_LATER = 2
+
+
+@dataclass
+class Slip:
+    """One value of the computation (asked or not) whose slip the student's answers follow from."""
+    name: str               # 'it1.delta2[1]' (1-based), 'part/…' in a parts spec
+    label: str              # 'delta2[1] (iteration 1)'
+    value: Decimal          # the value the student's answers follow from
+    key: Decimal            # the key's value there
+    form: str               # 'two digits swapped', 'the sign', 'a digit dropped', or ''
+    explained: dict         # answer name -> the value recomputed from the slip
+    shown_value: str = ""
+    shown_key: str = ""
+    itself: tuple = ()      # asked answers that are the slipped value itself (wrong: the mistake)
+
+    def sentence(self) -> str:
+        form = f" ({self.form})" if self.form else ""
+        same = (f"; {', '.join(self.itself)} {'is' if len(self.itself) == 1 else 'are'} that value itself"
+                if self.itself else "")
+        return (f"{self.label}, {self.name}: your answers follow from {self.shown_value}; "
+                f"the key has {self.shown_key}{form}{same}")
+
+
+def _overrides(v, submitted, names) -> dict:
+    out: dict = {}
+    for name in names:
+        part, trace_name, idx = _split(name)
+        problem = part or v.trace.problems[0].id
+        out.setdefault(problem, {}).setdefault(trace_name, {})[idx] = submitted[name]
+    return out
+
+
+def _with(base: dict, pid: str, name: str, idx, value) -> dict:
+    out = {p: {n: dict(e) for n, e in d.items()} for p, d in base.items()}
+    out.setdefault(pid, {}).setdefault(name, {})[tuple(idx)] = value
+    return out
+
+
+def _candidates(problem, before: str, policy) -> list:
+    """(trace name, index, value, unit) of the computed entries recorded before ``before``, the
+    SLIP_CANDIDATES nearest to it; unit: one unit of the digit the student writes the value to."""
+    from .answers import asked_unit
+    from .numbers import KINDS
+    names = list(problem.entries)
+    out = []
+    for n in names[:names.index(before)]:
+        e = problem.entries[n]
+        if e.kind == "given" or e.symbolic is not None:
+            continue
+        prec = policy.precision(e.kind if e.kind in KINDS else None)
+        for idx, val in np.ndenumerate(np.asarray(e.dec, dtype=object)):
+            if not isinstance(val, Decimal):
+                continue
+            u = asked_unit(val, prec)
+            if e.full and val != 0:          # an exact intermediate: written with all its digits
+                u = min(u, Decimal(1).scaleb(val.normalize().as_tuple().exponent))
+            out.append((n, tuple(int(i) for i in idx), val, u))
+    return out[-SLIP_CANDIDATES:]
+
+
+#: {structure of an exercise: {(problem, trace name, index): the answers it feeds}}: learned once per
+#: structure (the same entries, shapes, answers and rounding) for a whole class, the first time a
+#: student's search needs it; at most _DEPENDENCY_STRUCTURES structures are kept.
+_DEPENDENCIES: dict = {}
+_DEPENDENCY_STRUCTURES = 16
+
+
+#: The kinds whose answers feed on the same entries in every variant of the same shapes, except
+#: through values that are exactly 0 (an input 0, a dead unit): their table is shared by the variants
+#: with the same shapes and the same zeros.  Any other kind (max pooling routes by value) learns a
+#: table per variant.
+_SHARED_STRUCTURE_KINDS = ("network", "rnn", "attention", "batchnorm")
+
+
+def _structure(v, answers) -> tuple:
+    """What a dependency table is shared by: the entries and their shapes, the answers, the rounding
+    and the entries that are exactly 0 (marks never depend on which student was graded first)."""
+    def zeros(p):        # computed values only: a given 0 that multiplies shows as a computed 0
+        return tuple((n, idx) for n, e in p.entries.items() if e.kind != "given"
+                     for idx, x in np.ndenumerate(np.asarray(e.dec, dtype=object))
+                     if isinstance(x, Decimal) and x == 0)
+    own = () if all(p.kind in _SHARED_STRUCTURE_KINDS for p in v.trace.problems) else \
+        tuple((p.id, n, str(e.dec)) for p in v.trace.problems for n, e in p.entries.items() if e.kind == "given")
+    return (v.trace.rounding, tuple(a.name for a in answers), own,
+            tuple((p.id, p.kind, tuple((n, np.shape(e.dec)) for n, e in p.entries.items()), zeros(p))
+                  for p in v.trace.problems))
+
+
+def _dependents(v, answers, pid: str, name: str, idx) -> frozenset | None:
+    """The answers that entry ``idx`` of ``name`` feeds: those that change when it is moved far up or
+    far down in the key's computation (two solves, once per exercise structure and entry); None
+    when neither move can be computed (then every answer may depend on it)."""
+    from .solve import solve
+    sig = _structure(v, answers)
+    table = _DEPENDENCIES.get(sig)
+    if table is None:
+        if len(_DEPENDENCIES) >= _DEPENDENCY_STRUCTURES:
+            _DEPENDENCIES.pop(next(iter(_DEPENDENCIES)))
+        table = _DEPENDENCIES[sig] = {}
+    k = (pid, name, tuple(idx))
+    if k in table:
+        return table[k]
+    e = v.trace.problem(pid).entries[name]
+    v0 = Decimal(np.asarray(e.dec, dtype=object)[tuple(idx)] if idx else np.asarray(e.dec, dtype=object).item())
+    step = abs(v0) * 3 + 1
+    base = {a.name: _recomputed(v.trace, v, a.name) for a in answers}
+    found, ran = set(), False
+    for x in (v0 + step, v0 - step):
+        try:
+            t = solve(v.spec, v.trace.rounding, overrides={pid: {name: {tuple(idx): x}}})
+        except _IMPOSSIBLE:
+            continue
+        ran = True
+        found |= {a.name for a in answers if _recomputed(t, v, a.name) != base[a.name]}
+    table[k] = frozenset(found) if ran else None
+    return table[k]
+
+
+def slip_form(key: Decimal, value: Decimal) -> str:
+    """Which common slip turns ``key`` into ``value`` (both written to the same digit): 'the sign',
+    'two digits swapped' (adjacent), 'a digit dropped', or ''."""
+    if value == -key and key != 0:
+        return "the sign"
+    q = min(key.as_tuple().exponent, value.as_tuple().exponent)
+    a, b = (format(abs(x.quantize(Decimal(1).scaleb(q))), "f") for x in (key, value))
+    if (key < 0) != (value < 0) and value != 0:
+        return ""
+    if len(a) == len(b) and a != b:
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]:
+            return "two digits swapped"
+    for i, c in enumerate(a):
+        if c.isdigit():
+            dropped = a[:i] + a[i + 1:]
+            try:
+                if dropped and dropped != "." and Decimal(dropped.rstrip(".") or "0") == abs(value):
+                    return "a digit dropped"
+            except InvalidOperation:
+                pass
+    return ""
+
+
+def _slip_forms(key: Decimal, unit: Decimal) -> list:
+    """The common slips of ``key`` written to ``unit``: its sign, adjacent digits swapped, a digit dropped."""
+    q = key.quantize(unit) if unit else key
+    a = format(abs(q), "f")
+    sign = -1 if q < 0 else 1
+    out = {-q}
+    for i in range(len(a) - 1):
+        if a[i].isdigit() and a[i + 1].isdigit() and a[i] != a[i + 1]:
+            out.add(sign * Decimal(a[:i] + a[i + 1] + a[i] + a[i + 2:]))
+    for i, c in enumerate(a):
+        if c.isdigit():
+            t = (a[:i] + a[i + 1:]).rstrip(".")
+            if t and t != ".":
+                try:
+                    out.add(sign * Decimal(t))
+                except InvalidOperation:
+                    pass
+    out.discard(q)
+    return sorted(out)
+
+
+@_wide(None)
+def find_slip(v, answers, submitted, marks, impossible=(), coarser_digits: int = 1, *, own=None):
+    """The one slip of an earlier value — asked or not, one entry (one entry of δ, say) — that the
+    student's first wrong answer and at least SLIP_LATER of their later wrong answers follow from;
+    None when there is none.
+
+    The search (bounded: SLIP_CANDIDATES perturbed solves, then at most SLIP_VERIFIED × SLIP_STEPS
+    exact ones): the computation is run once more per candidate entry (the computed values recorded
+    before the first wrong answer, nearest first) with that entry moved by a step h, all with the
+    student's own answers in place; the value that gives the student's first wrong answer is solved
+    for by the secant through the two runs, and the later answers predicted linearly.  Candidates
+    that would change an earlier right answer, or that predict fewer than SLIP_LATER of the later
+    wrong answers, are dropped; the best are verified with exact solves (secant steps, rounded to
+    the digit the student writes the value to), and a slip counts only when the exact
+    recomputation gives the first wrong answer, leaves the earlier right ones and gives at least
+    SLIP_LATER later wrong answers.  Of several, the one explaining most answers, then the one whose
+    value is a common slip of the key's (sign, adjacent digits swapped, a digit dropped), then the
+    one nearest the first wrong answer."""
+    from .labels import label
+    from .numbers import KINDS, format_number
+    from .solve import solve
+
+    policy = v.trace.rounding
+    status = {m.name: m.status for m in marks}
+    first_i = next((i for i, a in enumerate(answers) if status.get(a.name) == "wrong"), None)
+    if first_i is None:
+        return None
+    first = answers[first_i]
+    later = [a for a in answers[first_i + 1:] if status.get(a.name) == "wrong"]
+    if len(later) < SLIP_LATER:
+        return None
+    earlier = [a for a in answers[:first_i] if status.get(a.name) in ("correct", "consistent")]
+    part, tname, _ = _split(first.name)
+    pid = part or v.trace.problems[0].id
+    prefix = f"{part}/" if part else ""
+    if own is None:
+        own, impossible = _recompute(v, answers, submitted, policy)
+        if own is None:
+            return None
+    try:
+        problem = own.problem(pid)
+    except KeyError:
+        return None
+    if tname not in problem.entries:
+        return None
+    base = _overrides(v, submitted, [a.name for a in answers if submitted[a.name] is not None
+                                     and a.name not in impossible])
+    base_vals = {a.name: _recomputed(own, v, a.name) for a in answers}
+    s_first, A0 = submitted[first.name], base_vals[first.name]
+    if A0 is None:
+        return None
+
+    def run(name, idx, x):
+        try:
+            return solve(v.spec, policy, overrides=_with(base, pid, name, idx, x))
+        except _IMPOSSIBLE:
+            return None
+
+    def value(t, a):
+        r = _recomputed(t, v, a.name)
+        return None if r is None else Decimal(r)
+
+    # which entries can carry the slip: those that feed the first wrong answer and at least SLIP_LATER
+    # later wrong ones; first those that feed no earlier right answer, then (only when none of those
+    # explains the answers) those whose effect on an earlier right one may stay below one unit
+    tiers: tuple = ([], [])
+    for pos, (name, idx, v0, u) in enumerate(_candidates(problem, tname, policy)):
+        deps = _dependents(v, answers, pid, name, idx)
+        if deps is not None and (first.name not in deps or sum(b.name in deps for b in later) < SLIP_LATER):
+            continue
+        tiers[1 if deps is not None and any(b.name in deps for b in earlier) else 0].append((pos, name, idx, v0, u))
+
+    def probe(cands) -> list:
+        """The candidates whose linear prediction gives the first wrong answer, keeps the earlier
+        right ones and gives at least SLIP_LATER later wrong ones; the most convincing first."""
+        survivors = []
+        for pos, name, idx, v0, u in cands:
+            h = max(abs(v0) / 2, 20 * u).quantize(u) if u else abs(v0) / 2 or Decimal(1)
+            t1 = run(name, idx, v0 + h)
+            if t1 is None:
+                continue
+            A1 = value(t1, first)
+            if A1 is None or abs(A1 - A0) < 2 * first.unit:
+                continue                                  # the first wrong answer hardly depends on it
+            ratio = (s_first - A0) / (A1 - A0)            # (x − v0) / h of the value that gives it
+            if abs(ratio) > 1000:
+                continue
+            ok = True
+            for b in earlier:
+                b0, b1 = base_vals[b.name], value(t1, b)
+                if b0 is not None and b1 is not None and abs((b1 - b0) * ratio) > 3 * b.unit:
+                    ok = False
+                    break
+            if not ok:
+                continue
+            count, sharpest, starts = 0, abs(A1 - A0) / first.unit, [v0 + h * ratio]
+            for b in later:
+                b0, b1 = base_vals[b.name], value(t1, b)
+                if b0 is None or b1 is None:
+                    continue
+                pred = b0 + (b1 - b0) * ratio
+                if abs(pred - b0) > b.unit and abs(pred - submitted[b.name]) <= 2 * b.unit + abs(pred - b0) / 4:
+                    count += 1
+                    if abs(b1 - b0) / b.unit > sharpest:   # a later answer that pins the value down better
+                        sharpest = abs(b1 - b0) / b.unit
+                        starts.insert(0, v0 + h * (submitted[b.name] - b0) / (b1 - b0))
+                        del starts[1:-1]
+            if count >= SLIP_LATER:
+                starts = list(dict.fromkeys(x.quantize(u) if u else x for x in starts))
+                survivors.append((count, pos, name, idx, v0, u, h, A1, starts))
+        survivors.sort(key=lambda c: (-c[0], -c[1]))
+        return survivors
+
+    def explained_by(t):
+        """{answer: recomputed} that follow from the slip of run ``t``, or None when it changes an
+        earlier right answer or explains too little."""
+        for b in earlier:
+            r, r0 = value(t, b), base_vals[b.name]
+            if r is not None and r0 is not None and abs(r - Decimal(r0)) > b.unit \
+                    and abs(r - submitted[b.name]) > b.unit:
+                return None
+        got = {}
+        for b in [first] + later:
+            r = value(t, b)
+            if r is not None and follows(submitted[b.name], r, b, coarser_digits):
+                got[b.name] = r
+        if first.name not in got or len(got) < 1 + SLIP_LATER:
+            return None
+        return got
+
+    def verify(survivors) -> list:
+        """The survivors an exact recomputation confirms, with secant steps towards the value."""
+        found = []
+        for count, pos, name, idx, v0, u, h, A1, starts in survivors[:SLIP_VERIFIED]:
+            best = None
+            for x in starts:            # from the sharpest later answer, and from the first wrong one
+                pts = [(v0 + h, A1)]
+                for _ in range(SLIP_STEPS):
+                    t = run(name, idx, x)
+                    if t is None:
+                        break
+                    got = explained_by(t)
+                    if got is not None:
+                        if best is None or len(got) > len(best[-1]):
+                            best = (len(got), pos, name, idx, v0, u, x, got)
+                        break
+                    Ax = value(t, first)
+                    xa, Aa = pts[-1]
+                    pts.append((x, Ax))
+                    if Ax is None or Ax == Aa or x == xa:
+                        break
+                    nxt = x + (s_first - Ax) * (x - xa) / (Ax - Aa)
+                    x = nxt.quantize(u) if u else nxt
+                if best is not None and len(best[-1]) == 1 + len(later):
+                    break                # everything explained: no need to try the other start
+            if best is not None:
+                found.append(best)
+        return found
+
+    found = []
+    for cands in tiers:
+        found = verify(probe(cands)) if cands else []
+        if found:
+            break
+    if not found:
+        return None
+
+    key_trace = v.trace.problem(pid)
+
+    def key_of(name, idx, v0):
+        e = key_trace.entries.get(name)
+        if e is None:
+            return v0
+        k = np.asarray(e.dec, dtype=object)[idx] if idx else np.asarray(e.dec, dtype=object).item()
+        return Decimal(k)
+
+    def rank(f):
+        n, pos, name, idx, v0, u, x, got = f
+        form = slip_form(key_of(name, idx, v0).quantize(u) if u else key_of(name, idx, v0), x)
+        return (n, bool(form), pos)
+    found.sort(key=rank, reverse=True)
+    n, pos, name, idx, v0, u, x, got = found[0]
+    key = key_of(name, idx, v0)
+    keyq = key.quantize(u) if u else key
+    form = slip_form(keyq, x)
+    if not form:                       # a common slip of the key's value just beside it gives the same?
+        for f in _slip_forms(keyq, u):
+            if f != x and abs(f - x) <= 3 * u:
+                t = run(name, idx, f)
+                better = explained_by(t) if t is not None else None
+                if better is not None and len(better) >= len(got):
+                    x, got, form = f, better, slip_form(keyq, f)
+                    break
+    # an asked answer that is the slipped value itself (∂L/∂b⁽²⁾₁ = δ⁽²⁾₁) is the mistake, not a
+    # consequence of it: it stays wrong
+    by = {a.name: a for a in answers}
+    itself = tuple(n for n, r in got.items() if r == x and abs(by[n].key - keyq) <= by[n].unit)
+    got = {n: r for n, r in got.items() if n not in itself}
+    if len(got) < 1 + SLIP_LATER:
+        return None
+    kind = key_trace.entries[name].kind if name in key_trace.entries else None
+    kind = kind if kind in KINDS else None
+    entry = f"{prefix}{name}" + (f"[{','.join(str(i + 1) for i in idx)}]" if idx else "")
+    return Slip(entry, label(name, idx, tex=False), x, key, form, got,
+                shown_value=format_number(x, policy, kind), shown_key=format_number(key, policy, kind),
+                itself=itself)
 
 
 #: What a student's value can make the recomputation raise: it diverges (a SpecError), a number
@@ -341,12 +862,17 @@ def _text(value, policy, a) -> str:
 def feedback(m: StudentMarks) -> str:
     """A student's feedback: the first wrong step, what was expected, what follows from theirs."""
     lines = [f"{m.label}: {m.total:g} of {len(m.marks)} points"]
+    slip = getattr(m, "slip", None)
+    if slip is not None:
+        lines.append(f"The first slip: {slip.sentence()}.")
+        lines.append("These answers follow correctly from it and earn partial credit: "
+                     + ", ".join(k for k in slip.explained) + ".")
     first = next((k for k in m.marks if k.status in ("wrong", "unreadable", "missing")), None)
     if first is None:
         lines.append("Every answer is right" + (" or follows correctly from your earlier answers."
                                                  if any(k.status == "consistent" for k in m.marks) else "."))
     else:
-        lines.append(f"The first step to look at: {first.name}: you wrote '{terminal(first.given) or '(nothing)'}', "
+        lines.append(f"The {'next' if slip is not None else 'first'} step to look at: {first.name}: you wrote '{terminal(first.given) or '(nothing)'}', "
                      f"the key has {first.expected}.")
         later = [k for k in m.marks[m.marks.index(first) + 1:] if k.status == "consistent"]
         if later:
@@ -376,3 +902,84 @@ def marks_csv(all_marks: list[StudentMarks], ids: dict | None = None) -> bytes:
                     + [f"{by[n].points:g}" if n in by else "" for n in names]
                     + [by[n].status if n in by else "" for n in names]])
     return buf.getvalue().encode()
+
+
+# ---- what was handed out ----------------------------------------------------------------------
+
+def read_recorded(path, limit: int) -> dict:
+    """The answers file a homework run wrote (``answers.json``), parsed: a JSON object with a list of
+    ``variants``; a SpecError naming the file otherwise."""
+    import json
+    from .files import read_limited
+
+    raw = read_limited(path, limit, "answers file")
+
+    def bad(why):
+        return SpecError(f"not an answers file of 'dryrun homework': {why}", where=str(path))
+    from .answers import parse_answers_doc
+    doc = parse_answers_doc(raw, str(path))
+    if not isinstance(doc.get("variants"), list):
+        raise bad("it has no list of 'variants'")
+    return doc
+
+
+def _recorded_differs(rec, a) -> str | None:
+    """How the recorded answer ``rec`` (a dict of answers.json) differs from the recomputed ``a``: the
+    first differing field, or None when they are the same."""
+    if not isinstance(rec, dict):
+        return "it is not recorded"
+    if rec.get("shown") != a.shown:
+        return f"handed out {terminal(str(rec.get('shown')))[:40]}, recomputed {a.shown}"
+    exact = (("key", a.key), ("full_exact", a.full_exact), ("unit", a.unit))
+    if all(k in rec for k, _ in exact):
+        for k, mine in exact:
+            try:
+                theirs = Decimal(str(rec[k]))
+            except (InvalidOperation, ValueError):
+                return f"its '{k}' is not a number"
+            if theirs != mine:
+                return f"{k} handed out {terminal(str(rec[k]))[:70]}, recomputed {mine}"
+        return None
+    for k, mine in (("value", a.value), ("full_precision", a.full)):     # an answers file of an older dryrun
+        if rec.get(k) != mine:
+            return f"{k} handed out {terminal(str(rec.get(k)))[:40]}, recomputed {mine!r}"
+    return None
+
+
+def check_recorded(doc: dict, variants, seed: int, where: str = "answers.json") -> None:
+    """Refuse to grade when the answers recomputed now (``variants``, drawn from the spec and the
+    seed) are not the ones recorded when the homework was handed out (``doc``, answers.json): one
+    line naming the first differing value (a SpecError, exit status 2), and the versions that made
+    the file when they are not this run's."""
+    from .homework import made_with, variant_answers
+
+    recorded_with = doc.get("made_with") if isinstance(doc.get("made_with"), dict) else {}
+    now = made_with()
+    versions = ""
+    if recorded_with and recorded_with != now:
+        versions = (f" (answers.json was made with dryrun {terminal(str(recorded_with.get('dryrun')))[:20]} and NumPy "
+                    f"{terminal(str(recorded_with.get('numpy')))[:20]}; this is dryrun {now['dryrun']}, "
+                    f"NumPy {now['numpy']})")
+
+    def refuse(what: str):
+        raise SpecError(f"{what}: the homework handed out differs from what the spec and seed give now; "
+                        f"not graded{versions}", where=where)
+    if isinstance(doc.get("seed"), int) and doc["seed"] != seed:
+        refuse(f"answers.json was drawn with seed {doc['seed']}, --seed is {seed}")
+    records = [r for r in doc["variants"] if isinstance(r, dict)]
+    by_id = {r.get("id"): r for r in records}
+    by_roster_id = {r["roster_id"]: r for r in records if isinstance(r.get("roster_id"), str)}
+    for v in variants:
+        # the same student under another export of the roster ("Last, First" names other files)
+        rec = (by_roster_id.get(v.key) if v.key else None) or by_id.get(v.ident)
+        if rec is None:
+            refuse(f"variant {terminal(v.ident)} is not in it")
+        recorded = rec.get("answers") if isinstance(rec.get("answers"), dict) else {}
+        mine = variant_answers(v)
+        for a in mine:
+            why = _recorded_differs(recorded.get(a.name), a)
+            if why:
+                refuse(f"variant {terminal(v.ident)}, {a.name}: {why}")
+        extra = [n for n in recorded if n not in {a.name for a in mine}]
+        if extra:
+            refuse(f"variant {terminal(v.ident)}, {terminal(str(extra[0]))[:60]}: handed out, not recomputed")

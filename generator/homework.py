@@ -85,6 +85,8 @@ def plan_variants(count: int | None, students: list | None, shard=(1, 1),
             if isinstance(student, str):
                 student = Student(student, student)
             base, n = slug(student.name), 1
+            if base == "student" and student.key != student.name and slug(student.key) != "student":
+                base = slug(student.key)          # a name with nothing to transliterate (王小明): the id
             ident = base
             while ident in used:
                 n += 1
@@ -166,6 +168,34 @@ def variant_answers(v: Variant) -> list:
     return answers(v.spec, v.trace, v.spec.answers)
 
 
+def responses_template(batch: Batch, roster=None) -> bytes:
+    """responses-template.csv: the form ``dryrun grade --responses`` reads, one row per variant
+    (per student) with its variant id, the student's name and roster ids, and an empty column per
+    asked answer, named and ordered as in answers.csv."""
+    from .roster import ID_COLUMNS
+    names: list = []
+    for v in batch.variants:
+        names += [a.name for a in variant_answers(v) if a.name not in names]
+    ids_of = {s.key: dict(s.ids) for s in (roster or ())}
+    id_columns = [c for c in ID_COLUMNS if any(c in ids for ids in ids_of.values())]
+    named = any(v.label != f"Variant {v.ident}" for v in batch.variants)
+    buf = io.StringIO()
+    w = _SafeWriter(csv.writer(buf, lineterminator="\n"))
+    w.writerow(["variant"] + (["student"] if named else []) + [_ID_HEADERS.get(c, c) for c in id_columns] + names)
+    for v in batch.variants:
+        ids = ids_of.get(v.key, {})
+        w.writerow([v.ident] + ([v.label] if named else []) + [ids.get(c, "") for c in id_columns]
+                   + [""] * len(names))
+    return buf.getvalue().encode()
+
+
+#: Roster id columns as the LMS exports spell them (grade reads them in any case).
+_ID_HEADERS = {"id number": "ID number", "email address": "Email address", "sis user id": "SIS User ID",
+               "sis login id": "SIS Login ID", "id": "ID", "student id": "Student ID",
+               "student number": "Student number", "username": "Username", "email": "Email",
+               "login id": "Login ID", "matriculation number": "Matriculation number", "e-mail": "E-mail"}
+
+
 def precision_warning(v: Variant) -> str | None:
     """The carry-mode warning of a variant whose carried answers are too far from full precision."""
     from .divergence import divergences, warning
@@ -195,6 +225,19 @@ def roster_fingerprint(students) -> str:
     return hashlib.sha256("\n".join(keys).encode()).hexdigest() if keys else ""
 
 
+def made_with() -> dict:
+    """The versions that computed an answers file (recorded in answers.json; 'dryrun grade' names them
+    when its recomputation differs from what was handed out)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    import numpy as np
+    try:
+        dryrun = version("dryrun")
+    except PackageNotFoundError:
+        dryrun = "unknown"
+    return {"dryrun": dryrun, "numpy": np.__version__}
+
+
 def answers_files(batch: Batch, spec, seed: int, roster=None) -> tuple[bytes, bytes]:
     """answers.csv and answers.json for grading.  CSV: per answer its printed number (always with
     a decimal point), then the printed strings, the full-precision values and the tolerances in
@@ -202,6 +245,7 @@ def answers_files(batch: Batch, spec, seed: int, roster=None) -> tuple[bytes, by
     variant and answer its label (text and LaTeX), shown string, value, full precision, carried
     value (carry mode) and tolerance."""
     rows = [(v, variant_answers(v)) for v in batch.variants]
+    with_ids = {s.key for s in (roster or ()) if getattr(s, "ids", ())}
     names, labels = [], {}
     for _, ans in rows:
         for a in ans:
@@ -222,11 +266,18 @@ def answers_files(batch: Batch, spec, seed: int, roster=None) -> tuple[bytes, by
                    + [cell(n, lambda a: repr(a.tolerance)) for n in names])
     doc = {"spec": spec.name, "seed": seed, "rounding": spec.rounding.as_dict(),
            "spec_sha256": spec_fingerprint(spec), "roster_sha256": roster_fingerprint(roster),
+           "made_with": made_with(),
            "answers": [{"name": n, "label": labels[n].label, "label_tex": labels[n].label_tex} for n in names],
            "variants": [{"id": v.ident, "index": v.index, "label": v.label,
+                         # the roster id the variant is drawn from ('dryrun grade' finds it by this
+                         # when another export of the roster names the student's files differently)
+                         **({"roster_id": v.key} if v.key and v.key in with_ids else {}),
                          "answers": {a.name: {"shown": a.shown, "value": a.value, "full_precision": a.full,
                                               "tolerance": a.tolerance,
-                                              **({"carried": a.carried} if a.carried is not None else {})}
+                                              **({"carried": a.carried} if a.carried is not None else {}),
+                                              # exact decimals, what 'dryrun grade' checks its recomputation against
+                                              "key": str(a.key), "full_exact": str(a.full_exact),
+                                              "unit": str(a.unit), "asked": a.asked}
                                      for a in ans}}
                         for v, ans in rows]}
     return buf.getvalue().encode(), (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode()
@@ -247,17 +298,41 @@ def jobs_of(batch: Batch, out_dir: Path, spec, templates=None, suffix="", key: s
     for v in batch.variants:
         solution = render(v.spec, v.trace, "solution", templates)
         check_size(solution, v.ident, spec.limits)
-        yield Job(render(v.spec, v.trace, "question", templates), out_dir / f"{v.ident}-question")
+        yield Job(render(v.spec, v.trace, "question", templates, handin=True), out_dir / f"{v.ident}-question")
         yield Job(solution, out_dir / f"{v.ident}-solution")
 
 
-def assemble_key(key_pdf: Path, solutions: list[Path]) -> None:
-    """The full key: the table's pages, then every variant's solution PDF, page by page."""
+def key_title(v: Variant) -> str:
+    """How the key's outline names a variant: the student's name and roster id ("Wei Wang
+    (S100001)"), the name alone when the roster has no id, else the variant ("Variant v07")."""
+    if v.key and v.key != v.label:
+        return f"{v.label} ({v.key})"
+    return v.label
+
+
+def assemble_key(key_pdf: Path, solutions: list[Path], titles: list[str] | None = None) -> None:
+    """The full key: the table's pages, then every variant's solution PDF, page by page, with an
+    outline (bookmarks): "Key answers" at the table, "Solutions" with one entry per variant at
+    the first page of its solution (``titles``, parallel to ``solutions``; else the file names).
+    Objects that the solution PDFs share (identical font subsets, resources) are stored once."""
     from pypdf import PdfReader, PdfWriter
     from .files import write_atomic
+    titles = list(titles) if titles is not None else [Path(p).stem.removesuffix("-solution") for p in solutions]
     writer = PdfWriter()
-    for path in [key_pdf] + [p for p in solutions if p.is_file()]:
-        writer.append(PdfReader(path))
+    writer.append(PdfReader(key_pdf), import_outline=False)
+    writer.add_outline_item("Key answers", 0)
+    parent = None
+    for path, title in zip(solutions, titles):
+        if not Path(path).is_file():
+            continue
+        start = len(writer.pages)
+        writer.append(PdfReader(path), import_outline=False)
+        if parent is None:
+            parent = writer.add_outline_item("Solutions", start)
+        writer.add_outline_item(title, start, parent=parent)
+    if hasattr(writer, "compress_identical_objects"):      # pypdf ≥ 4.3
+        writer.compress_identical_objects()
+    writer.page_mode = "/UseOutlines"                      # a viewer opens the outline beside the pages
     buf = io.BytesIO()
     writer.write(buf)
     write_atomic(key_pdf, buf.getvalue())
@@ -324,7 +399,8 @@ def run(spec_path, out_dir, *, variants: int | None = None, students=None, seed:
             report = write_documents(todo, document_count(batch, key), jobs)
         else:
             report = write(todo, jobs_n=jobs)
-        _finish_key(report, key, key_pdf, table_pdf, [out / f"{v.ident}-solution.pdf" for v in batch.variants])
+        _finish_key(report, key, key_pdf, table_pdf, [out / f"{v.ident}-solution.pdf" for v in batch.variants],
+                    [key_title(v) for v in batch.variants])
     finally:
         table_pdf.unlink(missing_ok=True)
     if table_stem.with_suffix(".tex").is_file():         # the key's LaTeX, kept after an error
@@ -334,6 +410,7 @@ def run(spec_path, out_dir, *, variants: int | None = None, students=None, seed:
         json_bytes = _with_total(json_bytes, len(roster) if roster else variants)
         write_atomic(out / f"answers{suffix}.csv", csv_bytes)
         write_atomic(out / f"answers{suffix}.json", json_bytes)
+        write_atomic(out / f"responses-template{suffix}.csv", responses_template(batch, roster))
         if lms:
             from . import lms as lms_mod
             rows = [(v, variant_answers(v)) for v in batch.variants]
@@ -342,11 +419,13 @@ def run(spec_path, out_dir, *, variants: int | None = None, students=None, seed:
                 write_atomic(out / f"moodle{suffix}.xml", lms_mod.moodle_xml(base, rows, pictures))
             if "canvas" in lms:
                 write_atomic(out / f"canvas{suffix}.zip", lms_mod.canvas_qti(base, rows, pictures))
+                write_atomic(out / f"canvas{suffix}-assign.csv", lms_mod.canvas_assignments(base, rows))
     summary = f"{len(batch.variants)} variant(s) of {base.name} in {out}" + (f" (shard {K}/{N})" if N > 1 else "")
     written = {p.name for p in report.written + report.unchanged}
     if batch.variants:
-        written |= {f"answers{suffix}.csv", f"answers{suffix}.json"} | \
-                   {{"moodle": f"moodle{suffix}.xml", "canvas": f"canvas{suffix}.zip"}[x] for x in lms}
+        written |= {f"answers{suffix}.csv", f"answers{suffix}.json", f"responses-template{suffix}.csv"} | \
+                   {n for x in lms for n in {"moodle": [f"moodle{suffix}.xml"],
+                                             "canvas": [f"canvas{suffix}.zip", f"canvas{suffix}-assign.csv"]}[x]}
     stale = _stale_warning(before, out, written, [spec_fingerprint(base), seed, roster_fingerprint(roster)])
     if stale:
         warnings.append(("output", stale))
@@ -364,9 +443,10 @@ def _key_last(jobs, key_stem: Path, table_stem: Path):
     yield from held
 
 
-def _finish_key(report, key: str, key_pdf: Path, table_pdf: Path, solutions: list) -> None:
-    """The key from its compiled table (and, with ``key`` 'full', the solutions), moved to
-    ``key_pdf`` in one step; the report names key_pdf, never the temporary table."""
+def _finish_key(report, key: str, key_pdf: Path, table_pdf: Path, solutions: list, titles=None) -> None:
+    """The key from its compiled table (and, with ``key`` 'full', the solutions, bookmarked with
+    ``titles``), moved to ``key_pdf`` in one step; the report names key_pdf, never the temporary
+    table."""
     from .files import write_atomic
     done = table_pdf in report.written + report.unchanged
     report.written = [p for p in report.written if p != table_pdf]
@@ -375,7 +455,7 @@ def _finish_key(report, key: str, key_pdf: Path, table_pdf: Path, solutions: lis
     if not done:
         return
     if key == "full":
-        assemble_key(table_pdf, solutions)
+        assemble_key(table_pdf, solutions, titles)
     data = table_pdf.read_bytes()
     old = key_pdf.read_bytes() if key_pdf.is_file() and not key_pdf.is_symlink() else None
     if key_pdf.is_symlink():
@@ -395,7 +475,8 @@ _SHARD_ANSWERS = re.compile(r"answers-([1-9][0-9]{0,5})of([1-9][0-9]{0,5})\.json
 #: The files a homework run or a merge writes (what an earlier run may have left in a folder).
 _OUTPUT_FILE = re.compile(r"[^/]+-(?:question|solution)\.pdf|(?:key(?:-[0-9]+of[0-9]+)?\.pdf)"
                           r"|answers(?:-[0-9]+of[0-9]+)?\.(?:csv|json)|moodle(?:-[0-9]+of[0-9]+)?\.xml"
-                          r"|canvas(?:-[0-9]+of[0-9]+)?\.zip")
+                          r"|canvas(?:-[0-9]+of[0-9]+)?(?:\.zip|-assign\.csv)"
+                          r"|responses-template(?:-[0-9]+of[0-9]+)?\.csv")
 
 
 def _read_regular(path: Path, limit: int, what: str) -> bytes:
@@ -484,16 +565,8 @@ def _shard_doc(raw: bytes, path: Path, max_index: int) -> dict:
     checked here (every other value is compared with a recomputation)."""
     def bad(why):
         return SpecError(f"not an answers file of 'dryrun homework': {why}", where=str(path))
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise bad("it is not UTF-8") from None
-    except RecursionError:
-        raise bad("it is nested too deeply") from None
-    except ValueError as e:
-        raise bad(f"it is not valid JSON ({' '.join(str(e).split())[:80]})") from None
-    if not isinstance(doc, dict):
-        raise bad("it is not a JSON object")
+    from .answers import parse_answers_doc
+    doc = parse_answers_doc(raw, str(path))
     if type(doc.get("seed")) is not int or doc["seed"] < 0:
         raise bad("its 'seed' is not a whole number ≥ 0")
     for name in ("spec", "spec_sha256", "roster_sha256"):
@@ -599,7 +672,7 @@ def _stale_warning(before, out: Path, written: set, identity: list) -> str | Non
         if ident == _canon(identity) and f"answers{suffix}.json" not in written:
             exempt |= {f"{i}-{w}.pdf" for i in ids for w in ("question", "solution")}
             exempt |= {f"key{suffix}.pdf", f"answers{suffix}.csv", f"answers{suffix}.json",
-                       f"moodle{suffix}.xml", f"canvas{suffix}.zip"}
+                       f"moodle{suffix}.xml", f"canvas{suffix}.zip", f"responses-template{suffix}.csv"}
     stale = sorted(n for n in files - set(written) - exempt if os.path.lexists(out / n))
     if not stale:
         return None
@@ -765,12 +838,14 @@ def merge(spec_path, out_dir, shard_dirs, *, templates=None, key: str = "full", 
             table = Path(work) / "key.pdf"
             compile_pdf(render_key(spec, rows, templates, table_only=True), table)
             if key == "full":
-                assemble_key(table, [out / f"{v.ident}-solution.pdf" for v in merged])
+                assemble_key(table, [out / f"{v.ident}-solution.pdf" for v in merged],
+                             [key_title(v) for v in merged])
             _copy_into(table.read_bytes(), out / "key.pdf")
         written.add("key.pdf")
     csv_bytes, json_bytes = answers_files(Batch(merged), spec, seed, roster)
     json_bytes = _with_total(json_bytes, total)
-    for name, data in (("answers.csv", csv_bytes), ("answers.json", json_bytes)):
+    for name, data in (("answers.csv", csv_bytes), ("answers.json", json_bytes),
+                       ("responses-template.csv", responses_template(Batch(merged), roster))):
         _copy_into(data, out / name)
         written.add(name)
     stale = _stale_warning(before, out, written, [fingerprint, seed, first["roster_sha256"]])

@@ -4,8 +4,12 @@ They format, never compute: every number they print is a value they were given."
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
+from pathlib import Path
 
+import jinja2
 import numpy as np
 
 from .numbers import RoundingPolicy, format_number
@@ -40,11 +44,87 @@ _UNICODE.update({"ς": r"$\varsigma$", "ο": "o", "Α": "A", "Β": "B", "Ε": "E
 _LIGATURES = re.compile(r"(?<=-)(?=-)|(?<=')(?=')|(?<=,)(?=,)")
 
 
-def typesettable(ch: str) -> bool:
+def _t1(ch: str) -> bool:
     """Whether pdflatex with T1 fonts prints ``ch`` (directly, or through the maps above)."""
     o = ord(ch)
     return (ch in _UNICODE or ch in "\n\t" or 32 <= o < 0x7f or 0xa0 <= o <= 0x17f
             or ch in "ȘșȚț")
+
+
+#: The scripts printed beyond T1 when TeX Live has their fonts: per encoding, the files that must
+#: all be found (the encoding, the fonts of the lmodern families or their substitutes, Type 1
+#: outlines so the PDF's text can be searched and copied), the .dfu listing the characters it
+#: has, and the code points of the script it is used for.
+SCRIPT_FILES = {
+    "T2A": ("t2aenc.def", "t2acmr.fd", "cm-super-t2a.enc", "t2aenc.dfu"),      # Cyrillic: texlive-lang-cyrillic, cm-super
+    "LGR": ("lgrenc.def", "lgrlmr.fd", "grmn1000.pfb", "lgrenc.dfu"),           # Greek: texlive-lang-greek
+    "T5": ("t5enc.def", "t5lmr.fd", "t5enc.dfu"),                               # Vietnamese: texlive-lang-other (vntex)
+    "CJK": ("CJKutf8.sty", "c70gbsn.fd", "gbsnu4e.pfb"),                        # Chinese: latex-cjk-chinese(-arphic-gbsn00lp)
+}
+_SCRIPT_RANGES = {"T2A": ((0x400, 0x52f),), "LGR": ((0x370, 0x3ff), (0x1f00, 0x1fff)),
+                  "T5": ((0xc0, 0x24f), (0x1ea0, 0x1eff)),
+                  "CJK": ((0x3000, 0x30ff), (0x3400, 0x4dbf), (0x4e00, 0x9fff), (0xff01, 0xff5e))}
+#: What each script needs on a Debian-like machine (scripts/setup.sh installs them).
+SCRIPT_PACKAGES = {"T2A": "texlive-lang-cyrillic and cm-super", "LGR": "texlive-lang-greek",
+                   "T5": "texlive-lang-other", "CJK": "latex-cjk-chinese and latex-cjk-chinese-arphic-gbsn00lp"}
+SCRIPT_NAMES = {"T2A": "Cyrillic", "LGR": "Greek", "T5": "Vietnamese", "CJK": "Chinese"}
+
+
+@functools.lru_cache(maxsize=1)
+def available_scripts() -> dict:
+    """{encoding: frozenset of the code points it prints} for the scripts whose TeX packages are
+    installed here (asked of kpsewhich once); {} without TeX."""
+    import shutil
+    import subprocess
+    if shutil.which("kpsewhich") is None:
+        return {}
+    names = sorted({f for files in SCRIPT_FILES.values() for f in files})
+    try:
+        found = subprocess.run(["kpsewhich", *names], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    paths = {Path(line).name: Path(line) for line in found.splitlines() if line.strip()}
+    out = {}
+    for enc, files in SCRIPT_FILES.items():
+        if not all(f in paths for f in files):
+            continue
+        if enc == "CJK":                     # the Arphic GB font: the characters of GB 2312
+            chars = set()
+            for lo, hi in _SCRIPT_RANGES[enc]:
+                for o in range(lo, hi + 1):
+                    try:
+                        chr(o).encode("gb2312")
+                        chars.add(o)
+                    except UnicodeEncodeError:
+                        pass
+        else:
+            try:
+                text = paths[files[-1]].read_text(encoding="latin-1")
+            except OSError:
+                continue
+            chars = {int(h, 16) for h in re.findall(r"\\DeclareUnicodeCharacter\{([0-9A-Fa-f]+)\}", text)}
+            chars = {o for o in chars if any(lo <= o <= hi for lo, hi in _SCRIPT_RANGES[enc])
+                     and not (o <= 0x17f or chr(o) in "ȘșȚț")}
+        if chars:
+            out[enc] = frozenset(chars)
+    return out
+
+
+def script_of(ch: str) -> str | None:
+    """The encoding beyond T1 that prints ``ch`` here ('T2A', 'LGR', 'T5', 'CJK'), or None."""
+    o = ord(ch)
+    if o < 0xc0:
+        return None
+    for enc, chars in available_scripts().items():
+        if o in chars:
+            return enc
+    return None
+
+
+def typesettable(ch: str) -> bool:
+    """Whether pdflatex prints ``ch``: with T1 fonts (directly, or through the maps above), or in
+    a script whose fonts are installed here (``available_scripts``)."""
+    return _t1(ch) or script_of(ch) is not None
 
 
 def _invisible(ch: str) -> bool:
@@ -54,18 +134,100 @@ def _invisible(ch: str) -> bool:
 
 
 def untypesettable(text: str) -> str | None:
-    """The first character of ``text`` that cannot be printed (Cyrillic, CJK …), or None."""
-    for ch in str(text):
+    """The first character of ``text`` that cannot be printed (a script whose fonts are not
+    installed, an emoji …), or None."""
+    for ch in unicodedata.normalize("NFC", str(text)):
         if not typesettable(ch) and not _invisible(ch):
             return ch
     return None
 
 
+def missing_script(ch: str) -> str:
+    """What printing ``ch`` needs, for a warning: 'Cyrillic (install texlive-lang-cyrillic and
+    cm-super)', or 'no font here' for a script dryrun does not typeset."""
+    o = ord(ch)
+    for enc, ranges in _SCRIPT_RANGES.items():
+        if enc != "T5" and any(lo <= o <= hi for lo, hi in ranges):
+            return f"{SCRIPT_NAMES[enc]} (install {SCRIPT_PACKAGES[enc]})"
+    if 0x1a0 <= o <= 0x1b0 or 0x1ea0 <= o <= 0x1eff:
+        return f"Vietnamese (install {SCRIPT_PACKAGES['T5']})"
+    return "no font here"
+
+
+_GREEK_RUN = re.compile("[\u0370-\u03ff\u1f00-\u1fff]+")
+_WORD = re.compile(r"\w+")
+
+
+def _segments(text: str):
+    """``text`` cut into (encoding, piece): None for T1 text, else the script encoding of the piece.
+    Cyrillic and Chinese go by character; a Greek word of two letters or more (or with an accent)
+    is Greek text, a single Greek letter stays a math symbol (σ, η); a word with a Vietnamese
+    letter T1 lacks is set whole in T5."""
+    scripts = available_scripts()
+    marks: list = [None] * len(text)
+    for i, ch in enumerate(text):
+        enc = script_of(ch)
+        if enc in ("T2A", "CJK"):
+            marks[i] = enc
+    if "LGR" in scripts:
+        for m in _GREEK_RUN.finditer(text):
+            run = m.group()
+            if (len(run) > 1 or run not in _UNICODE) and all(ord(c) in scripts["LGR"] or c in "ς"
+                                                              for c in run):
+                marks[m.start():m.end()] = ["LGR"] * len(run)
+    if "T5" in scripts:
+        for m in _WORD.finditer(text):
+            word = m.group()
+            if any(ord(c) in scripts["T5"] for c in word) and \
+                    all(ord(c) in scripts["T5"] or (c.isascii() and c.isalnum()) or _t1(c) and c.isalpha()
+                        for c in word):
+                marks[m.start():m.end()] = ["T5"] * len(word)
+    out: list = []
+    for ch, enc in zip(text, marks):
+        if out and out[-1][0] == enc:
+            out[-1][1] += ch
+        else:
+            out.append([enc, ch])
+    # spaces between two pieces of one script join them: one group, one font switch
+    merged: list = []
+    for enc, piece in out:
+        if len(merged) >= 2 and enc is not None and merged[-2][0] == enc and merged[-1][0] is None \
+                and merged[-1][1].strip(" ") == "":
+            space = merged.pop()[1]
+            merged[-1][1] += space + piece
+        else:
+            merged.append([enc, piece])
+    return [(enc, piece) for enc, piece in merged]
+
+
+def _script_piece(enc: str, piece: str) -> str:
+    if enc == "CJK":
+        return r"\dryruncjk{" + piece + "}"
+    return r"\dryrunscript{" + enc + "}{" + piece + "}"
+
+
 def escape_latex(text) -> str:
     """User text, printed literally: every TeX special character escaped, no ligature formed,
     control characters dropped, typographic punctuation, Greek letters and a few symbols mapped;
-    a character no font here has (checked when a spec is loaded) is printed as '?'."""
-    text = str(text)
+    Cyrillic, Greek words, Vietnamese and Chinese in their own fonts where TeX Live has them
+    (``available_scripts``; the preamble's ``script_setup``); a character no font here has
+    (checked when a spec or roster is loaded) is printed as '?'."""
+    text = unicodedata.normalize("NFC", str(text))
+    if all(ord(c) < 0x370 for c in text) or not available_scripts():
+        return _escape_t1(text)
+    return "".join(_escape_t1(piece) if enc is None else _script_piece(enc, piece)
+                   for enc, piece in _segments(text))
+
+
+def scripts_in(text) -> set:
+    """The script encodings that ``escape_latex(text)`` switches to."""
+    text = unicodedata.normalize("NFC", str(text))
+    if all(ord(c) < 0x370 for c in text) or not available_scripts():
+        return set()
+    return {enc for enc, _ in _segments(text) if enc is not None}
+
+
+def _escape_t1(text: str) -> str:
     text = _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group()], text)
     text = text.replace("`", r"\textasciigrave{}")
     text = _LIGATURES.sub("{}", text)
@@ -77,7 +239,7 @@ def escape_latex(text) -> str:
             out.append(" ")
         elif _invisible(ch):
             continue
-        elif not typesettable(ch):
+        elif not _t1(ch):
             out.append("?")
         else:
             out.append(ch)
@@ -266,8 +428,74 @@ def _scalar(x):
     return x
 
 
+def column_name(name) -> str:
+    """An answer's column name ('part/final.W1[1,2]') in typewriter type, breakable after '.',
+    '/', ',' and '[' so that a long name wraps inside its table cell instead of running past it."""
+    out = []
+    for ch in str(name):
+        out.append(escape_latex(ch))
+        if ch in "./,[_-":
+            out.append(r"\allowbreak{}")
+    return r"\texttt{" + "".join(out) + "}"
+
+
+def _context_texts(context, budget: int = 200_000):
+    """The strings a document is made of, as far as its context shows them: the context's text
+    values, lists and dicts of them (a key's variant labels), and a spec's title, description and
+    raw data (every text of its exercises)."""
+    stack, seen = list(context.get_all().values()), 0
+    while stack and seen < budget:
+        x = stack.pop()
+        seen += 1
+        if isinstance(x, str):
+            yield x
+        elif isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif hasattr(x, "problems") and hasattr(x, "data"):          # a Spec
+            stack.extend([getattr(x, "title", None) or "", getattr(x, "description", None) or "", x.data])
+
+
+def _document_scripts(context) -> list:
+    found: set = set()
+    if available_scripts():
+        for text in _context_texts(context):
+            if any(ord(c) >= 0x370 for c in text):
+                found |= scripts_in(text)
+                found |= {e for e in ("T2A", "LGR", "T5") if "\\dryrunscript{" + e + "}" in text}
+                if "\\dryruncjk{" in text:
+                    found.add("CJK")
+    return [e for e in ("T2A", "LGR", "T5", "CJK") if e in found]
+
+
+@jinja2.pass_context
+def script_encodings(context, _=None) -> str:
+    """The font encodings beyond T1 this document needs, for fontenc's options: 'T2A,LGR,' or ''."""
+    return "".join(f"{e}," for e in _document_scripts(context) if e != "CJK")
+
+
+@jinja2.pass_context
+def script_setup(context, _=None) -> str:
+    """The preamble lines that print names and texts in other scripts (``escape_latex``): '' for a
+    document in Latin script only, so that its LaTeX is what it always was."""
+    used = _document_scripts(context)
+    if not used:
+        return ""
+    lines = ["", r"\newcommand{\dryrunscript}[2]{{\fontencoding{#1}\selectfont #2}}"]
+    if "T2A" in used:            # Latin Modern has no Cyrillic: Computer Modern's (cm-super)
+        lines += [rf"\DeclareFontFamilySubstitution{{T2A}}{{{lm}}}{{{cm}}}"
+                  for lm, cm in (("lmr", "cmr"), ("lmss", "cmss"), ("lmtt", "cmtt"))]
+    if "CJK" in used:
+        # pdftex maps the Arphic glyphs (uni4E00 …) to Unicode itself: CJKutf8's own map would repeat it
+        lines += [r"\usepackage{CJKutf8}", r"\expandafter\def\csname CJK@addcmap\endcsname#1{}",
+                  r"\newcommand{\dryruncjk}[1]{\begin{CJK*}{UTF8}{gbsn}#1\end{CJK*}}"]
+    return "\n".join(lines)
+
+
 def filters(policy: RoundingPolicy) -> dict:
     f = Formatter(policy)
     return {"num": f.num, "factor": f.factor, "mat": f.mat, "rowvec": f.rowvec, "tmat": f.tmat,
             "dot_cells": f.dot_cells, "sum_cells": f.sum_cells, "terms": f.terms,
-            "fn_cells": f.fn_cells, "e": escape_latex, "paragraphs": paragraphs}
+            "fn_cells": f.fn_cells, "e": escape_latex, "paragraphs": paragraphs,
+            "column_name": column_name, "script_encodings": script_encodings, "script_setup": script_setup}

@@ -1,18 +1,24 @@
 """Homework for a learning management system: a Moodle XML question bank (one category per
-exercise, one cloze question per variant, every asked value a numerical answer with its
-tolerance) and a Canvas QTI 1.2 question bank (a zip: one numerical question per asked value of
-each variant).  Both accept the carried and the full-precision value.  The question text holds
-the given values and, for a network, its diagram as an embedded image.
+exercise, one cloze question per variant, every asked value a numerical answer) and a Canvas QTI 1.2
+package (a zip: one quiz per variant, one numerical question per asked value).  Every answer accepts
+exactly the intervals of ``answers.accepted`` — the ones ``dryrun grade`` calls correct — written as
+the decimals they are.  The question text holds the given values and, for a network, its diagram as
+an image named by its content's hash.  No student's name appears in either file: a quiz is known by
+its variant number, which answers.json (and ``canvas_assignments``) maps to its student.
 
 Import: Moodle — Question bank → Import → "Moodle XML format"; then a quiz question "Random
 question from category" hands each student a variant.  Canvas — Settings → Import course content
-→ "QTI .zip file"; the bank appears under Question banks."""
+→ "QTI .zip file"; each variant becomes a graded quiz, assigned to its student with "Assign to"
+(docs/homework.md)."""
 
 from __future__ import annotations
 
 import base64
+import csv
+import hashlib
 import io
 import zipfile
+from decimal import Decimal, localcontext
 
 import numpy as np
 
@@ -25,8 +31,25 @@ from . import escape as esc
 # inside the zip and every file a manifest or question refers to.
 
 
-def _num(x) -> str:
-    return repr(float(x))
+def _dec(d: Decimal) -> str:
+    """A decimal as the plain decimal string it is (0.02845, -3, 12.5): never an exponent, never float
+    noise."""
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def intervals(a) -> list[tuple[Decimal, Decimal]]:
+    """``answers.accepted(a)`` as (midpoint, half-width) pairs, exact: the form of a Moodle numerical
+    answer (value:tolerance) and of a Canvas exact answer with its margin."""
+    from .answers import accepted
+    out = []
+    with localcontext() as ctx:
+        ctx.prec = 400                      # exact for the 60-digit full-precision values
+        for lo, hi in accepted(a):
+            out.append(((lo + hi) / 2, (hi - lo) / 2))
+    return out
 
 
 def _matrix_html(value) -> str:
@@ -104,20 +127,10 @@ def _prompt(spec, v, answers, field, text=esc.html_text) -> str:
 
 
 def _picture_names(rows, pictures) -> dict[str, str]:
-    """{variant id: its PNG's name inside an archive or a Moodle question}: ``escape.zip_name``,
-    made unique should two ids give the same name."""
-    names, used = {}, set()
-    for v, _ in rows:
-        if v.ident not in pictures:
-            continue
-        base = esc.zip_name(v.ident, "figure")[:60].rstrip(".-") or "figure"     # room for '-N.png'
-        name, n = base, 1
-        while name.lower() in used:
-            n += 1
-            name = f"{base}-{n}"
-        used.add(name.lower())
-        names[v.ident] = f"{name}.png"
-    return names
+    """{variant id: its PNG's name inside an archive or a Moodle question}: the first 16 hex digits of
+    the SHA-256 of its content (never a student's name); the same picture, the same name."""
+    return {v.ident: f"{hashlib.sha256(pictures[v.ident]).hexdigest()[:16]}.png"
+            for v, _ in rows if v.ident in pictures}
 
 
 def _category(spec) -> str:
@@ -133,10 +146,8 @@ def moodle_xml(spec, rows, pictures) -> bytes:
     png = _picture_names(rows, pictures)
     for v, answers in rows:
         def cloze(i, a):
-            accepted = [f"={_num(a.value)}:{_num(a.tolerance)}"]
-            if abs(a.full - a.value) > a.tolerance:
-                accepted.append(f"%100%{_num(a.full)}:{_num(a.tolerance)}")
-            return "{1:NUMERICAL:" + "~".join(accepted) + "}"
+            # one full-credit answer per interval of answers.accepted: its midpoint and half-width
+            return "{1:NUMERICAL:" + "~".join(f"={_dec(mid)}:{_dec(half)}" for mid, half in intervals(a)) + "}"
         text = _prompt(spec, v, answers, cloze, esc.moodle_text)
         files = ""
         if v.ident in png:
@@ -154,12 +165,18 @@ def moodle_xml(spec, rows, pictures) -> bytes:
 
 
 def _item(ident, title, text, a) -> str:
-    low, high = a.value - a.tolerance, a.value + a.tolerance
-    alternatives = [f'<and><vargte respident="response1">{_num(low)}</vargte>'
-                    f'<varlte respident="response1">{_num(high)}</varlte></and>']
-    if abs(a.full - a.value) > a.tolerance:
-        alternatives.append(f'<and><vargte respident="response1">{_num(a.full - a.tolerance)}</vargte>'
-                            f'<varlte respident="response1">{_num(a.full + a.tolerance)}</varlte></and>')
+    """A numerical question in the shape Canvas's importer reads (the one Canvas and text2qti write):
+    per interval of ``answers.accepted`` one condition ``<or><varequal>exact</varequal><and><vargte>low
+    </vargte><varlte>high</varlte></and></or>``, the exact value its midpoint; Canvas takes the exact
+    answer from the varequal and the margin as high − exact, so every interval is symmetric.  Two
+    intervals (carried and full precision far apart) are two conditions: two answers in Canvas."""
+    conditions = "".join(
+        '<respcondition continue="No"><conditionvar><or>'
+        f'<varequal respident="response1">{_dec(mid)}</varequal>'
+        f'<and><vargte respident="response1">{_dec(mid - half)}</vargte>'
+        f'<varlte respident="response1">{_dec(mid + half)}</varlte></and>'
+        '</or></conditionvar><setvar action="Set" varname="SCORE">100</setvar></respcondition>'
+        for mid, half in intervals(a))
     return (f"<item ident={esc.xml_attr(ident)} title={esc.xml_attr(title)}><itemmetadata><qtimetadata>"
             "<qtimetadatafield><fieldlabel>question_type</fieldlabel><fieldentry>numerical_question</fieldentry></qtimetadatafield>"
             "<qtimetadatafield><fieldlabel>points_possible</fieldlabel><fieldentry>1.0</fieldentry></qtimetadatafield>"
@@ -168,46 +185,78 @@ def _item(ident, title, text, a) -> str:
             '<response_str ident="response1" rcardinality="Single"><render_fib fibtype="Decimal">'
             '<response_label ident="answer1"/></render_fib></response_str></presentation>'
             '<resprocessing><outcomes><decvar maxvalue="100" minvalue="0" varname="SCORE" vartype="Decimal"/></outcomes>'
-            f'<respcondition continue="No"><conditionvar><or>{"".join(alternatives)}</or></conditionvar>'
-            '<setvar action="Set" varname="SCORE">100</setvar></respcondition></resprocessing></item>')
+            f"{conditions}</resprocessing></item>")
+
+
+def quiz_title(spec, v) -> str:
+    """The title of a variant's Canvas quiz: the homework's title and the variant's number (no name)."""
+    return f"{spec.title or spec.name}: variant {v.index}"
+
+
+def _quiz_ident(spec, v) -> str:
+    # an identifier, a folder and (with '.xml') a file: short enough that every name stays a zip_name
+    base = esc.zip_name(f"dryrun_{spec.name}", "dryrun")[:80].rstrip(".-") or "dryrun"
+    return f"{base}_v{v.index}"
+
+
+def _assessment(spec, v, answers, png) -> str:
+    """One variant as a QTI 1.2 assessment (a Canvas quiz, graded: qmd_assessmenttype Examination)
+    holding its own items, in one section."""
+    ident = _quiz_ident(spec, v)
+    intro = _prompt(spec, v, answers, None)
+    if v.ident in png:
+        src = esc.xml_attr("$IMS-CC-FILEBASE$/" + png[v.ident])
+        intro = f'<p><img src={src} alt="network diagram"></p>' + intro
+    items = [_item(f"{ident}_{i}", f"variant {v.index}: {a.label}", f"{intro}<p>Give {esc.html_text(a.label)}.</p>", a)
+             for i, a in enumerate(answers, 1)]
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<questestinterop xmlns="http://www.imsglobal.org/xsd/ims_qtiasiv1p2">'
+            f"<assessment ident={esc.xml_attr(ident)} title={esc.xml_attr(quiz_title(spec, v))}><qtimetadata>"
+            "<qtimetadatafield><fieldlabel>qmd_assessmenttype</fieldlabel><fieldentry>Examination</fieldentry></qtimetadatafield>"
+            "<qtimetadatafield><fieldlabel>cc_maxattempts</fieldlabel><fieldentry>1</fieldentry></qtimetadatafield>"
+            '</qtimetadata><section ident="root_section">' + "".join(items)
+            + "</section></assessment></questestinterop>\n")
 
 
 def canvas_qti(spec, rows, pictures) -> bytes:
-    """A QTI 1.2 zip with one question bank: per variant and asked value a numerical question."""
-    # an identifier, a folder and (with '.xml') a file: short enough that every name stays a zip_name
-    bank = esc.zip_name(f"dryrun_{spec.name}", "dryrun_bank")[:80].rstrip(".-")
+    """A QTI 1.2 zip: per variant one quiz (assessment) with a numerical question per asked value, so
+    that each quiz can be assigned to its own student (a question group would draw single items,
+    mixing variants)."""
     png = _picture_names(rows, pictures)
-    items = []
+    entries, resources = [], []
     for v, answers in rows:
-        intro = _prompt(spec, v, answers, None)
-        if v.ident in png:
-            src = esc.xml_attr("$IMS-CC-FILEBASE$/" + png[v.ident])
-            intro = f'<p><img src={src} alt="network diagram"></p>' + intro
-        for i, a in enumerate(answers, 1):
-            text = f"{intro}<p>Give {esc.html_text(a.label)}.</p>"
-            items.append(_item(f"{bank}_v{v.index}_{i}", f"variant {v.index}: {a.label}", text, a))
-    xml = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-           '<questestinterop xmlns="http://www.imsglobal.org/xsd/ims_qtiasiv1p2">'
-           f"<objectbank ident={esc.xml_attr(bank)}><qtimetadata><qtimetadatafield><fieldlabel>bank_title</fieldlabel>"
-           f"<fieldentry>{esc.xml_text(spec.title or spec.name)}</fieldentry></qtimetadatafield></qtimetadata>"
-           + "".join(items) + "</objectbank></questestinterop>\n")
-    bank_file = f"{bank}/{bank}.xml"
-    resources = [f'<resource identifier={esc.xml_attr(bank)} type="imsqti_xmlv1p2">'
-                 f'<file href={esc.xml_attr(bank_file)}/></resource>']
+        ident = _quiz_ident(spec, v)
+        path = f"{ident}/{ident}.xml"
+        entries.append((path, _assessment(spec, v, answers, png).encode()))
+        resources.append(f'<resource identifier={esc.xml_attr(ident)} type="imsqti_xmlv1p2">'
+                         f"<file href={esc.xml_attr(path)}/></resource>")
+    figures_ = sorted(set(png.values()))
+    data = {name: pictures[ident] for ident, name in png.items()}
     resources += [f'<resource identifier={esc.xml_attr("fig_" + name[:-4])} type="webcontent" '
-                  f'href={esc.xml_attr(name)}><file href={esc.xml_attr(name)}/></resource>'
-                  for name in sorted(png.values())]
+                  f'href={esc.xml_attr(name)}><file href={esc.xml_attr(name)}/></resource>' for name in figures_]
+    entries += [(name, data[name]) for name in figures_]
     manifest = ('<?xml version="1.0" encoding="UTF-8"?>\n'
                 '<manifest identifier="dryrun_manifest" xmlns="http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1">'
                 "<metadata><schema>IMS Content</schema><schemaversion>1.1.3</schemaversion></metadata>"
                 f"<organizations/><resources>{''.join(resources)}</resources></manifest>\n")
-    entries = [("imsmanifest.xml", manifest.encode()), (bank_file, xml.encode())]
-    entries += [(name, pictures[ident]) for ident, name in sorted(png.items(), key=lambda kv: kv[1])]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in entries:
+        for name, blob in [("imsmanifest.xml", manifest.encode())] + entries:
             # every name is made of escape.zip_name components joined by '/' (no '..', no '\\', no leading
             # '/'); the manifest and the questions refer to these same names
+            assert all(part == esc.zip_name(part) for part in name.split("/")), name
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))     # reproducible
-            z.writestr(info, data, zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED)
+            z.writestr(info, blob, zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED)
     return buf.getvalue()
+
+
+def canvas_assignments(spec, rows) -> bytes:
+    """Which Canvas quiz is whose: a CSV (quiz title, variant number, variant id, student, roster id)
+    kept beside canvas.zip and never imported — the one LMS-side file that names students."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["quiz", "variant", "id", "student", "roster_id"])
+    for v, _ in rows:
+        student = v.label if v.label != f"Variant {v.ident}" else ""
+        w.writerow([esc.csv_cell(c) for c in (quiz_title(spec, v), v.index, v.ident, student, v.key or "")])
+    return buf.getvalue().encode("utf-8")

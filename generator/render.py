@@ -252,18 +252,182 @@ def render_body(spec: Spec, trace: Trace, templates: str | Path | None = None) -
                    divergences=_divergence_rows(trace))
 
 
+class HandIn(list):
+    """What a question sheet's "What to hand in" lists: per asked answer a dict of its notation
+    (``label_tex``), its column name in answers.csv / responses-template.csv (``name``) and the
+    rounding asked (``asked``: '4 decimals'); ``variant``: the variant id of a homework's sheet."""
+
+    def __init__(self, rows=(), variant: str | None = None):
+        super().__init__(rows)
+        self.variant = variant
+
+
+def handin_rows(spec: Spec, trace: Trace, variant: str | None = None) -> HandIn:
+    """The rows of "What to hand in"; a notation's text suffix ``\\text{ (iteration 2)}`` is its
+    ``note``, printed below it (math in a narrow column cannot break)."""
+    import re
+    from .answers import answers
+    rows = []
+    for a in answers(spec, trace, spec.answers):
+        m = re.fullmatch(r"(?s)(.*?)\s*\\text\{\s*\(([^{}]*)\)\}\s*", a.label_tex)
+        label, note = (m.group(1), m.group(2)) if m else (a.label_tex, "")
+        rows.append({"name": a.name, "label_tex": label, "note": note, "asked": a.asked})
+    return HandIn(rows, variant)
+
+
 def render(spec: Spec, trace: Trace, what: str = "solution",
-           templates: str | Path | None = None, body: str | None = None) -> str:
+           templates: str | Path | None = None, body: str | None = None, handin: bool | None = None) -> str:
     """The LaTeX source of the ``what`` document ('solution' or 'question') of ``spec``;
-    ``body``: the solution's body if it was already rendered (render_body)."""
+    ``body``: the solution's body if it was already rendered (render_body).  A question sheet ends
+    with "What to hand in" (the asked answers) when ``handin``; by default when the spec declares
+    ``answers:`` (a homework's sheets always have it)."""
     if what not in WHATS:
         raise UsageError(f"what must be one of {', '.join(WHATS)}, not {what!r}")
     env = environment(trace.rounding, str(templates) if templates else None)
     if what == "solution" and body is None:
         body = render_body(spec, trace, templates)
+    homework = handin is True            # a homework's variant: its name is its variant id
+    if handin is None:
+        handin = isinstance(spec.data, dict) and "answers" in spec.data
     return _render(env, f"{what}.tex.j2", limit=_limit(spec), label=f"{spec.path}: the {what}", spec=spec,
                    title=escape_latex(spec.title or spec.name), problems=_Problems(_views(spec, trace)),
-                   policy=trace.rounding, what=what, body=body or "")
+                   policy=trace.rounding, what=what, body=body or "",
+                   handin=handin_rows(spec, trace, spec.name if homework else None) if what == "question" and handin else [])
+
+
+import re
+
+#: The key's table: the text block of base.tex.j2 (A4, 2.2 cm margins) in pt, the type size of
+#: the table (\small of 11 pt: 10 pt), \tabcolsep, and the widest name and id columns (wider
+#: names and ids wrap inside their column).
+KEY_TEXT_WIDTH = 595.28 - 2 * 62.36
+KEY_FONT_PT = 10.0
+KEY_COLSEP = 6.0
+KEY_NAME_MAX, KEY_ID_MAX = 0.30 * KEY_TEXT_WIDTH, 0.20 * KEY_TEXT_WIDTH
+#: Estimated widths are multiplied by this before columns are grouped: a little too narrow an
+#: estimate then still fits (tests/test_class_key.py measures the pages).
+KEY_SAFETY = 1.08
+
+# widths of Latin Modern Roman 10 in em (text; math italic letters are about as wide); an accented
+# letter counts as its base letter, any other character as a wide one (0.8)
+_EM = {**dict(zip("abcdefghijklmnopqrstuvwxyz", (.5, .556, .444, .556, .444, .306, .5, .556, .278, .306,
+                  .528, .278, .833, .556, .5, .556, .528, .392, .394, .389, .556, .528, .722, .528, .528, .444))),
+       **dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", (.75, .708, .722, .764, .681, .653, .785, .75, .361, .514,
+                  .778, .625, .917, .75, .778, .681, .778, .736, .556, .722, .75, .75, 1.028, .75, .75, .611))),
+       **{c: 0.5 for c in "0123456789"}, **{c: 0.278 for c in ".,;:!'`|[]"}, "(": 0.389, ")": 0.389,
+       "/": 0.5, "-": 0.333, "+": 0.778, "=": 0.778, " ": 0.333, "?": 0.472, "@": 0.778, "*": 0.5,
+       "ß": 0.5, "æ": 0.722, "Æ": 0.903, "ø": 0.5, "Ø": 0.778, "œ": 0.778, "Œ": 1.014, "þ": 0.556,
+       "Þ": 0.681, "ð": 0.5, "Ð": 0.764, "ł": 0.278, "Ł": 0.625, "ı": 0.278}
+_EM_COMMANDS = {"partial": 0.57, ",": 0.167, ";": 0.278, ":": 0.222, "quad": 1.0, "cdot": 0.778,
+                "times": 0.778, "approx": 0.778, "allowbreak": 0.0, "left": 0.0, "right": 0.0,
+                "textasciigrave": 0.5, "textbackslash": 0.5, "textasciitilde": 0.5, "textasciicircum": 0.5}
+#: commands whose argument is typeset as text (spaces count); \textbf widens it
+_EM_TEXT = {"text": 1.0, "mathrm": 1.0, "textrm": 1.0, "textit": 1.0, "textbf": 1.15, "mbox": 1.0}
+_TEX_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[{}^_$]|[^\\{}^_$]")
+
+
+def _char_em(ch: str, math: bool) -> float:
+    import unicodedata
+    if ch == " ":
+        return 0.0 if math else _EM[" "]
+    if ch == "-" and math:
+        return 0.778                        # a minus sign
+    if ch not in _EM:
+        base = unicodedata.normalize("NFD", ch)[0]
+        return _EM.get(base, 0.8)
+    return _EM[ch]
+
+
+def _tex_em(tex: str, math: bool = False) -> float:
+    """An estimate of the width of a short piece of LaTeX (a header, a number, a name) in em,
+    from the character widths of Latin Modern: sub- and superscripts at 0.7, spaces only in text."""
+    tokens, i = _TEX_TOKEN.findall(tex), 0
+
+    def group(scale: float, math: bool, single: bool = False) -> float:
+        nonlocal i
+        total = 0.0
+        while i < len(tokens):
+            t = tokens[i]
+            i += 1
+            if t == "}":
+                return total
+            if t == "$":
+                math = not math
+            elif t == "{":
+                total += group(scale, math)
+            elif t in "^_":
+                total += group(scale * 0.7, math, single=True)
+            elif t[1:] in _EM_TEXT and i < len(tokens) and tokens[i] == "{":
+                i += 1
+                total += group(scale * _EM_TEXT[t[1:]], False)
+            elif t.startswith("\\"):
+                total += scale * _EM_COMMANDS.get(t[1:], 0.8)
+            else:
+                total += scale * _char_em(t, math)
+            if single:
+                return total
+        return total
+    return group(1.0, math)
+
+
+def _key_pt(tex: str, math: bool = False) -> float:
+    return _tex_em(tex, math) * KEY_FONT_PT * KEY_SAFETY
+_KEY_SUFFIX = re.compile(r"(?s)(.*?)\s*\\text\{\s*\(([^{}]*)\)\}\s*")
+_KEY_PART = re.compile(r"(?s)\\text\{([^{}]*): \}(.*)")
+
+
+def _key_header(name: str) -> tuple[str, str]:
+    """An answer's column header in two lines: (what spans its columns: the part and iteration,
+    as text; the header proper, math): ``iteration 1`` over ``(∂L/∂W^{(2)})_{11}``."""
+    from .answers import key_label
+    label, over = key_label(name), []
+    m = _KEY_PART.fullmatch(label)
+    if m:
+        over.append(m.group(1))
+        label = m.group(2)
+    m = _KEY_SUFFIX.fullmatch(label)
+    if m:
+        label = m.group(1)
+        over.append(m.group(2))
+    return ", ".join(over), label
+
+
+def _breakable(text: str) -> str:
+    """User text escaped, with a permitted line break between any two characters (an id or an
+    e-mail address wider than its column wraps instead of running into the next one)."""
+    return r"\allowbreak{}".join(escape_latex(c) for c in text)
+
+
+def _key_groups(names: list[str], headers: dict, values: dict, fixed: float) -> list[list[str]]:
+    """The answer columns split into groups, each as wide as the page allows beside the name and
+    id columns (``fixed`` pt with their separation); a group spans at least one column."""
+    def width(group):
+        cols = [max([_key_pt(headers[n][1], True)] + [_key_pt(v, True) for v in values[n]]) for n in group]
+        total = fixed + sum(cols) + 2 * KEY_COLSEP * len(cols)
+        # a spanning header (the iteration) wider than its columns widens the last of them
+        start = 0
+        for k in range(1, len(group) + 1):
+            if k == len(group) or headers[group[k]][0] != headers[group[start]][0]:
+                over = headers[group[start]][0]
+                if over:
+                    span = sum(cols[start:k]) + 2 * KEY_COLSEP * (k - start - 1)
+                    total += max(0.0, _key_pt(escape_latex(over)) * 0.9 - span)
+                start = k
+        return total
+    groups: list[list[str]] = []
+    for n in names:
+        if groups and width(groups[-1] + [n]) <= KEY_TEXT_WIDTH:
+            groups[-1].append(n)
+        else:
+            groups.append([n])
+    # as many groups, of about equal counts when they fit (no narrow last group of leftovers)
+    k, n = len(groups), len(names)
+    even, start = [], 0
+    for g in range(k):
+        size = n // k + (1 if g < n % k else 0)
+        even.append(names[start:start + size])
+        start += size
+    return even if all(width(g) <= KEY_TEXT_WIDTH for g in even) else groups
 
 
 def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=None,
@@ -271,19 +435,44 @@ def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=Non
     """One answer-key document for a homework set: a table of every variant's key answers, then
     (unless ``table_only``: the solutions' PDFs are appended to it instead) each variant's worked
     solution.  ``rows``: [(variant, {key name: shown value})], a variant being a homework.Variant
-    or a plain (ident, label); ``bodies``: the variants' solution bodies where already rendered."""
+    or a plain (ident, label); ``bodies``: the variants' solution bodies where already rendered.
+
+    The table is a longtable per group of answer columns (its header repeated on every page),
+    each group as wide as the text block allows beside the students' names and roster ids."""
     env = environment(spec.rounding, str(templates) if templates else None)
     names = []
     for _, keys in rows:
         names += [n for n in keys if n not in names]
-    from .answers import key_label
-    chunks = [names[i:i + 4] for i in range(0, len(names), 4)]       # never scaled: 4 columns a table
-    labels = {n: key_label(n) for n in names}
     variants = []
     for i, (v, keys) in enumerate(rows):
         ident, label = (v.ident, v.label) if hasattr(v, "ident") else v
+        sid = getattr(v, "key", None)
+        sid = sid if sid and sid != label else ""            # a roster without ids: the name is the key
         body = "" if table_only else (bodies[i] if bodies else render_body(v.spec, v.trace, templates))
-        variants.append({"ident": ident, "label": escape_latex(label), "keys": keys, "body": body})
+        variants.append({"ident": ident, "label": escape_latex(label), "id": _breakable(sid), "keys": keys,
+                         "body": body, "_label": escape_latex(label), "_id": escape_latex(sid)})
+    headers = {n: _key_header(n) for n in names}
+    values = {n: [v["keys"].get(n, "").replace(",", "{,}") for v in variants] for n in names}
+    has_ids = any(v["id"] for v in variants)
+    name_w = min(KEY_NAME_MAX, max([_key_pt(r"\textbf{Student}")] + [_key_pt(v["_label"]) for v in variants]))
+    id_w = min(KEY_ID_MAX, max([_key_pt(r"\textbf{ID}")] + [_key_pt(v["_id"]) for v in variants])) if has_ids else 0.0
+    fixed = name_w + (id_w + 2 * KEY_COLSEP if has_ids else 0.0)
+    groups = []
+    for cols in _key_groups(names, headers, values, fixed):
+        spans, start = [], 0                 # runs of columns under one spanning header
+        for k in range(1, len(cols) + 1):
+            if k == len(cols) or headers[cols[k]][0] != headers[cols[start]][0]:
+                spans.append({"text": escape_latex(headers[cols[start]][0]), "first": start, "count": k - start})
+                start = k
+        groups.append({"cols": cols, "spans": spans})
+    for v in variants:
+        del v["_label"], v["_id"]
+    lead = 2 if has_ids else 1
+    from .answers import key_label
     return _render(env, "key.tex.j2", spec=spec, title=escape_latex("Answer key: " + (spec.title or spec.name)),
-                   what="key", chunks=chunks, labels=labels, variants=variants, policy=spec.rounding,
-                   table_only=table_only)
+                   what="key", groups=groups, chunks=[g["cols"] for g in groups],
+                   labels={n: key_label(n) for n in names}, header={n: headers[n][1] for n in names},
+                   variants=variants,
+                   policy=spec.rounding, table_only=table_only, has_ids=has_ids, lead=lead,
+                   name_width=f"{name_w:.1f}pt", id_width=f"{id_w:.1f}pt",
+                   any_spans=any(s["text"] for g in groups for s in g["spans"]))

@@ -91,17 +91,36 @@ def stream(key: str) -> int:
     return int(hashlib.sha256(key.strip().casefold().encode("utf-8")).hexdigest()[:16], 16)
 
 
+#: Cyrillic and Greek letters in Latin (file names only; the sheet prints the name itself).
+_CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґўђјљњћџѓќѕ",
+                     "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya i yi ye g u "
+                     "dj j lj nj c dz g k dz".split()))
+_GREEK = dict(zip("αβγδεζηθικλμνξοπρσςτυφχψωάέήίόύώϊϋΐΰ",
+                  "a v g d e z i th i k l m n x o p r s s t y f ch ps o a e i i o y o i y i y".split()))
+_SCRIPT_LETTERS = {**{k: ("" if v == "_" else v) for k, v in _CYRILLIC.items()}, **_GREEK}
+
 _LETTERS = {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
             "þ": "th", "Þ": "Th", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "ı": "i", "’": "'", "‘": "'"}
 
 
 def slug(name: str) -> str:
-    """A file name from a name: transliterated to ASCII (Zoë Müller -> zoe-muller, Łukasz -> lukasz);
-    a name in another script gives 'student' (the caller makes it unique)."""
-    name = "".join(_LETTERS.get(ch, ch) for ch in name)
+    """A file name from a name: transliterated to ASCII (Zoë Müller -> zoe-muller, Łukasz -> lukasz,
+    Анна Иванова -> anna-ivanova, Νίκος -> nikos); a name in another script (Chinese …) gives
+    'student' (the caller uses the student's id instead, or makes it unique)."""
+    name = unicodedata.normalize("NFC", name).replace("ου", "ou").replace("Ου", "Ou").replace("ΟΥ", "OU")
+    name = "".join(_LETTERS.get(ch) or _script_letter(ch) for ch in name)
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     s = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     return s[:40] or "student"
+
+
+def _script_letter(ch: str) -> str:
+    """A Cyrillic or Greek letter in Latin (Иван -> Ivan, Νίκος -> Nikos), any other character as it is."""
+    low = ch.lower()
+    if low in _SCRIPT_LETTERS:
+        latin = _SCRIPT_LETTERS[low]
+        return latin.capitalize() if ch != low else latin
+    return ch
 
 
 def _column(header: list[str], names) -> int | None:
@@ -158,6 +177,11 @@ def parse_roster(text: str, where: str = "<roster>", notes: list | None = None) 
             full = " ".join(p for p in (cell(first), cell(last)) if p)
         if full.casefold().startswith("points possible"):     # Canvas's second row
             continue
+        if " ".join(full.replace(",", " ").split()).casefold() in ("student test", "test student"):
+            # Canvas's "Test Student" (the student view of the course): no one to give homework to
+            found.append(f"line {line}: '{full}' is Canvas's test student (the student view): skipped, "
+                         "no homework")
+            continue
         ids = tuple((header[i], cell(i)) for i in id_columns if cell(i))
         if not full:
             if not ids:
@@ -168,11 +192,14 @@ def parse_roster(text: str, where: str = "<roster>", notes: list | None = None) 
         students.append(Student(key, full, ids))
     if not students:
         raise SpecError("the roster has no names", where=where)
-    from .latex import untypesettable
+    from .latex import missing_script, untypesettable
     for i, st in enumerate(students):
-        if untypesettable(st.name):            # a script the fonts here lack: printed as the id
-            students[i] = Student(st.key, st.key if st.key != st.name and not untypesettable(st.key)
-                                  else f"student {i + 1}", st.ids)
+        ch = untypesettable(st.name)
+        if ch:                                 # a script the fonts here lack: printed as the id, said so
+            shown = st.key if st.key != st.name and not untypesettable(st.key) else f"student {i + 1}"
+            found.append(f"{st.name} ({shown}): the name cannot be printed here ('{ch}' U+{ord(ch):04X}: "
+                         f"{missing_script(ch)}): the sheet shows '{shown}'")
+            students[i] = Student(st.key, shown, st.ids)
     seen: dict[str, str] = {}
     for s in students:
         k = s.key.casefold()

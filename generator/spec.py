@@ -15,6 +15,17 @@ from .validate import choice, flag, join, mapping, number, text, typename
 MAX_SPEC_BYTES = 1_000_000
 
 
+@dataclass(frozen=True)
+class Grading:
+    """The spec's ``grading:`` section (docs/homework.md, "Grading"): ``coarser_digits``, how many digits
+    coarser than asked an answer may be and still be correct when it is a correct rounding (0: strict)."""
+    coarser_digits: int = 1
+
+
+#: The most digits coarser than asked a ``grading.coarser_digits`` may allow.
+MAX_COARSER_DIGITS = 6
+
+
 @dataclass(frozen=True, eq=False)
 class Spec:
     path: str
@@ -28,6 +39,7 @@ class Spec:
     data: object = None             # the spec's plain data (what variants are drawn from)
     limits: object = None           # the limits.Limits it was checked against
     answers: tuple = ("key",)       # what a homework asks (generator.answers): groups or trace names
+    grading: Grading = Grading()    # how 'dryrun grade' marks (generator.grade)
 
 
 # --------------------------------------------------------------------------- reading
@@ -187,7 +199,7 @@ def rounding_policy(value, field: str = "rounding") -> RoundingPolicy:
 
 
 SPEC_KEYS = ("title", "description", "rounding", "network", "parts", "diagram_weights", "randomize",
-             "answers")
+             "answers", "grading")
 
 
 def load_spec(path: str | Path, limits=None) -> Spec:
@@ -270,6 +282,19 @@ def _answers(value) -> tuple:
     return tuple(out)
 
 
+def _grading(value) -> Grading:
+    """The ``grading:`` section: ``{coarser_digits: N}``, N a whole number from 0 to MAX_COARSER_DIGITS."""
+    from .validate import short
+    if value is None:
+        return Grading()
+    m = mapping(value, "grading", ("coarser_digits",))
+    n = m.get("coarser_digits", 1)
+    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_COARSER_DIGITS:
+        raise SpecError(f"expected a whole number from 0 (strict) to {MAX_COARSER_DIGITS}, got {typename(n)} "
+                        f"{short(n)}", field="grading.coarser_digits")
+    return Grading(coarser_digits=n)
+
+
 def spec_from_data(data, where: str = "<spec>", limits=None) -> Spec:
     from .limits import DEFAULT
     limits = limits or DEFAULT
@@ -292,5 +317,6 @@ def spec_from_data(data, where: str = "<spec>", limits=None) -> Spec:
         randomize=randomizer, data=data, limits=limits,
         description=text(m.get("description"), "description"),
         rounding=rounding_policy(m.get("rounding")), problems=problems, answers=_answers(m.get("answers")),
+        grading=_grading(m.get("grading")),
         diagram_weights=choice(m.get("diagram_weights", "auto"), "diagram_weights",
                                 ("auto", "always", "never")))

@@ -71,6 +71,51 @@ def key_cost(out: Path):
     return assembled, whole
 
 
+CLASS_SIZES = (120, 500)
+
+
+def class_key(students: int, work: Path):
+    """The full key of a class (the roster and 2-3-2 network of tests/test_class_key.py): its
+    size in MB, pages and the seconds of the key proper (the table typeset, then assembled with
+    the solution PDFs); the solutions are compiled first (not counted: every run writes them).
+    Also the size of the same pages merged without sharing identical objects (the former key)."""
+    from pypdf import PdfReader, PdfWriter
+
+    from generator import homework as hw
+    from generator.compile import compile_pdf
+    from generator.pipeline import write
+    from generator.render import render, render_key
+    from generator.spec import load_spec
+    from tests.test_class_key import SPEC as CLASS_SPEC, roster_rows, write_roster
+
+    (work / "spec.yaml").write_text(CLASS_SPEC, encoding="utf-8")
+    roster = hw.read_roster(write_roster(work / "roster.csv", roster_rows(students)))
+    spec = load_spec(work / "spec.yaml")
+    batch = hw.draw(spec, hw.plan_variants(None, roster), SEED)
+    solutions = [work / f"{v.ident}-solution.pdf" for v in batch.variants]
+    start = time.perf_counter()
+    write([hw.Job(render(v.spec, v.trace, "solution"), work / f"{v.ident}-solution") for v in batch.variants],
+          jobs_n=os.cpu_count() or 1)
+    compiled = time.perf_counter() - start
+    start = time.perf_counter()
+    rows = [(v, hw.key_values(v)) for v in batch.variants]
+    key = work / "key.pdf"
+    compile_pdf(render_key(spec, rows, table_only=True), key, cache=False)
+    table_pages = len(PdfReader(key).pages)
+    table_s = time.perf_counter() - start
+    plain = PdfWriter()                                      # the former assembly, for comparison
+    for p in [key] + solutions:
+        plain.append(PdfReader(p))
+    plain.write(work / "plain.pdf")
+    start = time.perf_counter()
+    hw.assemble_key(key, solutions, [hw.key_title(v) for v in batch.variants])
+    assembled = time.perf_counter() - start
+    return {"students": students, "mb": key.stat().st_size / 1e6, "pages": len(PdfReader(key).pages),
+            "table_pages": table_pages, "table_s": table_s, "assemble_s": assembled,
+            "plain_mb": (work / "plain.pdf").stat().st_size / 1e6, "solutions_s": compiled,
+            "solutions_mb": sum(p.stat().st_size for p in solutions) / 1e6}
+
+
 def pipeline(jobs_n: int, cache: Path, out: Path):
     """Wall time of the whole `dryrun homework` command."""
     env = dict(os.environ, DRYRUN_CACHE=str(cache))
@@ -111,9 +156,26 @@ def main():
     print(f"  speed-up of 2 jobs (cold)                {c1 / c2:6.2f}x  (>= 1.8)")
     print(f"  re-run / cold (1 job)                    {a1 / c1:6.3f}   (<= 0.05)")
     print(f"  warm into a new directory / cold         {w1 / c1:6.3f}")
+    print_class_keys()
+
+
+def print_class_keys(sizes=CLASS_SIZES):
+    """The key of a class: size, pages and seconds for each class size."""
+    print("key of a class (2-3-2 sigmoid network, carry mode, 36 answers per student)")
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as work:
+            r = class_key(n, Path(work))
+        print(f"  {n:4d} students: key {r['mb']:6.1f} MB, {r['pages']:5d} pages ({r['table_pages']} of table); "
+              f"table {r['table_s']:5.1f} s + assembly {r['assemble_s']:5.1f} s  "
+              f"[merged without sharing: {r['plain_mb']:.1f} MB; the {n} solutions: {r['solutions_mb']:.1f} MB, "
+              f"compiled in {r['solutions_s']:.0f} s]")
 
 
 if __name__ == "__main__":
     if shutil.which("pdflatex") is None:
         sys.exit("bench: pdflatex is not installed (run make setup)")
-    main()
+    if sys.argv[1:] == ["key"]:             # python scripts/bench.py key: the class keys only
+        sys.path.insert(0, str(ROOT))
+        print_class_keys()
+    else:
+        main()

@@ -2,7 +2,7 @@
 # Set up everything dryrun needs on a fresh Debian-like machine:
 #   a virtual environment in .venv with dryrun and the exact versions of requirements.lock, and pdflatex
 #   (TeX Live).
-# Usage: scripts/setup.sh [python|tex|all]   (default: all)
+# Usage: scripts/setup.sh [python|tex|scripts|all]   (default: all; tex includes scripts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -49,21 +49,41 @@ setup_python() {
 }
 
 setup_tex() {
-  if command -v pdflatex >/dev/null 2>&1 && kpsewhich tikz.sty >/dev/null 2>&1 \
-     && kpsewhich lmodern.sty >/dev/null 2>&1; then
+  if ! { command -v pdflatex >/dev/null 2>&1 && kpsewhich tikz.sty >/dev/null 2>&1 \
+         && kpsewhich lmodern.sty >/dev/null 2>&1; }; then
+    echo "setup: installing TeX Live from Debian's packages (a few minutes, once)…" >&2
+    apt_install texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures \
+      lmodern poppler-utils || {
+      echo "setup: pdflatex is missing. 'dryrun render --format tex' still works without it." >&2
+      exit 1
+    }
+  fi
+  setup_scripts
+}
+
+# Names (and texts) in other scripts, printed in their own fonts (generator/latex.py SCRIPT_FILES):
+# Cyrillic (T2A: texlive-lang-cyrillic, cm-super for its Type 1 outlines, ~97 MB), Greek (LGR:
+# texlive-lang-greek, ~95 MB), Chinese (CJKutf8 with the Arphic GB font, ~13 MB), Vietnamese (T5:
+# vntex in texlive-lang-other, ~73 MB with the fonts it depends on). Without them dryrun still works:
+# a student whose name cannot be printed gets their id on the sheet, and a warning names them.
+SCRIPT_PACKAGES="texlive-lang-cyrillic cm-super texlive-lang-greek latex-cjk-chinese \
+  latex-cjk-chinese-arphic-gbsn00lp texlive-lang-other"
+
+setup_scripts() {
+  if kpsewhich t2aenc.def lgrenc.def t5enc.def CJKutf8.sty c70gbsn.fd cm-super-t2a.enc 2>/dev/null \
+       | [ "$(wc -l)" -ge 6 ]; then
     return 0
   fi
-  echo "setup: installing TeX Live from Debian's packages (a few minutes, once)…" >&2
-  apt_install texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures \
-    lmodern poppler-utils || {
-    echo "setup: pdflatex is missing. 'dryrun render --format tex' still works without it." >&2
-    exit 1
-  }
+  echo "setup: installing the fonts for names in Cyrillic, Greek, Chinese and Vietnamese…" >&2
+  # shellcheck disable=SC2086
+  apt_install $SCRIPT_PACKAGES || \
+    echo "setup: names in those scripts will be replaced by the student's id (with a warning)." >&2
 }
 
 case "$what" in
   python) setup_python ;;
   tex) setup_tex ;;
+  scripts) setup_scripts ;;
   all) setup_python; setup_tex ;;
-  *) echo "usage: $0 [python|tex|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [python|tex|scripts|all]" >&2; exit 2 ;;
 esac

@@ -111,7 +111,7 @@ def test_homework_run_is_reproducible_and_warm_rerun_compiles_nothing(tmp_path, 
     code, out = cli("homework", HW, "--variants", "3", "--seed", "1", "-o", a)
     assert code == 0, out
     names = sorted(p.name for p in a.iterdir())
-    assert names == ["answers.csv", "answers.json", "key.pdf"] + [
+    assert names == ["answers.csv", "answers.json", "key.pdf", "responses-template.csv"] + [
         f"v0{k}-{w}.pdf" for k in (1, 2, 3) for w in ("question", "solution")]
     calls = []
     real = compile_mod._run

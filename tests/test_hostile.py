@@ -448,9 +448,9 @@ def test_text_beyond_latin_1_prints_or_is_refused(write_spec, tmp_path):
     good = write_spec(base.replace('title: "Neural Network: Diagram and Dry Run Calculations"',
                                    'title: "Zoë’s “dry run” – Łódź, α ≤ β … 5 € -- x"'), "good.yaml")
     bad = write_spec(base.replace('title: "Neural Network: Diagram and Dry Run Calculations"',
-                                  'title: "Привет"'), "bad.yaml")
+                                  'title: "안녕하세요"'), "bad.yaml")      # Hangul: no font here
     result = CliRunner().invoke(main, ["validate", str(bad)])
-    assert result.exit_code == 2 and "U+041F" in result.output and "title" in result.output
+    assert result.exit_code == 2 and "U+C548" in result.output and "title" in result.output
     if shutil.which("pdflatex") is None or shutil.which("pdftotext") is None:
         return
     result = CliRunner().invoke(main, ["render", str(good), "-o", str(tmp_path), "--what", "question"])

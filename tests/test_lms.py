@@ -61,8 +61,10 @@ def test_canvas_qti_matches_the_answers(banks):
         manifest = ET.fromstring(z.read("imsmanifest.xml"))
         hrefs = {f.get("href") for f in manifest.iter() if f.tag.endswith("file")}
         assert hrefs == names - {"imsmanifest.xml"}              # every resource listed, nothing missing
-        bank = next(n for n in names if n.endswith(".xml") and n != "imsmanifest.xml")
-        items = ET.fromstring(z.read(bank)).findall(f".//{QTI}item")
+        quizzes = sorted((n for n in names if n.endswith(".xml") and n != "imsmanifest.xml"),
+                         key=lambda n: int(n.rsplit("_v", 1)[1][:-4]))
+        assert len(quizzes) == len(answers["variants"])          # one quiz per variant
+        items = [i for n in quizzes for i in ET.fromstring(z.read(n)).findall(f".//{QTI}item")]
         expected = [(f"variant {v['index']}", a) for v in answers["variants"] for a in v["answers"].values()]
         assert len(items) == len(expected)
         for item, (ident, a) in zip(items, expected):
@@ -70,6 +72,7 @@ def test_canvas_qti_matches_the_answers(banks):
             low = float(item.find(f".//{QTI}vargte").text)
             high = float(item.find(f".//{QTI}varlte").text)
             assert low == pytest.approx(a["value"] - a["tolerance"]) and high == pytest.approx(a["value"] + a["tolerance"])
+            assert float(item.find(f".//{QTI}varequal").text) == pytest.approx(a["value"])   # the key, exactly
         for png in (n for n in names if n.endswith(".png")):
             assert z.read(png).startswith(b"\x89PNG")
 
