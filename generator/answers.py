@@ -114,7 +114,7 @@ def answers(spec, trace, selection=("key",)) -> list[Answer]:
                 index = tuple(int(i) - 1 for i in idx.strip("[]").split(",")) if idx else ()
                 out.append(Answer(
                     name=f"{pre}{n}{idx}", label=(f"{p.id}: " if multi else "") + label(n, index, tex=False),
-                    label_tex=_key_label(n, index), shown=shown, value=float(printed),
+                    label_tex=_key_label(n, index, p.kind), shown=shown, value=float(printed),
                     full=float(fulls[idx]), carried=float(value) if trace.reference is not None else None,
                     tolerance=float(unit), unit=unit, key=printed, full_exact=to_decimal(fulls[idx]),
                     asked=_asked_text(precision)))
@@ -134,7 +134,7 @@ def _asked_text(precision) -> str:
     return f"{n} significant figure{'s' if n != 1 else ''}"
 
 
-def _key_label(trace_name: str, index: tuple) -> str:
+def _key_label(trace_name: str, index: tuple, kind: str | None = None) -> str:
     """The compact LaTeX of an answer: L_it2 (the loss before update 2), L_final, W⁽¹⁾₁₂."""
     from .labels import label
     sub = "".join(str(i + 1) for i in index) if all(i < 9 for i in index) else ",".join(str(i + 1) for i in index)
@@ -144,9 +144,9 @@ def _key_label(trace_name: str, index: tuple) -> str:
         return rf"L_{{\text{{it}}\,{loss.group(1)}}}"
     if trace_name == "final.loss":
         return r"L_{\text{final}}"
-    if param:
+    if param and kind != "cnn":            # a CNN writes its dense layers W^{[l]}
         return f"{param.group(1)}^{{({param.group(2)})}}" + (f"_{{{sub}}}" if sub else "")
-    return label(trace_name, index, tex=True)
+    return label(trace_name, index, tex=True, kind=kind)
 
 
 def key_label(name: str) -> str:

@@ -329,7 +329,10 @@ def _write_with_progress(write, todo, count=None, **options):
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
               help="Directory [default: output/NAME-homework].")
 @click.option("--students", type=click.Path(dir_okay=False, exists=True),
-              help="A roster CSV (column 'name'): one variant per student, named after them.")
+              help="A roster CSV: Moodle's participants export (First name, Surname, ID number, Email "
+                   "address), Canvas's gradebook export (Student \"Last, First\", ID, SIS User ID …) or one "
+                   "name per line. One variant per student, drawn from their id (else their name) and "
+                   "named after them.")
 @click.option("--shard", help="K/N: only the K-th of N slices of the variants (for CI matrices).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
               help="Documents compiled in parallel [default: number of cores].")
@@ -454,8 +457,10 @@ def grade(spec, responses, seed, variants, students, ecf, out_dir, responses_for
 
     \b
     Exit status: 0 every row graded; 1 marks.csv and feedback written for every matched
-    student, but some rows match no student (a warning each, and unmatched.csv); 2 bad
-    input, nothing written (no row matches, a repeated column, no answer column …)."""
+    student, but some rows were not graded: they match no student, their identifiers
+    (roster id, variant, name) disagree, or their LMS responses do not fit the variant
+    (a warning each, and unmatched.csv); 2 bad input, nothing written (no row matches,
+    a repeated column, no answer column …)."""
     from . import grade as gr
     from . import homework as hw
     from .files import write_atomic
@@ -477,21 +482,29 @@ def grade(spec, responses, seed, variants, students, ecf, out_dir, responses_for
     header = rows.header
     gr.check_columns(header, (), responses)            # a repeated id column: before matching by it
     unmatched: list = []
-    chosen = gr.match_rows(rows, planned, responses, header, students=roster, unmatched=unmatched)
+    beside = Path(first_responses).parent / "answers.json"
+    if answers_file is None and beside.is_file():
+        answers_file = str(beside)
+    recorded = None
+    if answers_file is not None:          # its variants' roster ids read a responses-template's variant column
+        recorded = gr.read_recorded(answers_file, hw.SHARD_JSON_FACTOR * _limits().max_input_bytes)
+    chosen = gr.match_rows(rows, planned, responses, header, students=roster, unmatched=unmatched,
+                           recorded=recorded)
     if unmatched and not chosen:
         raise SpecError(f"no row matches a student of this homework set ({unmatched[0][2]}"
                         + (f", and {len(unmatched) - 1} more" if len(unmatched) > 1 else "") + ")", where=responses)
     batch = hw.draw(base, [v for v, _ in chosen], seed)
     if batch.failed:
         raise SpecError(f"{batch.failed[0][0]}: {batch.failed[0][1]}")
-    beside = Path(first_responses).parent / "answers.json"
-    if answers_file is None and beside.is_file():
-        answers_file = str(beside)
     if answers_file is not None:          # grade what was handed out, or nothing
-        recorded = gr.read_recorded(answers_file, hw.SHARD_JSON_FACTOR * _limits().max_input_bytes)
         gr.check_recorded(recorded, batch.variants, seed, answers_file)
     if rows.lms:                                      # an LMS export: its responses under the answer names
-        header = gb.map_answers(rows, chosen, responses)
+        header = gb.map_answers(rows, chosen, responses, unmatched=unmatched)     # a bad row: listed
+        kept = {v.ident for v, _ in chosen}
+        batch.variants = [v for v in batch.variants if v.ident in kept]
+        if not chosen:
+            raise SpecError(f"no row can be graded ({unmatched[0][2]}"
+                            + (f", and {len(unmatched) - 1} more" if len(unmatched) > 1 else "") + ")", where=responses)
     expected = {a.name for v in batch.variants for a in hw.variant_answers(v)}
     if not expected & set(header):
         raise SpecError("no answer column: name the columns as in answers.csv (e.g. "
@@ -505,7 +518,9 @@ def grade(spec, responses, seed, variants, students, ecf, out_dir, responses_for
     rows_by_ident = {v.ident: r for v, r in chosen}
     results = [gr.grade_variant(v, rows_by_ident[v.ident], ecf=ecf) for v in batch.variants]
     if decisions is not None:                         # the instructor's decisions, on every run
-        results = gb.apply_overrides(results, decisions, batch.variants, roster)
+        results = gb.apply_overrides(results, decisions, batch.variants, roster, planned=planned)
+        graded = {v.ident for v in batch.variants}
+        batch.variants += [p for p in planned if p.ident in {m.ident for m in results} - graded]   # paper-only
     if answers_file is None:
         _warn("no answers.json given (--answers) or beside the responses: the marks are checked against "
               "a recomputation only, not against what was handed out")
@@ -516,10 +531,12 @@ def grade(spec, responses, seed, variants, students, ecf, out_dir, responses_for
     if len(unreadable) > 20:
         _warn(f"{responses}: {len(unreadable) - 20} more unreadable answer(s): their status in marks.csv "
               "is 'unreadable'")
-    answered = [k for m in results for k in m.marks if k.status != "missing"]
-    if answered and all(k.status in ("wrong", "unreadable") for k in answered):
-        _warn("every submitted answer is wrong: is --seed the seed the homework was drawn with "
-              "(and the roster the same)?")
+    odd, answered = gr.another_draw(results)
+    if answered and odd * 2 > answered:
+        _warn(f"{odd} of {answered} student(s) have fewer than {gr.FEW_RIGHT:.0%} of their answers right and "
+              f"answers far from their key, as if they had worked on other numbers: is --seed {seed} the seed "
+              "the homework was drawn with, and the roster the same? Give --answers answers.json (the file "
+              "the homework run wrote) to check")
     write_atomic(out / "marks.csv", gb.marks_csv_with_overrides(
         gr.marks_csv(results, {v.ident: v.key for v in batch.variants}), results))
     for m in results:
@@ -533,8 +550,9 @@ def grade(spec, responses, seed, variants, students, ecf, out_dir, responses_for
         for _, _, problem in unmatched[:10]:
             _warn(f"{responses}: {problem}: not graded")
         if len(unmatched) > 10:
-            _warn(f"{responses}: {len(unmatched) - 10} more row(s) match no student")
-        _warn(f"{len(unmatched)} row(s) match no student: listed in {out / 'unmatched.csv'}")
+            _warn(f"{responses}: {len(unmatched) - 10} more row(s) not graded")
+        _warn(f"{len(unmatched)} row(s) not graded (no student, identifiers that disagree, or responses that "
+              f"do not fit the variant): listed in {out / 'unmatched.csv'}")
         sys.exit(1)
     (out / "unmatched.csv").unlink(missing_ok=True)        # none now: no stale list of an earlier run
 
@@ -578,7 +596,10 @@ def snapshot(spec, output, templates, variants, seed):
               help="Relative tolerance for full-precision values.")
 @click.option("--abs-tol", type=click.FloatRange(min=0), default=1e-12, show_default=True,
               help="Absolute tolerance for full-precision values.")
-def check(spec, against, templates, rel_tol, abs_tol):
+@click.option("--values-only", is_flag=True,
+              help="Compare the values (and sections, overrides, variants) but not the pages' LaTeX: "
+                   "a new dryrun version that only prints pages differently passes.")
+def check(spec, against, templates, rel_tol, abs_tol, values_only):
     """Re-solve and re-render SPEC, redraw the snapshot's numbered variants with its seed, and
     compare with a snapshot: "ok", or (exit 1) a changed randomize:, answers: or rounding: section
     or override template first, then the given values that changed, the first computed value that
@@ -587,7 +608,8 @@ def check(spec, against, templates, rel_tol, abs_tol):
     from .escape import terminal
     from .snapshot import check as compare_with, report
 
-    result = compare_with(spec, against, rel_tol=rel_tol, abs_tol=abs_tol, limits=_limits(), templates=templates)
+    result = compare_with(spec, against, rel_tol=rel_tol, abs_tol=abs_tol, limits=_limits(), templates=templates,
+                          values_only=values_only)
     if result.changed:
         click.echo(terminal(f"{spec}: differs from {against}"))
         click.echo(report(result))          # every snapshot text in it through escape.terminal

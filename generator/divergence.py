@@ -26,6 +26,8 @@ class Divergence:
     carried: Decimal
     full: Decimal         # the full-precision value (unrounded)
     key: bool             # a key answer (loss, final parameters, outputs …)
+    part: str = ""        # the exercise's kind (network, rnn …): the notation of its label
+    exact: bool = False   # an exact sum of written values (printed with all its digits)
 
     @property
     def relative(self) -> Decimal | None:
@@ -41,8 +43,14 @@ class Divergence:
         unit = Decimal(1).scaleb(self.carried.as_tuple().exponent)
         return (rel is None or rel > WARN_RELATIVE) and abs(self.carried - self.full) > unit
 
+    @property
+    def shown_kind(self) -> str | None:
+        """The kind the carried value is printed at in the solution: None (all its digits) for an
+        exact sum of written values, such as an RNN's loss summed over the steps."""
+        return None if self.exact else self.kind
+
     def label(self, tex: bool = True) -> str:
-        return label(self.name, self.index, tex=tex)
+        return label(self.name, self.index, tex=tex, kind=self.part or None)
 
 
 def is_key(kind: str, name: str) -> bool:
@@ -68,7 +76,10 @@ def _divergences(trace, ref, policy) -> list[Divergence]:
     out = []
     for p, q in zip(trace.problems, ref.problems):
         for name, e in p.entries.items():
-            if e.kind == "given" or e.full or e.symbolic is not None or name not in q.entries:
+            key = is_key(p.kind, name)
+            # an exact sum of written values (an RNN's loss, its final parameters) is a key answer
+            # like any other: compared at its kind's precision
+            if e.kind == "given" or (e.full and not key) or e.symbolic is not None or name not in q.entries:
                 continue
             prec = policy.precision(e.kind)
             carried = np.asarray(e.dec, dtype=object)
@@ -77,8 +88,8 @@ def _divergences(trace, ref, policy) -> list[Divergence]:
                 continue
             for idx in np.ndindex(carried.shape):
                 c, f = carried[idx], full[idx]
-                if round_decimal(f, prec) != c:
-                    out.append(Divergence(p.id, name, idx, e.kind, c, f, is_key(p.kind, name)))
+                if round_decimal(f, prec) != (round_decimal(c, prec) if e.full else c):
+                    out.append(Divergence(p.id, name, idx, e.kind, c, f, key, p.kind, e.full))
     return out
 
 

@@ -223,14 +223,18 @@ def check_columns(header, expected, where: str = "<responses>") -> None:
         seen.setdefault(k, i)
 
 
-def _name_tokens(name: str) -> tuple:
-    """A name's words as they are compared, in "First Last" order: accents, case and the kind of
-    apostrophe ignored; "Last, First" (one comma) turned round, so "van der Berg, Jan" gives
-    ('jan', 'van', 'der', 'berg')."""
-    import unicodedata
-    n = unicodedata.normalize("NFKD", name)
-    n = "".join(c for c in n if not unicodedata.combining(c))
-    n = unicodedata.normalize("NFKC", n).casefold().replace("’", "'").replace("‘", "'").replace("ß", "ss")
+_APOSTROPHES = "'\u2019\u2018\u02bc\u02b9\u0060\u00b4\u2032"
+
+
+def _name_tokens(name: str, apostrophe: str = "") -> tuple:
+    """A name's words as they are compared, in "First Last" order: transliterated as file names are
+    (``roster.transliterate``: Søren -> soren, Łukasz -> lukasz, Guðmundsdóttir -> gudmundsdottir,
+    Анна -> anna), accents and case ignored, apostrophes (any kind) dropped (O'Brien -> obrien; with
+    ``apostrophe=" "`` read as a space: o brien); "Last, First" (one comma) turned round, so "van der
+    Berg, Jan" gives ('jan', 'van', 'der', 'berg')."""
+    from .roster import transliterate
+    n = transliterate(name).casefold()
+    n = n.translate({ord(c): apostrophe for c in _APOSTROPHES})
     if n.count(",") == 1:
         last, first = n.split(",")
         n = f"{first} {last}"
@@ -238,24 +242,28 @@ def _name_tokens(name: str) -> tuple:
 
 
 def _names_index(planned):
-    """{ordered words: [variants]} and {sorted words: [variants]} of the planned variants' names."""
+    """{ordered words: [variants]} and {sorted words: [variants]} of the planned variants' names; a name
+    with an apostrophe is there twice: O'Brien as 'obrien' and as 'o brien'."""
     ordered: dict = {}
     anyorder: dict = {}
     for v in planned:
-        t = _name_tokens(v.label)
-        if not t:
-            continue
-        ordered.setdefault(t, []).append(v)
-        anyorder.setdefault(tuple(sorted(t)), []).append(v)
+        for t in dict.fromkeys((_name_tokens(v.label), _name_tokens(v.label, " "))):
+            if not t:
+                continue
+            if v not in ordered.setdefault(t, []):
+                ordered[t].append(v)
+            if v not in anyorder.setdefault(tuple(sorted(t)), []):
+                anyorder[tuple(sorted(t))].append(v)
     return ordered, anyorder
 
 
 def find_by_name(name: str, planned=None, *, index=None) -> tuple[list, str]:
-    """The students a response's name can be: ([variant], problem).  Accents, case, apostrophes and
-    extra spaces are ignored and compound surnames kept whole; "Last, First" (a comma) is read in that
-    order, and matched in any order only when that is unique; a name without a comma is matched in
-    either order ("Wei Wang" finds Wang Wei) — when that fits two students (Wang Wei and Wei Wang)
-    the problem names both and no one is chosen."""
+    """The students a name can be: ([variant], problem).  Accents, case, apostrophes (O'Brien, OBrien
+    and O Brien are one name) and extra spaces are ignored, letters transliterated as file names are
+    (Søren Kierkegaard is Soren Kierkegaard), compound surnames kept whole; "Last, First" (a comma) is
+    read in that order, and matched in any order only when that is unique; a name without a comma is
+    matched in either order ("Wei Wang" finds Wang Wei) — when that fits two students (Wang Wei and
+    Wei Wang) the problem names both and no one is chosen.  Responses and overrides both use it."""
     ordered, anyorder = index or _names_index(planned)
     t = _name_tokens(name)
     if not t:
@@ -275,18 +283,40 @@ def find_by_name(name: str, planned=None, *, index=None) -> tuple[list, str]:
                          " or ".join(f"{terminal(v.label)} ({v.ident})" for v in found[:4]))
 
 
-def match_rows(rows, planned, where: str = "<responses>", header=(), *, students=None,
-               unmatched: list | None = None) -> list:
-    """Each response row with its variant: by the ``variant`` column (the ids of answers.csv),
-    by any id column of the roster (``ID number``, ``Email address`` …: ``students``, the roster,
-    holds every id of each student), or by the student's name ("First Last" or "Last, First").
+def recorded_identities(doc) -> dict:
+    """{variant id of answers.json: roster id} of an answers file's variants that record their
+    student's roster id (``roster_id``): what a ``variant`` column of its responses-template names."""
+    out: dict = {}
+    for r in (doc or {}).get("variants", ()) if isinstance(doc, dict) else ():
+        if isinstance(r, dict) and isinstance(r.get("id"), str) and isinstance(r.get("roster_id"), str):
+            out[r["id"].casefold()] = r["roster_id"]
+    return out
 
-    A row that matches no student (or a name two students share) is an error naming its line, or,
-    with ``unmatched`` given, appended to it as (line, who, reason) and left out; two rows for one
-    student are always an error."""
+
+def _who(v) -> str:
+    return f"{terminal(v.label)} ({terminal(v.key or v.ident)})"
+
+
+def match_rows(rows, planned, where: str = "<responses>", header=(), *, students=None,
+               unmatched: list | None = None, recorded=None) -> list:
+    """Each response row with its variant, from every identifier the row has: the roster's id columns
+    (``ID number``, ``Email address`` …: ``students``, the roster, holds every id of each student), the
+    ``variant`` column and the ``student`` name ("First Last" or "Last, First").
+
+    The roster id wins: a ``variant`` column is read through answers.json (``recorded``, the parsed
+    file), whose variants record their student's ``roster_id`` — a responses-template of another
+    export of the same roster names the same students — and, without it, as this run's variant ids.
+    Every identifier that names a student must name the same one: a row whose ids, variant and name
+    disagree (``zoe-muller`` with the ``ID number`` of José), or whose roster id is no student of the
+    roster, is never resolved silently.
+
+    A row that matches no student, whose identifiers disagree, or whose name two students share is an
+    error naming its line, or, with ``unmatched`` given, appended to it as (line, who, reason) and left
+    out; two rows for one student are always an error."""
     from .roster import ID_COLUMNS
-    by_ident = {v.ident: v for v in planned}
+    by_ident = {v.ident.casefold(): v for v in planned}
     by_key = {(v.key or "").casefold(): v for v in planned if getattr(v, "key", None)}
+    handed_out = recorded_identities(recorded)
     # every id of the roster: per column, and any column (an "Email address" answers an "ID number" roster)
     by_column: dict = {}
     by_any: dict = {}
@@ -304,29 +334,60 @@ def match_rows(rows, planned, where: str = "<responses>", header=(), *, students
                         "'student', or the roster's id column", where=where)
 
     def by_id(column: str, value: str):
+        """(variant or None, whether the value is one the roster should know)."""
         value = value.casefold()
-        if not value:
-            return None
         if column.casefold() in by_column:
-            return by_column[column.casefold()].get(value)
+            return by_column[column.casefold()].get(value), True
         found = by_any.get(value, set())
-        return by_ident[next(iter(found))] if len(found) == 1 else by_key.get(value)
+        if len(found) == 1:
+            return by_ident[next(iter(found)).casefold()], True
+        return by_key.get(value), False
+
+    def by_variant(value: str):
+        value = value.casefold()
+        if value in handed_out:                 # the student answers.json handed this variant to
+            return by_key.get(handed_out[value].casefold())
+        return by_ident.get(value)
 
     out, taken = [], {}
     for row, line in rows:
-        lower = {k.casefold(): v for k, v in row.items()}
-        v = by_ident.get(lower.get("variant", ""))
-        for c in id_columns:
-            v = v or by_id(c, row.get(c, ""))
-        problem = None
-        if v is None and lower.get("student"):
-            found, why = find_by_name(lower["student"], index=names)
-            if len(found) > 1:
-                problem = (f"line {line}: {why}; name them by their variant id or the roster's id column")
-            v = found[0] if len(found) == 1 else None
+        lower = {k.casefold(): v for k, v in row.items() if isinstance(v, str)}
         who = lower.get("variant") or lower.get("student") or next((row.get(c) for c in id_columns if row.get(c)), "")
+        said = []                  # (what names the student, variant) of every identifier that names one
+        unknown = None             # a roster id of the roster's own columns that names nobody
+        for c in id_columns:
+            value = row.get(c, "")
+            if not value:
+                continue
+            v, known = by_id(c, value)
+            if v is not None:
+                said.append((f"{c} '{terminal(value)}'", v))
+            elif known and unknown is None:
+                unknown = f"{c} '{terminal(value)}' is no student of the roster"
+        if said:
+            unknown = None         # the roster id that names a student wins (an old e-mail beside it is no conflict)
+        problem = None
+        if lower.get("variant"):
+            v = by_variant(lower["variant"])
+            if v is not None:
+                said.append((f"variant '{terminal(lower['variant'])}'", v))
+        if lower.get("student"):
+            found, why = find_by_name(lower["student"], index=names)
+            if len(found) == 1:
+                said.append((f"the name '{terminal(lower['student'])}'", found[0]))
+            elif len(found) > 1 and not said:
+                problem = f"line {line}: {why}; name them by their variant id or the roster's id column"
+        chosen = {v.ident for _, v in said}
+        v = None
+        if len(chosen) > 1 or (said and unknown):
+            parts = [f"{what} is {_who(x)}" for what, x in said]
+            problem = (f"line {line}: the row's identifiers disagree: " + ", ".join(parts)
+                       + (f"; {unknown}" if unknown else "") + ": correct the row")
+        elif said:
+            v = said[0][1]
+        else:
+            problem = problem or f"line {line}: no student or variant '{terminal(who)}' in this homework set"
         if v is None:
-            problem = problem or f"line {line}: no student or variant '{who}' in this homework set"
             if unmatched is None:
                 raise SpecError(problem, where=where)
             unmatched.append((line, who, problem))
@@ -596,6 +657,101 @@ def _slip_forms(key: Decimal, unit: Decimal) -> list:
     return sorted(out)
 
 
+def pins(s, a, coarser_digits: int = 1) -> bool:
+    """Whether a submitted number ``s`` is written as precisely as a correct answer may be: to the
+    asked digit or at most ``coarser_digits`` coarser.  Only such answers are evidence of a slip."""
+    if s is None:
+        return False
+    if not a.unit:
+        return True
+    try:
+        return coarser_by(s, _unit_at(a, s) if s != 0 else a.unit) <= coarser_digits
+    except (ArithmeticError, TypeError):
+        return False
+
+
+#: {(structure, problem, entry, index): the asked answers that are that entry itself}, like _DEPENDENCIES.
+_IDENTITIES: dict = {}
+#: The two values the slipped entry is set to, and the factors the exercise's numbers are moved by,
+#: when its identities are probed: generic values, so that no product or sum of them is 1 or 0 by chance.
+_PROBE_VALUES = (Decimal("0.7318421"), Decimal("-1.3926053"))
+
+
+def _moved(data, counter=None):
+    """The spec data with every number in a list (inputs, weights, biases, targets …) and every
+    non-integral number (a learning rate) multiplied by a generic factor of its own (1.0137…, 1.0291…);
+    integers outside lists (iterations, strides, decimals) are structure and stay."""
+    counter = counter if counter is not None else [0]
+
+    def move(x, in_list):
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            return x
+        if not in_list and float(x).is_integer():
+            return x
+        counter[0] += 1
+        factor = 1 + 0.0137 * counter[0] + 0.00031 * counter[0] ** 2
+        return float(Decimal(repr(float(x))) * Decimal(repr(factor)))
+
+    def walk(node, in_list=False):
+        if isinstance(node, dict):
+            return {k: walk(v, False) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, True) for v in node]
+        return move(node, in_list)
+    return walk(data)
+
+
+def identities(v, answers, pid: str, name: str, idx, unit=None) -> frozenset | None:
+    """The asked answers that *are* entry ``idx`` of ``name`` by the computation (∂L/∂b⁽²⁾ = δ⁽²⁾):
+    with the entry set to two generic values and every number of the exercise moved by a generic
+    factor of its own (``_moved``), the answer equals the entry both times — its derivative with
+    respect to the entry is exactly 1 and no other number of the exercise changes it.  An answer that
+    equals the entry only through this variant's values (δ⁽²⁾·a⁽¹⁾ with a⁽¹⁾ = 1, δ⁽¹⁾·x with x = 1)
+    changes when they move and is no identity.  None when the moved exercise cannot be computed (a
+    dropout mask or a one-hot target that must stay 0/1): the caller decides another way.  Learned
+    once per exercise structure and entry, like ``_dependents``; the two values are written to ``unit``
+    (the digit the entry is written to), so that carried rounding keeps an identity exact."""
+    from .solve import solve
+    from .spec import spec_from_data
+    k = (_structure(v, answers), pid, name, tuple(idx), unit)
+    if k in _IDENTITIES:
+        return _IDENTITIES[k]
+    data = getattr(v.spec, "data", None)
+    found = None
+    if isinstance(data, dict):
+        try:
+            moved = spec_from_data(_moved(data), limits=getattr(v.spec, "limits", None))
+            found = None
+            for x in _PROBE_VALUES:
+                x = x.quantize(unit) if unit else x
+                t = solve(moved, v.trace.rounding, overrides={pid: {name: {tuple(idx): x}}})
+                same = {a.name for a in answers if _recomputed(t, v, a.name) is not None
+                        and Decimal(_recomputed(t, v, a.name)) == x}
+                found = same if found is None else found & same
+            found = frozenset(found)
+        except (_IMPOSSIBLE + (KeyError, IndexError, TypeError)):
+            found = None
+    if len(_IDENTITIES) >= 64 * _DEPENDENCY_STRUCTURES:
+        _IDENTITIES.pop(next(iter(_IDENTITIES)))
+    _IDENTITIES[k] = found
+    return found
+
+
+def _identities_by_value(run, v, answers, name, idx, x, got) -> frozenset:
+    """The fallback of ``identities`` when the exercise cannot be moved: the answers that equal the
+    entry exactly at the student's value and at a second one (derivative exactly 1 here)."""
+    other = x * Decimal("1.37") + Decimal("0.0913")
+    t = run(name, idx, other)
+    if t is None:
+        return frozenset()
+    out = set()
+    for n, r in got.items():
+        r2 = _recomputed(t, v, n)
+        if r == x and r2 is not None and Decimal(r2) == other:
+            out.add(n)
+    return frozenset(out)
+
+
 @_wide(None)
 def find_slip(v, answers, submitted, marks, impossible=(), coarser_digits: int = 1, *, own=None):
     """The one slip of an earlier value — asked or not, one entry (one entry of δ, say) — that the
@@ -620,11 +776,15 @@ def find_slip(v, answers, submitted, marks, impossible=(), coarser_digits: int =
 
     policy = v.trace.rounding
     status = {m.name: m.status for m in marks}
-    first_i = next((i for i, a in enumerate(answers) if status.get(a.name) == "wrong"), None)
+    # only an answer written as precisely as a correct one may be (``pins``) is evidence of a slip: a
+    # coarser one cannot tell a slip from rounding (-1.70 for -1.6979 at 4 decimals asked)
+    evidence = {a.name for a in answers if status.get(a.name) == "wrong" and
+                pins(submitted.get(a.name), a, coarser_digits)}
+    first_i = next((i for i, a in enumerate(answers) if a.name in evidence), None)
     if first_i is None:
         return None
     first = answers[first_i]
-    later = [a for a in answers[first_i + 1:] if status.get(a.name) == "wrong"]
+    later = [a for a in answers[first_i + 1:] if a.name in evidence]
     if len(later) < SLIP_LATER:
         return None
     earlier = [a for a in answers[:first_i] if status.get(a.name) in ("correct", "consistent")]
@@ -790,9 +950,12 @@ def find_slip(v, answers, submitted, marks, impossible=(), coarser_digits: int =
                     x, got, form = f, better, slip_form(keyq, f)
                     break
     # an asked answer that is the slipped value itself (∂L/∂b⁽²⁾₁ = δ⁽²⁾₁) is the mistake, not a
-    # consequence of it: it stays wrong
-    by = {a.name: a for a in answers}
-    itself = tuple(n for n, r in got.items() if r == x and abs(by[n].key - keyq) <= by[n].unit)
+    # consequence of it: it stays wrong.  Told by the computation's structure (``identities``), never
+    # by equal values: δ⁽²⁾₁·a⁽¹⁾₁ with a⁽¹⁾₁ = 1 equals δ⁽²⁾₁ but follows from it
+    same = identities(v, answers, pid, name, idx, u)
+    if same is None:                   # the structure cannot be probed: equal in value in two runs
+        same = _identities_by_value(run, v, answers, name, idx, x, got)
+    itself = tuple(n for n in got if n in same)
     got = {n: r for n, r in got.items() if n not in itself}
     if len(got) < 1 + SLIP_LATER:
         return None
@@ -859,9 +1022,56 @@ def _text(value, policy, a) -> str:
     return format_number(value, policy, kind)
 
 
+#: The wrong-draw warning (``another_draw``): a student "answers another exercise" when fewer than
+#: this share of their answers is correct and at least FAR_SHARE of their wrong answers are far from
+#: the key (more than FAR_RELATIVE of its size, and more than 10 asked units, away); the warning comes
+#: when more than half of the students with answers do.
+FEW_RIGHT = 0.2
+FAR_SHARE = 0.5
+FAR_RELATIVE = Decimal("0.1")
+
+
+@_wide(False)
+def _far(given: str, expected: str, unit) -> bool:
+    s, k = parse_number(given), parse_number(expected)
+    if s is None or k is None:
+        return False
+    unit = unit or Decimal(1).scaleb(k.as_tuple().exponent)       # the key's last printed digit
+    gap = abs(s - k)
+    return gap > FAR_RELATIVE * abs(k) and gap > 10 * unit
+
+
+def another_draw(results) -> tuple[int, int]:
+    """(how many students look as if they answered another draw of the exercise, how many answered
+    anything): fewer than FEW_RIGHT of their answers right, and most of their wrong answers far from
+    their key — what a wrong --seed, another roster or another spec gives; a class that merely
+    struggles is near its keys (slips, rounding).  ``cli grade`` warns when more than half do."""
+    odd = answered = 0
+    for m in results:
+        given = [k for k in m.marks if k.status != "missing"]
+        if not given or getattr(m, "paper_only", False):
+            continue
+        answered += 1
+        right = sum(k.status == "correct" for k in given)
+        wrong = [k for k in given if k.status in ("wrong", "unreadable", "consistent")]
+        far = sum(_far(k.given, k.expected, None) for k in wrong)
+        if right < FEW_RIGHT * len(given) and wrong and far >= FAR_SHARE * len(wrong):
+            odd += 1
+    return odd, answered
+
+
+def points_possible(m) -> int:
+    """What a student's homework is worth: one point per counted answer, or the maximum recorded on a
+    paper-only mark (``gradebook.apply_overrides``)."""
+    return getattr(m, "max_points", None) or len(m.marks)
+
+
 def feedback(m: StudentMarks) -> str:
     """A student's feedback: the first wrong step, what was expected, what follows from theirs."""
-    lines = [f"{m.label}: {m.total:g} of {len(m.marks)} points"]
+    lines = [f"{m.label}: {m.total:g} of {points_possible(m)} points"]
+    if getattr(m, "paper_only", False):
+        return "\n".join(lines + ["No response of yours was graded here: the instructor set this total "
+                                   "(a paper-only mark)."]) + "\n"
     slip = getattr(m, "slip", None)
     if slip is not None:
         lines.append(f"The first slip: {slip.sentence()}.")
@@ -898,7 +1108,7 @@ def marks_csv(all_marks: list[StudentMarks], ids: dict | None = None) -> bytes:
         by = {k.name: k for k in m.marks}
         student = m.label if m.label != f"Variant {m.ident}" else ""
         w.writerow([csv_cell(c) for c in [m.ident, student, (ids or {}).get(m.ident) or "", f"{m.total:g}",
-                                          len(m.marks)]
+                                          points_possible(m)]
                     + [f"{by[n].points:g}" if n in by else "" for n in names]
                     + [by[n].status if n in by else "" for n in names]])
     return buf.getvalue().encode()

@@ -47,7 +47,7 @@ from pathlib import Path
 
 from .errors import SpecError
 from .escape import csv_cell, terminal
-from .grade import Mark, Rows, StudentMarks, parse_number
+from .grade import Mark, Rows, StudentMarks, parse_number, points_possible
 
 FORMATS = ("moodle", "canvas", "dryrun")
 
@@ -245,13 +245,17 @@ def _plain(text: str) -> str:
     return " ".join(html.unescape(text).split())
 
 
-def map_answers(rows, chosen, where: str = "<responses>") -> list:
+def map_answers(rows, chosen, where: str = "<responses>", unmatched: list | None = None) -> list:
     """Fill each LMS row of ``chosen`` ([(variant, row)], the variants drawn) with its answers under
     their names (as in answers.csv); returns the header to check and report: the ids, ``student`` and
-    every answer name."""
+    every answer name.  A row whose responses do not fit its student's variant (19 cloze parts for 20
+    answers) is an error naming its line, or, with ``unmatched`` given, appended to it as (line, who,
+    reason) and removed from ``chosen``: everyone else is graded."""
     from .homework import variant_answers
     names: list = []
-    for v, row in chosen:
+    bad = []
+    for item in chosen:
+        v, row = item
         answers = variant_answers(v)
         for a in answers:
             if a.name not in names:
@@ -260,12 +264,22 @@ def map_answers(rows, chosen, where: str = "<responses>") -> list:
             continue
         file, line = row[WHERE]
         cells = row[RAW]
-        if "\x00state" in row:
-            given = _moodle_answers(cells, answers, file, line)
-        else:
-            given = _canvas_answers(cells, answers, file, line)
+        try:
+            if "\x00state" in row:
+                given = _moodle_answers(cells, answers, file, line)
+            else:
+                given = _canvas_answers(cells, answers, file, line)
+        except SpecError as e:
+            if unmatched is None:
+                raise
+            who = row.get("student") or v.label
+            unmatched.append((line, who, f"{e.detail} ({terminal(v.label)}, "
+                                         f"{terminal(v.ident)})"))
+            bad.append(id(item))
+            continue
         for a in answers:
             row[a.name] = "" if given.get(a.name) in (None, "-") else given[a.name]
+    chosen[:] = [item for item in chosen if id(item) not in bad]
     return list(rows.header) + [n for n in names if n not in rows.header]
 
 
@@ -399,9 +413,45 @@ def parse_overrides(data, where: str = "<overrides>") -> Overrides:
     return out
 
 
-def check_overrides(ov: Overrides, variants, students=None) -> dict:
-    """Refuse an override that names no answer or no student of this homework; returns
-    {set index: variant ident} for the ``set`` entries."""
+def find_student(who: str, variants, students=None, planned=None) -> tuple[object | None, str]:
+    """The student an override names: (variant, '') or (None, why not).  A variant id, roster id (any id
+    column of the roster) or the student's key matches exactly; anything else is a name, matched by
+    ``grade.find_by_name`` exactly as a responses row's name is (so "Wang, Wei", accents, apostrophes;
+    "Wei Wang" when Wang Wei and Wei Wang both exist is ambiguous, never the first).  ``planned`` (every
+    student of the roster) finds students without a response row too."""
+    from .grade import find_by_name
+    pool = list(planned or variants)
+    ids: dict = {}
+    for v in pool:
+        for k in (v.ident, v.key or ""):
+            if k:
+                ids.setdefault(k.casefold(), {})[v.ident] = v
+    by_key = {(v.key or "").casefold(): v for v in pool if v.key}
+    for s in students or ():
+        v = by_key.get(s.key.casefold())
+        if v is not None:
+            for _, value in getattr(s, "ids", ()):
+                ids.setdefault(value.casefold(), {})[v.ident] = v
+    found = ids.get(who.casefold(), {})
+    if len(found) == 1:
+        return next(iter(found.values())), ""
+    if len(found) > 1:
+        return None, f"'{terminal(who)}' is the id of several students: give another id"
+    hits, why = find_by_name(who, pool)
+    if len(hits) == 1:
+        return hits[0], ""
+    if hits:
+        return None, f"{why}: give the student's id"
+    return None, f"'{terminal(who)}' is no student of the roster (no id, variant id or name matches)"
+
+
+def check_overrides(ov: Overrides, variants, students=None, planned=None) -> dict:
+    """Refuse an override that names no answer or no student of this homework, a total above what the
+    homework is worth, or two ``set`` entries that contradict each other (two totals, the same
+    answer twice, an answer's points beside a total: both entries named); returns {set index:
+    variant ident} for the ``set`` entries.  With ``planned`` (every student of the roster) a total
+    may be set for a student without a response row (a paper-only mark); an answer's points need
+    the student's graded row."""
     from .homework import variant_answers
     names = {a.name for v in variants for a in variant_answers(v)}
     for name in ov.accept:
@@ -410,30 +460,54 @@ def check_overrides(ov: Overrides, variants, students=None) -> dict:
     for i, name in enumerate(ov.drop, 1):
         if name not in names:
             raise _bad(f"no answer '{terminal(name)}' in this homework ({_examples(names)})", ov.where, f"drop[{i}]")
-    who: dict = {}
-    for v in variants:
-        for k in (v.ident, v.key or "", v.label):
-            if k:
-                who.setdefault(k.casefold(), set()).add(v.ident)
-    for s in students or ():
-        v = next((v for v in variants if v.key and v.key.casefold() == s.key.casefold()), None)
-        if v is not None:
-            for _, value in getattr(s, "ids", ()):
-                who.setdefault(value.casefold(), set()).add(v.ident)
+    graded = {v.ident: v for v in variants}
     targets = {}
+    claimed: dict = {}           # (ident, answer or None) -> field of the entry
     for i, s in enumerate(ov.set):
-        found = who.get(s["student"].casefold(), set())
-        if len(found) != 1:
-            raise _bad(f"'{terminal(s['student'])}' is " + ("no student of this homework (graded here)" if not found
-                                                            else "the name of several students: give the id"),
-                       ov.where, f"{s['field']}.student")
-        v = next(v for v in variants if v.ident in found)
-        if s.get("answer") and s["answer"] not in {a.name for a in variant_answers(v)}:
-            raise _bad(f"no answer '{terminal(s['answer'])}' in {v.ident}'s variant", ov.where, f"{s['field']}.answer")
+        v, why = find_student(s["student"], variants, students, planned)
+        if v is None:
+            raise _bad(why, ov.where, f"{s['field']}.student")
+        if v.ident not in graded:
+            if s.get("answer"):
+                raise _bad(f"{terminal(v.label)} ({terminal(v.key or v.ident)}) has no response row, so there "
+                           f"is no answer '{terminal(s['answer'])}' to mark: set their 'total' (a paper-only "
+                           "mark) or add their row to the responses", ov.where, f"{s['field']}.student")
+            if planned is None:
+                raise _bad(f"{terminal(v.label)} ({terminal(v.key or v.ident)}) has no response row", ov.where,
+                           f"{s['field']}.student")
+        else:
+            mine = {a.name for a in variant_answers(graded[v.ident])}
+            if s.get("answer") and s["answer"] not in mine:
+                raise _bad(f"no answer '{terminal(s['answer'])}' in {v.ident}'s variant", ov.where, f"{s['field']}.answer")
         if s.get("answer") in ov.drop:
             raise _bad(f"'{terminal(s['answer'])}' is dropped for everybody", ov.where, f"{s['field']}.answer")
+        if s.get("answer") is None:
+            top = max_points(graded.get(v.ident), ov, variants)
+            if s["total"] > top:
+                raise _bad(f"a total of {s['total']:g} is more than the {top:g} point(s) the homework is worth "
+                           f"for {terminal(v.label)}", ov.where, f"{s['field']}.total")
+        who = f"{terminal(v.label)} ({terminal(v.key or v.ident)})"
+        answer = s.get("answer")
+        for (ident, other), fld in claimed.items():
+            if ident != v.ident or (answer and other and answer != other):
+                continue
+            what = (f"both set {answer} of {who}" if answer and other else
+                    f"both set the total of {who}" if not answer and not other else
+                    f"set a total and an answer's points of {who} (a total replaces every answer's points)")
+            raise _bad(f"{fld} and {s['field']} {what}: keep one", ov.where, s["field"])
+        mine_key = (v.ident, answer)
+        claimed[mine_key] = s["field"]
         targets[i] = v.ident
     return targets
+
+
+def max_points(v, ov: Overrides, variants) -> int:
+    """What a student's homework is worth: one point per counted answer (the dropped ones left out);
+    ``v`` None (no response row) is worth what the graded variants are."""
+    from .homework import variant_answers
+    pool = [v] if v is not None else list(variants)[:1]
+    names = [a.name for x in pool for a in variant_answers(x)]
+    return len([n for n in dict.fromkeys(names) if n not in ov.drop])
 
 
 def _examples(names) -> str:
@@ -447,17 +521,21 @@ class AdjustedMarks(StudentMarks):
 
     notes: list = field(default_factory=list)
     fixed_total: float | None = None
+    paper_only: bool = False            # a total the instructor set for a student without a response row
+    max_points: int | None = None       # what the homework is worth (else one point per mark)
 
     @property
     def total(self) -> float:
         return self.fixed_total if self.fixed_total is not None else sum(m.points for m in self.marks)
 
 
-def apply_overrides(results, ov: Overrides, variants, students=None) -> list:
+def apply_overrides(results, ov: Overrides, variants, students=None, planned=None) -> list:
     """The marks with ``ov`` applied: accepted values made correct, dropped answers left out, set
-    marks and totals put in; each change noted on the student it touches."""
+    marks and totals put in; each change noted on the student it touches.  A total set for a roster
+    student without a response row (``planned``: every student of the roster) adds them, marked as a
+    paper-only mark: no answer of theirs, the set total, the homework's maximum."""
     from .homework import variant_answers
-    targets = check_overrides(ov, variants, students)
+    targets = check_overrides(ov, variants, students, planned)
     by_ident = {v.ident: v for v in variants}
     out = []
     for m in results:
@@ -497,6 +575,21 @@ def apply_overrides(results, ov: Overrides, variants, students=None) -> list:
                 adj.fixed_total = s["total"]
                 adj.notes.append(f"total: set to {s['total']:g} by the instructor (the answers give {before:g}){why}")
         out.append(adj)
+    graded = {m.ident for m in results}
+    by_planned = {v.ident: v for v in planned or ()}
+    for i, s in enumerate(ov.set):
+        ident = targets.get(i)
+        if ident is None or ident in graded or ident not in by_planned:
+            continue
+        v = by_planned[ident]
+        why = f": {s['reason']}" if s["reason"] else ""
+        paper = AdjustedMarks(v.ident, v.label)
+        paper.fixed_total = s["total"]
+        paper.paper_only = True
+        paper.max_points = max_points(None, ov, variants)
+        paper.notes.append(f"total: set to {s['total']:g} by the instructor; no response row (a paper-only "
+                           f"mark){why}")
+        out.append(paper)
     return out
 
 
@@ -598,7 +691,7 @@ def moodle_grades(results, variants, students, rows, item: str) -> tuple[bytes |
         if not r.get(column):
             left_out.append(m.label)
             continue
-        summary = f"{m.total:g} of {len(m.marks)} points" + "".join(f"; {n}" for n in _notes(m))
+        summary = f"{m.total:g} of {points_possible(m)} points" + "".join(f"; {n}" for n in _notes(m))
         w.writerow([csv_cell(c) for c in (r[column], m.label, _grade(m.total), summary)])
     note = f"{len(left_out)} student(s) without {label} left out: {', '.join(left_out[:5])}" if left_out else ""
     return buf.getvalue().encode(), note
@@ -612,7 +705,7 @@ def canvas_grades(results, variants, students, rows, item: str) -> tuple[bytes |
     head = rows[0]["\x00header"]
     # the homework's assignment, when the roster (a gradebook export) has its column "Name (id)"
     column = next((h for h in head if re.fullmatch(rf"{re.escape(item)}\s*\(\d+\)", h.strip())), None) or item
-    maximum = max((len(m.marks) for m in results), default=0)
+    maximum = max((points_possible(m) for m in results), default=0)
     by_ident = {v.ident: v for v in variants}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

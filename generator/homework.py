@@ -92,9 +92,10 @@ def plan_variants(count: int | None, students: list | None, shard=(1, 1),
                 n += 1
                 ident = f"{base}-{n}"
             if n > 1 and notes is not None:
-                notes.append(f"{student.name} and {used[base]} would share the file name '{base}': "
-                             f"{student.name} gets '{ident}'")
-            used[ident] = student.name
+                first = used[base]
+                notes.append(f"{student.name} ({student.key}) and {first[0]} ({first[1]}) would share the file "
+                             f"name '{base}': {first[1]} gets '{base}', {student.key} gets '{ident}'")
+            used[ident] = (student.name, student.key)
             out.append(Variant(k, ident, student.name, stream=stream(student.key), key=student.key))
         return [out[k - 1] for k in mine]
     width = max(2, len(str(total)))
@@ -619,6 +620,18 @@ def _first_difference(doc: dict, expected: dict) -> str:
             answers = gv.get("answers") if isinstance(gv.get("answers"), dict) else {}
             for name, a in ev["answers"].items():
                 if _canon(answers.get(name)) != _canon(a):
+                    got_a = answers.get(name)
+                    if isinstance(got_a, dict) and isinstance(a, dict):
+                        # the field that differs and both values, not two dicts cut off alike
+                        for fld in list(a) + [f for f in got_a if f not in a]:
+                            if fld not in got_a:
+                                return f"variant {ev['id']}, answer {name}: its '{fld}' is missing from the shard"
+                            if fld not in a:
+                                return (f"variant {ev['id']}, answer {name}: the shard has a field "
+                                        f"'{_short(fld)}' that an answers file does not have")
+                            if _canon(got_a[fld]) != _canon(a[fld]):
+                                return (f"variant {ev['id']}, answer {name}, field '{fld}': the shard has "
+                                        f"{_short(got_a[fld], 70)}, the spec and seed give {_short(a[fld], 70)}")
                     return (f"variant {ev['id']}, answer {name}: the shard has {_short(answers.get(name), 60)}, "
                             f"the spec and seed give {_short(a, 60)}")
             return f"variant {ev['id']} differs"

@@ -1,5 +1,7 @@
 """Names of trace values in the document's notation: ``it2.loss`` → L at iteration 2,
-``final.W1`` [0, 1] → W⁽¹⁾₁₂ after training.  LaTeX for documents, plain text for messages."""
+``final.W1`` [0, 1] → W⁽¹⁾₁₂ after training.  LaTeX for documents, plain text for messages.
+Given the exercise's kind, the LaTeX is that kind's own notation (an RNN's z_t is a time step,
+a network's z⁽ˡ⁾ a layer; attention's output is O, a convolution's z, pooling's p …)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,9 @@ _NETWORK = {
     "prod": ("W^{({l})}_{ij} a_j", "W{l}_ij a_j"), "Wa": ("W^{({l})} a", "W{l} a"),
     "dWsum": (r"\delta^{({l})} a^{T}", "delta{l} a^T"), "stepW": (r"\eta \nabla W^{({l})}", "eta dL/dW{l}"),
     "stepb": (r"\eta \nabla b^{({l})}", "eta dL/db{l}"), "dy_da": (r"\partial y / \partial a", "dy/da"),
+    # dropout: the activation before the mask is ã (f is the activation function, f_l)
+    "f": (r"\tilde{a}^{({l})}", "atilde{l}"), "df": (r"\partial L / \partial \tilde{a}^{({l})}", "dL/datilde{l}"),
+    "mask": ("M^{({l})}", "M{l}"),
 }
 _OTHER = {
     "output": (r"\mathrm{out}", "output"), "grad.gamma": (r"\partial L / \partial \gamma", "dL/dgamma"),
@@ -34,8 +39,13 @@ def _index(index, tex: bool) -> str:
     return f"_{{{digits}}}" if tex else f"[{','.join(str(i + 1) for i in index)}]"
 
 
-def label(name: str, index: tuple = (), *, tex: bool = True) -> str:
-    """The symbol of trace value ``name`` (entry ``index``, 0-based) with where it stands."""
+def label(name: str, index: tuple = (), *, tex: bool = True, kind: str | None = None) -> str:
+    """The symbol of trace value ``name`` (entry ``index``, 0-based) with where it stands, in the
+    notation of an exercise of ``kind`` (the LaTeX; the plain text is the same for every kind)."""
+    if tex and kind in _KINDS:
+        own = _KINDS[kind](name, index)
+        if own is not None:
+            return own
     m = re.fullmatch(r"(it(\d+)|final)\.([A-Za-z_]+?)(\d*)", name)
     if m and m.group(3) in _NETWORK:
         sym = _NETWORK[m.group(3)][0 if tex else 1].replace("{l}", m.group(4))
@@ -74,3 +84,105 @@ def label(name: str, index: tuple = (), *, tex: bool = True) -> str:
             return text + _index(index, tex)
     t, p = _OTHER.get(name, (rf"\text{{{escape_latex(name)}}}", name))
     return (t if tex else p) + _index(index, tex)
+
+
+def _sub(sym: str, index, lead: str = "") -> str:
+    """``sym`` with the subscript ``lead`` (a time step, …) and the 1-based ``index``:
+    h_{3,2}, W_{xh} → {W_{xh}}_{12}; a symbol with a slash in parentheses."""
+    parts = ([lead] if lead else []) + [str(i + 1) for i in index]
+    if not parts:
+        return sym
+    digits = ",".join(parts) if (lead or any(i >= 9 for i in index)) else "".join(parts)
+    if "/" in sym:
+        return rf"\left({sym}\right)_{{{digits}}}"
+    if "_" in sym or "^" in sym:
+        return f"{{{sym}}}_{{{digits}}}"
+    return f"{sym}_{{{digits}}}"
+
+
+def _where(stage: str, trained: bool) -> str:
+    if stage == "final":
+        return r" \text{ (after training)}" if trained else r" \text{ (final pass)}"
+    return rf" \text{{ (iteration {stage[2:]})}}"
+
+
+_RNN_PARAMS = {"W_xh": "W_{xh}", "W_hh": "W_{hh}", "b_h": "b_h", "W_hy": "W_{hy}", "b_y": "b_y"}
+#: the RNN's values of time step t: name -> LaTeX with {t} (subscript t, then the entry)
+_RNN_STEP = {"z": "z", "h": "h", "o": "o", "yhat": r"\hat{y}", "do": "", "dh": "", "g": "",
+             "delta": r"\delta", "loss": r"\ell", "terms": r"\ell"}
+
+
+def _rnn(name: str, index) -> str | None:
+    if name in ("output", "hidden"):                   # (step, entry)
+        sym = r"\hat{y}" if name == "output" else "h"
+        return _sub(sym, index[1:], str(index[0] + 1)) if index else sym
+    m = re.fullmatch(r"(it\d+|final)\.(.+)", name)
+    if not m:
+        return None
+    stage, rest = m.groups()
+    if rest == "loss":
+        return "L" + _where(stage, False)
+    for prefix, fmt in (("step", r"\eta \, \partial L / \partial {}"), ("d", r"\partial L / \partial {}"), ("", "{}")):
+        if rest.startswith(prefix) and rest[len(prefix):] in _RNN_PARAMS:
+            sym = fmt.format(_RNN_PARAMS[rest[len(prefix):]])
+            return _sub(sym, index) + _where(stage, not prefix and stage == "final")
+    s = re.fullmatch(r"([a-z]+)(\d+)", rest)
+    if not s or s.group(1) not in _RNN_STEP:
+        return None
+    base, t = s.groups()
+    if base in ("do", "dh"):                            # ∂L/∂o_{t,i}, as the solution writes it
+        return rf"\partial L / \partial {_sub(base[1], index, t)}" + _where(stage, False)
+    if base == "g":                                     # f'(z_t)_i
+        sym = f"f'(z_{{{t}}})" + (f"_{{{','.join(str(i + 1) for i in index)}}}" if index else "")
+        return sym + _where(stage, False)
+    return _sub(_RNN_STEP[base], index, t) + _where(stage, False)
+
+
+def _upstream(output: str, grads: dict):
+    """The kinds fed an upstream gradient: the output's symbol and each gradient's variable."""
+    def label_of(name: str, index) -> str | None:
+        if name == "output":
+            return _sub(output, index)
+        if name.startswith("grad.") and name[5:] in grads:
+            var = grads[name[5:]]
+            if len(index) == 3 and "{c}" in var:       # (channel, row, column)
+                return _sub(rf"\partial L / \partial {var.format(c=index[0] + 1)}", index[1:])
+            return _sub(rf"\partial L / \partial {var.replace('^{{[{c}]}}', '')}", index)
+        return None
+    return label_of
+
+
+def _cnn(name: str, index) -> str | None:
+    m = re.fullmatch(r"(it\d+|final)\.(step|d)?(kernels|conv_bias|[Wb]\d+|loss)", name)
+    if not m:
+        return None
+    stage, prefix, base = m.groups()
+    if base == "loss":
+        return None if prefix else "L" + _where(stage, False)
+    if base == "kernels" and len(index) == 4:         # (kernel, channel, row, column): w^{(k)}_{c,ab}
+        k, c, a, b = (i + 1 for i in index)
+        sym = f"w^{{({k})}}"
+        sym = rf"\left(\partial L / \partial {sym}\right)" if prefix == "d" else \
+            rf"\left(\eta \, \partial L / \partial {sym}\right)" if prefix == "step" else f"{{{sym}}}"
+        return f"{sym}_{{{c},{a}{b}}}" + _where(stage, not prefix and stage == "final")
+    if base == "kernels":
+        sym = "w"
+    elif base == "conv_bias":
+        sym = r"b^{\text{conv}}"
+    else:
+        sym = f"{base[0]}^{{[{base[1:]}]}}"
+    if prefix == "d":
+        sym = rf"\partial L / \partial {sym}"
+    elif prefix == "step":
+        sym = rf"\eta \, \partial L / \partial {sym}"
+    return _sub(sym, index) + _where(stage, not prefix and stage == "final")
+
+
+_KINDS = {
+    "rnn": _rnn,
+    "cnn": _cnn,
+    "attention": _upstream("O", {"W_q": "W_q", "W_k": "W_k", "W_v": "W_v", "tokens": "X"}),
+    "batchnorm": _upstream("y", {"gamma": r"\gamma", "beta": r"\beta", "input": "x"}),
+    "conv": _upstream("z", {"kernel": "w^{{[{c}]}}", "input": "x^{{[{c}]}}", "bias": "b"}),
+    "pool": _upstream("p", {"input": "x"}),
+}

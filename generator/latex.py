@@ -286,9 +286,11 @@ class Formatter:
         return text
 
     def _uniform(self, cells, kind):
-        """One format per matrix, where padding claims no precision the values do not have: for
-        exact values and decimal places, not for significant figures (0.555 is not 0.5550)."""
-        if kind is not None and self.policy.precision(kind).style == "significant":
+        """One format per matrix of rounded values at decimal places (0.58 beside 0.561 is 0.580),
+        where padding claims no precision the values do not have.  Not for significant figures
+        (0.555 is not 0.5550), nor for values printed as they are (``kind=None``: a given value
+        prints as given, 2 and 0 beside 0.5 stay 2 and 0, not 2.0 and 0.0)."""
+        if kind is None or self.policy.precision(kind).style == "significant":
             return cells
         return uniform(cells)
 

@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Context, Decimal
 
+import numpy as np
+
 #: The kinds of quantity a policy may round differently.
 KINDS = ("preactivation", "activation", "loss", "gradient", "parameter")
 MODES = ("display", "carry")
@@ -133,14 +135,41 @@ def format_decimal(d: Decimal, *, decimal_comma: bool = False, trailing_zeros: b
 SCIENTIFIC_BELOW = -10
 
 
+class Rounded(Decimal):
+    """A value a document writes rounded whose rounding made it a whole number (in carry mode,
+    0.9996 carried as 1.00 at 3 significant figures): printed as the rounded value it is, 1.00 or
+    1.0, never as the integer 1.  Arithmetic on it gives plain Decimals."""
+
+    __slots__ = ()
+
+
+def mark_rounded(value, exact_mask):
+    """``value`` (a Decimal or an object array) with each entry that is not exact (``exact_mask``
+    False) and whole replaced by a ``Rounded``; the value itself when there is none."""
+    a = np.asarray(value, dtype=object)
+    mask = np.broadcast_to(np.asarray(exact_mask, dtype=bool), a.shape)
+    hits = [i for i, v in np.ndenumerate(a)
+            if not mask[i] and isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value()]
+    if not hits:
+        return value
+    if a.ndim == 0:
+        return Rounded(a.item())
+    a = a.copy()
+    for i in hits:
+        a[i] = Rounded(a[i])
+    return a
+
+
 def format_number(x, policy: RoundingPolicy, kind: str | None = None) -> str:
     """``x`` (a Decimal, float or int) as a person writes it under ``policy``; integers print as
-    integers.  ``kind=None`` prints a value as it is (a given value as given, an exact
-    intermediate with all its digits)."""
+    integers, except a ``Rounded`` value (written at its kind's precision: 1.00, 1.0).
+    ``kind=None`` prints a value as it is (a given value as given, an exact intermediate with
+    all its digits)."""
     if isinstance(x, bool):
         x = int(x)
+    approx = isinstance(x, Rounded) and kind is not None     # rounding made it whole
     d = to_decimal(x)
-    if d == d.to_integral_value() and abs(d) < Decimal("1e15"):
+    if d == d.to_integral_value() and abs(d) < Decimal("1e15") and not approx:
         return format_decimal(d.to_integral_value(), decimal_comma=policy.decimal_comma)
     rounded_whole = False
     trailing = policy.trailing_zeros
@@ -150,8 +179,8 @@ def format_number(x, policy: RoundingPolicy, kind: str | None = None) -> str:
         r = round_decimal(d, prec)
         # a rounded value keeps one decimal (1.0 for 0.99984), an exact whole number none;
         # a value that rounds to 0 keeps all its places (0.0000 for 0.000004: not exactly 0)
-        rounded_whole = r != d and r == r.to_integral_value() and r != 0
-        if r == 0 and d != 0:
+        rounded_whole = (r != d or approx) and r == r.to_integral_value() and r != 0
+        if r == 0 and (d != 0 or approx):
             return format_decimal(r, decimal_comma=policy.decimal_comma, trailing_zeros=True)
         if r == r.to_integral_value() and not trailing and not rounded_whole:
             r = r.to_integral_value()

@@ -159,7 +159,22 @@ def _views(spec, trace: Trace) -> list:
     """What the templates see of each exercise: its kind's view (``kinds/<kind>/views.py``)."""
     from .kinds import kind
     fmt = Formatter(trace.rounding)
+    if trace.rounding.mode == "carry":
+        return [kind(model.kind).view(model, _shown(pt), fmt, spec) for model, pt in zip(spec.problems, trace.problems)]
     return [kind(model.kind).view(model, pt, fmt, spec) for model, pt in zip(spec.problems, trace.problems)]
+
+
+def _shown(pt):
+    """Carry mode: the problem as the document shows it, a carried value that rounding made whole
+    marked (``numbers.Rounded``: 0.9996 is written 1.00 at 3 significant figures, not 1)."""
+    import copy
+    from dataclasses import replace
+    from .numbers import mark_rounded
+    shown = copy.copy(pt)
+    shown.entries = {n: e if e.kind == "given" or e.full or e.symbolic is not None
+                     else replace(e, dec=mark_rounded(e.dec, e.exact_mask), _exact=e.exact_mask)
+                     for n, e in pt.entries.items()}
+    return shown
 
 
 def _divergence_rows(trace: Trace, limit: int = 40) -> list[dict]:
@@ -173,7 +188,7 @@ def _divergence_rows(trace: Trace, limit: int = 40) -> list[dict]:
         if not (d.key or d.too_far):
             continue
         rel = d.relative
-        rows.append({"label": d.label(tex=True), "carried": fmt.num(d.carried, d.kind),
+        rows.append({"label": d.label(tex=True), "carried": fmt.num(d.carried, d.shown_kind),
                      "full": fmt.num(d.full, d.kind), "far": d.too_far,
                      "percent": "" if rel is None else _percent(rel, trace.rounding.decimal_comma)})
     return rows[:limit]

@@ -103,15 +103,53 @@ _LETTERS = {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", 
             "þ": "th", "Þ": "Th", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "ı": "i", "’": "'", "‘": "'"}
 
 
-def slug(name: str) -> str:
-    """A file name from a name: transliterated to ASCII (Zoë Müller -> zoe-muller, Łukasz -> lukasz,
-    Анна Иванова -> anna-ivanova, Νίκος -> nikos); a name in another script (Chinese …) gives
-    'student' (the caller uses the student's id instead, or makes it unique)."""
-    name = unicodedata.normalize("NFC", name).replace("ου", "ou").replace("Ου", "Ou").replace("ΟΥ", "OU")
+#: Greek ου (also with an accent on the υ: ού) is one sound, "ou" (Παπαδοπούλου -> papadopoulou); ουϋ
+#: with a diaeresis (οϋ) is two vowels and stays o + y.
+_GREEK_OU = re.compile("([οΟ])([υΥ])", re.UNICODE)
+
+
+def transliterate(name: str) -> str:
+    """A name in Latin letters without accents, as file names and name matching read it: Zoë Müller ->
+    Zoe Muller, Søren -> Soren, Łukasz -> Lukasz, Guðmundsdóttir -> Gudmundsdottir, Straße -> Strasse,
+    Анна -> Anna, Παπαδοπούλου -> Papadopoulou; a character of another script (李) is left as it is."""
+    name = unicodedata.normalize("NFC", name)
+    # an accent on the υ of ου does not split the digraph: drop Greek tonos (not the diaeresis) first
+    name = unicodedata.normalize("NFC", "".join(
+        c for c in unicodedata.normalize("NFD", name) if c != "\u0301"
+    )) if any("\u0370" <= c <= "\u03ff" or "\u1f00" <= c <= "\u1fff" for c in name) else name
+    name = _GREEK_OU.sub(lambda m: ("O" if m.group(1) == "Ο" else "o")
+                         + ("U" if m.group(1) == "Ο" and m.group(2) == "Υ" else "u"), name)
     name = "".join(_LETTERS.get(ch) or _script_letter(ch) for ch in name)
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+
+
+def slug(name: str) -> str:
+    """A file name from a name: transliterated to ASCII (``transliterate``: Zoë Müller -> zoe-muller,
+    Łukasz -> lukasz, Анна Иванова -> anna-ivanova, Νίκος -> nikos, Παπαδοπούλου -> papadopoulou); a
+    name in another script (Chinese …) gives 'student' (the caller uses the student's id instead, or
+    makes it unique)."""
+    ascii_name = transliterate(name).encode("ascii", "ignore").decode()
     s = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     return s[:40] or "student"
+
+
+def first_last(name: str) -> str:
+    """A name as the sheet prints it: "Last, First" (one comma, as Canvas's gradebook export writes
+    names) turned round to "First Last"; a Chinese, Japanese or Korean name keeps the family name first
+    and is written without a space ("王, 小明" → "王小明"); any other name as it is."""
+    if name.count(",") == 1:
+        last, first = (p.strip() for p in name.split(","))
+        if last and first:
+            if all(_cjk(ch) for ch in (last + first) if not ch.isspace()):
+                return f"{last}{first}"
+            return f"{first} {last}"
+    return name
+
+
+def _cjk(ch: str) -> bool:
+    """A character of a script written family name first, without spaces (Han, kana, Hangul)."""
+    o = ord(ch)
+    return 0x2E80 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x2FFFF
 
 
 def _script_letter(ch: str) -> str:
@@ -188,8 +226,10 @@ def parse_roster(text: str, where: str = "<roster>", notes: list | None = None) 
                 continue                       # no name, no id: no student (Canvas's "Manual Posting" row)
             full = cell(ident) or ids[0][1]
             found.append(f"line {line}: no name for '{full}': the sheet shows the id")
+        # the identity is the cell as the roster has it (a name-only roster keeps drawing the same
+        # variants); the sheet and the file name read "Last, First" as "First Last"
         key = cell(ident) or full
-        students.append(Student(key, full, ids))
+        students.append(Student(key, first_last(full) if name is not None else full, ids))
     if not students:
         raise SpecError("the roster has no names", where=where)
     from .latex import missing_script, untypesettable

@@ -42,6 +42,16 @@ def _shown(value, policy, kind):
     return format_number(value, policy, None if kind == "given" else kind)
 
 
+def dryrun_version() -> str:
+    """The installed dryrun's version (recorded in a snapshot: pages that differ between two versions
+    while every value is the same are a change of the page format, reported once as such)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("dryrun")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def _plain(value):
     return value.tolist() if isinstance(value, np.ndarray) else value
 
@@ -54,8 +64,8 @@ def snapshot(spec_name: str, trace: Trace, pages: dict[str, str] | None = None) 
         for name, e in p.entries.items():
             values[f"{p.id}/{name}"] = {"shown": _shown(e.dec, trace.rounding, None if e.full else e.kind),
                                         "value": _plain(e.value), "given": e.kind == "given"}
-    doc = {"dryrun_snapshot": VERSION, "spec": spec_name, "rounding": trace.rounding.as_dict(),
-           "problems": [p.id for p in trace.problems], "values": values}
+    doc = {"dryrun_snapshot": VERSION, "dryrun": dryrun_version(), "spec": spec_name,
+           "rounding": trace.rounding.as_dict(), "problems": [p.id for p in trace.problems], "values": values}
     if pages:
         doc["pages"] = {what: {"sha256": hashlib.sha256(tex.encode()).hexdigest(),
                                "lines": tex.splitlines()} for what, tex in pages.items()}
@@ -161,11 +171,12 @@ class Comparison:
     variant_count: int = 0                         # how many numbered variants were compared
     seed: int | None = None                        # the seed they were drawn with
     notices: list = field(default_factory=list)    # lines: what an older snapshot does not record
+    page_format: tuple | None = None               # (version before, now): pages differ only by format
 
     @property
     def changed(self) -> bool:
         return bool(self.given or self.computed or self.structure or self.pages or self.causes
-                    or self.variants)
+                    or self.variants or self.page_format)
 
 
 def _diffs(old: dict, new: dict, rel_tol: float, abs_tol: float):
@@ -188,12 +199,15 @@ def _diffs(old: dict, new: dict, rel_tol: float, abs_tol: float):
             yield ("value", _entry(name, idx), bool(new[name].get("given")), sa, sb, va, vb)
 
 
-def compare(expected: dict, got: dict, *, rel_tol: float = 1e-9, abs_tol: float = 1e-12) -> Comparison:
+def compare(expected: dict, got: dict, *, rel_tol: float = 1e-9, abs_tol: float = 1e-12,
+            values_only: bool = False) -> Comparison:
     """What differs between two snapshots: a changed ``randomize:``, ``answers:`` or ``rounding:``
     and a changed override template first, then the values in the order of the computation, then
-    the numbered variants, then (every value the same) the pages."""
+    the numbered variants, then (every value the same) the pages — unless ``values_only``. Pages that
+    differ between two dryrun versions while every value is the same are one change of the page
+    format (``page_format``), not a diff per page."""
     old, new = expected.get("values", {}), got.get("values", {})
-    out = Comparison(values=len(old), page_count=len(expected.get("pages") or {}))
+    out = Comparison(values=len(old), page_count=0 if values_only else len(expected.get("pages") or {}))
     out.causes = _section_changes(expected, got) + _template_changes(expected, got)
     for d in _diffs(old, new, rel_tol, abs_tol):
         if d[0] == "structure":
@@ -203,13 +217,17 @@ def compare(expected: dict, got: dict, *, rel_tol: float = 1e-9, abs_tol: float 
         else:
             out.computed.append((d[1], d[3], d[4], repr(d[5]), repr(d[6])))
     _compare_variants(expected.get("variants"), got.get("variants"), out, rel_tol, abs_tol)
-    if not out.given and not out.computed and not out.structure:
+    if not out.given and not out.computed and not out.structure and not values_only:
         for what, page in (got.get("pages") or {}).items():
             before = (expected.get("pages") or {}).get(what)
             if before and before.get("sha256") != page["sha256"]:
                 diff = list(difflib.unified_diff(before.get("lines", []), page["lines"],
                                                  f"{what} (snapshot)", f"{what} (now)", n=1, lineterm=""))
                 out.pages.append((what, diff))
+        before, now = expected.get("dryrun"), got.get("dryrun")
+        if out.pages and not out.causes and not out.variants and before is not None and before != now:
+            out.page_format = (str(before), str(now))      # (a snapshot that records no version: the diffs)
+            out.pages = []
     return out
 
 
@@ -368,6 +386,11 @@ def report(c: Comparison, limit: int = 20, diff_lines: int = 60) -> str:
             out += _table(header, c.variants[1:limit + 1])
             if len(c.variants) > limit + 1:
                 out.append(f"… and {len(c.variants) - limit - 1} more")
+    if c.page_format:
+        before, now = (escape.terminal(x) for x in c.page_format)
+        out.append(f"the page format changed between dryrun {before} and {now}: every value is the same, the "
+                   f"LaTeX of the pages is not (CHANGELOG.md says what changed); record the snapshot again "
+                   f"with 'dryrun snapshot', or compare values only with 'dryrun check --values-only'")
     for what, diff in c.pages:
         out.append(f"the page changed ({escape.terminal(what)}: every value is the same, the LaTeX is not):")
         out += [escape.terminal(line) for line in diff[:diff_lines]]
@@ -475,8 +498,8 @@ def validate(doc, where: str = "", limits=None) -> dict:
     try:
         if not isinstance(doc, dict):
             raise SpecError(f"not a dryrun snapshot (expected a mapping, got {_kind(doc)})")
-        for key, kinds in (("dryrun_snapshot", (int,)), ("spec", (str,)), ("rounding", (dict,)),
-                           ("problems", (list,)), ("pages", (dict,))):
+        for key, kinds in (("dryrun_snapshot", (int,)), ("dryrun", (str,)), ("spec", (str,)),
+                           ("rounding", (dict,)), ("problems", (list,)), ("pages", (dict,))):
             if key in doc and (not isinstance(doc[key], kinds) or isinstance(doc[key], bool)):
                 raise SpecError(f"expected {_kind(kinds[0]())}, got {_kind(doc[key])}", field=key)
         for i, p in enumerate(doc.get("problems", [])):
@@ -612,7 +635,7 @@ def read(snapshot_path, limits=None) -> dict:
 
 
 def check(spec_path, snapshot_path, *, rel_tol: float = 1e-9, abs_tol: float = 1e-12, limits=None,
-          templates=None) -> Comparison:
+          templates=None, values_only: bool = False) -> Comparison:
     """Re-solve and re-render ``spec_path`` (with the override templates of folder ``templates``,
     if given), redraw the snapshot's numbered variants with its seed, and compare with the snapshot
     at ``snapshot_path`` (``str`` or ``Path``); a file that is no snapshot, or one of another spec,
@@ -633,7 +656,7 @@ def check(spec_path, snapshot_path, *, rel_tol: float = 1e-9, abs_tol: float = 1
         recorded = expected["variants"]
         now["variants"] = variants_record(s, recorded["count"], recorded["seed"], limits)
     try:
-        result = compare(expected, now, rel_tol=rel_tol, abs_tol=abs_tol)
+        result = compare(expected, now, rel_tol=rel_tol, abs_tol=abs_tol, values_only=values_only)
     except (TypeError, ValueError, KeyError, AttributeError, OverflowError, RecursionError):
         raise SpecError("cannot read the snapshot: malformed values", where=where) from None
     lacks = []

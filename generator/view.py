@@ -4,6 +4,8 @@ nothing here computes a value."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 
@@ -55,6 +57,27 @@ class View:
         # an operand of another shape (a product's factor) counts as a whole
         return "=" if all(self.rel(op, *(index if np.shape(self.t.entries[op].exact_mask) == shape else ()))
                           == "=" for op in operands) else r"\approx"
+
+    def fit(self, result, formula, *operands):
+        """This view, or a copy that prints rounded values with more digits: what the display-mode
+        line ``result ≈ formula(operands)`` needs to follow from its printed operands
+        (generator.operands); ``operands`` are trace names in the order the line prints them."""
+        from .operands import extra_digits
+        kind = self._kind(result)
+        e = extra_digits(self.fmt.policy, formula, self.t.dec(result),
+                         None if kind is None else self.fmt.policy.precision(kind),
+                         [(self.t.dec(n), self._kind(n)) for n in operands])
+        return self.finer(e)
+
+    def finer(self, extra: int):
+        """This view (``extra`` 0), or a copy printing every rounded value with ``extra`` more digits."""
+        from .latex import Formatter
+        from .operands import finer
+        if extra == 0:
+            return self
+        clone = copy.copy(self)
+        clone.fmt = Formatter(finer(self.fmt.policy, extra))
+        return clone
 
     def rel_at(self, name, index, *operands):
         """The relation of entry ``index`` of ``name`` computed from ``operands``: each a trace name

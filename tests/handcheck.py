@@ -796,8 +796,9 @@ def _where(shape: tuple[int, int], k: int) -> str:
     return "" if shape == (1, 1) else f"entry ({k // shape[1] + 1},{k % shape[1] + 1}): "
 
 
-def compare(a: Arr, rel: str, b: Arr, mode: str) -> str | None:
-    """Why ``a rel b`` does not hold as printed, or None."""
+def compare(a: Arr, rel: str, b: Arr, mode: str, strict: bool = False) -> str | None:
+    """Why ``a rel b`` does not hold as printed, or None.  ``strict`` (display mode): the rounding
+    note's promise instead of the interval rule, see ``explain``."""
     if a.shape != b.shape:
         return f"shapes differ: {a.shape[0]}x{a.shape[1]} vs {b.shape[0]}x{b.shape[1]}"
     pairs = list(zip(a.cells(), b.cells()))
@@ -819,6 +820,14 @@ def compare(a: Arr, rel: str, b: Arr, mode: str) -> str | None:
                         f"at {y.lit} decimals, but {_fmt(y.mid)} is printed")
         if all(_same(x.mid, y.mid) for x, y in pairs):
             return "both sides are exactly equal: '=' expected, not '\\approx'"
+        return None
+    if mode == "display" and strict and all(y.lit is not None for _, y in pairs):
+        for k, (x, y) in enumerate(pairs):
+            r, unit = _round(x.mid, y.lit), Decimal(1).scaleb(-y.lit)
+            if abs(r - y.mid) > unit:
+                return (f"{_where(a.shape, k)}left is {_fmt(x.mid)} from its printed numbers, which "
+                        f"rounds to {r} at {y.lit} decimals, but {_fmt(y.mid)} is printed: more than "
+                        f"one unit in the last digit apart")
         return None
     fallback = _ulp(*a.cells(), *b.cells()) or Decimal(0)
     for k, (x, y) in enumerate(pairs):
@@ -993,8 +1002,13 @@ def _printed_places(seg: list[Tok]) -> list[int]:
     return [len(t.text.split(".")[1]) for t in seg if t.kind == "num" and "." in t.text] if plain else []
 
 
-def explain(tex: str, mode: str) -> list[Relation]:
+def explain(tex: str, mode: str, strict: bool = False) -> list[Relation]:
     """Every relation of the document with its status ("ok", "fail", "skip") and reason.
+
+    ``strict``: a display-mode ``\\approx`` whose right side is printed numbers is held to what
+    the document's rounding note promises, not to the interval rule: recomputed from the
+    numbers printed on its left (as printed), the value rounded to the decimals of each
+    printed result differs from it by at most one unit in the last digit.
 
     For the interval rule, a printed number is taken as a possible rounding when it has at
     least as many decimals as the shortest rounded result of the document (a plain number
@@ -1028,7 +1042,8 @@ def explain(tex: str, mode: str) -> list[Relation]:
         out = []
         for p in pairs:
             m = mode_of(p)
-            out.append(_relate(p, value(p.a, None if m == "carry" else places), value(p.b, places), m))
+            out.append(_relate(p, value(p.a, None if m == "carry" else places), value(p.b, places), m,
+                               strict))
         return out
 
 
@@ -1049,7 +1064,8 @@ def _section_modes(tex: str, mode: str) -> list[tuple[int, str]]:
     return out
 
 
-def _relate(p: _Pair, a: Arr | Exception, b: Arr | Exception, mode: str) -> Relation:
+def _relate(p: _Pair, a: Arr | Exception, b: Arr | Exception, mode: str,
+            strict: bool = False) -> Relation:
     def rel(status: str, why: str) -> Relation:
         return Relation(p.line, p.left, p.rel, p.right, status, why)
     if isinstance(a, Symbolic) or isinstance(b, Symbolic):
@@ -1057,13 +1073,14 @@ def _relate(p: _Pair, a: Arr | Exception, b: Arr | Exception, mode: str) -> Rela
                                      if isinstance(v, Symbolic)))
     if isinstance(a, Malformed) or isinstance(b, Malformed):
         return rel("fail", f"cannot evaluate: {a if isinstance(a, Malformed) else b}")
-    why = compare(a, p.rel, b, mode)
+    why = compare(a, p.rel, b, mode, strict)
     return rel("fail" if why else "ok", why or "")
 
 
-def check_tex(tex: str, mode: str) -> Report:
-    """Check every relation between adjacent evaluable segments of a rendered document."""
-    rels = explain(tex, mode)
+def check_tex(tex: str, mode: str, strict: bool = False) -> Report:
+    """Check every relation between adjacent evaluable segments of a rendered document
+    (``strict``: display mode held to the rounding note, see ``explain``)."""
+    rels = explain(tex, mode, strict)
     failures = [Failure(r.line, r.left, r.rel, r.right, r.why) for r in rels if r.status == "fail"]
     return Report(checked=sum(r.status != "skip" for r in rels),
                   skipped=sum(r.status == "skip" for r in rels), failures=failures)

@@ -84,7 +84,7 @@ def test_roster_names_variants(tmp_path):
     # Canvas's gradebook export, with its "Points Possible" row
     ("Student,ID,SIS User ID,SIS Login ID,Section\n    Points Possible,,,,\n"
      "\"Müller, Zoë\",17,s100,zoe,A\n\"O'Brien, Pat\",18,s101,pat,A\n",
-     ["s100", "s101"], ["Müller, Zoë", "O'Brien, Pat"]),
+     ["s100", "s101"], ["Zoë Müller", "Pat O'Brien"]),
     # a list of names without a header
     ("Zoë Müller\nPat O'Brien\n", ["Zoë Müller", "Pat O'Brien"], ["Zoë Müller", "Pat O'Brien"]),
 ])

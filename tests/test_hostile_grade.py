@@ -266,7 +266,7 @@ def test_ids_match_on_every_id_column_of_the_roster():
     planned = hw.plan_variants(None, canvas)
     for column, value in (("SIS Login ID", "zoe"), ("SIS User ID", "s100"), ("ID", "17")):
         rows = read_responses(f"{column},final.loss\n{value},0.3\n")
-        assert [v.ident for v, _ in match_rows(rows, planned, header=rows.header, students=canvas)] == ["muller-zoe"]
+        assert [v.ident for v, _ in match_rows(rows, planned, header=rows.header, students=canvas)] == ["zoe-muller"]
     rows = read_responses("SIS Login ID,final.loss\nnobody,0.3\n")
     with pytest.raises(SpecError, match="line 2: no student or variant 'nobody'"):
         match_rows(rows, planned, header=rows.header, students=canvas)

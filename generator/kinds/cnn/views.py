@@ -73,6 +73,39 @@ class View(BaseView):
         return " + ".join(f"{{{self.fmt.factor(dz[k, i, j], kd)} \\cdot {self.fmt.factor(xp[c, i * s + a, j * s + b])}}}"
                           for i in range(oh) for j in range(ow))
 
+    def kfit(self, pre, k, c, a, b):
+        """This view, or one printing ∂L/∂z with more digits: what the line of kernel entry
+        (k, c, a, b) needs to follow from its printed terms (generator.operands)."""
+        from ...operands import extra_digits
+        dz = np.asarray(self.t.dec(f"{pre}.dconv"), dtype=object)
+        xp, s = self._xp(), self.model.stride
+        _, oh, ow = dz.shape
+        pairs = [(dz[k, i, j], xp[c, i * s + a, j * s + b]) for i in range(oh) for j in range(ow)]
+        name = f"{pre}.dkernels"
+        kind = self._kind(name)
+        e = extra_digits(self.fmt.policy, "sum(a*b)", self._kval(name)[k, c, a, b],
+                         None if kind is None else self.fmt.policy.precision(kind),
+                         [(np.array([d for d, _ in pairs], dtype=object), self._kind(f"{pre}.dconv")),
+                          (np.array([x for _, x in pairs], dtype=object), None)])
+        return self.finer(e)
+
+    def cfit(self, kname, bname, k, i, j, result):
+        """This view, or one printing the kernel (and bias) with more digits: what the line of
+        output (k, i, j) of the convolution needs to follow from its printed terms."""
+        from ...operands import extra_digits
+        xp, w = self._xp(), self._kval(kname)
+        s = self.model.stride
+        _, C, kh, kw = w.shape
+        idx = [(c, a, b) for c in range(C) for a in range(kh) for b in range(kw)]
+        bias = np.asarray(self.t.dec(bname), dtype=object)[k] if bname else 0
+        kind = self._kind(result)
+        e = extra_digits(self.fmt.policy, "sum(a*b)+c", np.asarray(self.t.dec(result), dtype=object)[k, i, j],
+                         None if kind is None else self.fmt.policy.precision(kind),
+                         [(np.array([xp[c, i * s + a, j * s + b] for c, a, b in idx], dtype=object), None),
+                          (np.array([w[k, c, a, b] for c, a, b in idx], dtype=object), self._kind(kname)),
+                          (bias, self._kind(bname) if bname else None)])
+        return self.finer(e)
+
     def kidx(self, k, c, a, b):
         """The index of a kernel entry as the trace stores it (no channel index for one channel)."""
         return (k, c, a, b) if self.model.channels_given else (k, a, b)

@@ -260,8 +260,8 @@ def train(net, observe: Observer) -> dict:
 
 def minibatch(net, k: int) -> list[int]:
     """The samples (columns) of mini-batch k: batch_size consecutive samples, cyclically."""
-    m, size = net.samples, net.batch_size
-    return [((k - 1) * size + i) % m for i in range(size)]
+    from .schema import minibatch as samples
+    return samples(net, k)
 
 
 def solve(net, policy, overrides=None) -> ProblemTrace:
@@ -293,8 +293,11 @@ def solve(net, policy, overrides=None) -> ProblemTrace:
     _optimizer_constants(net, rec)
     with training(net.id):
         train(net, rec)
-    losses = [problem.dec(f"it{k}.loss") for k in range(1, net.iterations + 1)] + [problem.dec("final.loss")]
-    problem.info["loss_decreased"] = all(b < a for a, b in zip(losses, losses[1:]))
+    # only losses over the same data (samples, dropout masks) show a trend: schema.comparable
+    from .schema import comparable
+    pairs = [(problem.dec(a.name + ".loss"), problem.dec(b.name + ".loss"))
+             for group in comparable(net) for a, b in zip(group, group[1:])]
+    problem.info["loss_decreased"] = bool(pairs) and all(b < a for a, b in pairs)
     return problem
 
 

@@ -43,6 +43,27 @@ OPTIMIZERS = {
 }
 
 
+#: What the documents call each optimizer, and the state variables its update writes down.
+OPTIMIZER_NAMES = {"sgd": "gradient descent", "momentum": "gradient descent with momentum",
+                   "nesterov": "Nesterov momentum", "rmsprop": "RMSProp", "adagrad": "Adagrad",
+                   "adam": "Adam", "adamw": "AdamW"}
+OPTIMIZER_STATE = {"sgd": "", "momentum": "the velocity $v$", "nesterov": "the velocity $v$",
+                   "rmsprop": "the accumulated squares $s$", "adagrad": "the accumulated squares $s$",
+                   "adam": r"the moments $m$, $v$ and their corrections $\hat{m}$, $\hat{v}$",
+                   "adamw": r"the moments $m$, $v$ and their corrections $\hat{m}$, $\hat{v}$"}
+
+#: The symbol and the words of every optimizer setting (each key of OPTIMIZERS has one): the
+#: question sheet, "Given values" and the equations print a setting with this symbol only.
+OPTIMIZER_SYMBOLS = {
+    "beta": (r"\beta", "momentum coefficient"),
+    "beta1": (r"\beta_1", "decay rate of the first moment"),
+    "beta2": (r"\beta_2", "decay rate of the second moment"),
+    "rho": (r"\rho", "decay rate of the mean square"),
+    "epsilon": (r"\varepsilon", "added to the denominator"),
+    "weight_decay": (r"\lambda", "decoupled weight decay"),
+}
+
+
 @dataclass(frozen=True)
 class Optimizer:
     name: str = "sgd"
@@ -222,6 +243,9 @@ def parse(value, field: str = "network", ident: str = "main", limits=None) -> Ne
                         field=join(field, "notation"))
     optimizer = _optimizer(m.get("optimizer"), join(field, "optimizer"))
     l2 = number(m.get("l2", 0), join(field, "l2"), nonnegative=True)
+    if l2 and optimizer.name == "adamw":    # one λ per document: AdamW's decay is its own L2
+        raise SpecError("AdamW decays the weights itself (optimizer.weight_decay, λ); give that or l2, "
+                        "not both", field=join(field, "l2"))
     batch_size = None
     if m.get("batch_size") is not None:
         batch_size = number(m["batch_size"], join(field, "batch_size"), integer=True, positive=True)
@@ -293,3 +317,129 @@ def cost(net: Network) -> int:
     m = net.batch_size or net.samples
     update = _OPTIMIZER_LINES[net.optimizer.name] * sum(n_in * n + n for n_in, n in pairs)
     return net.iterations * (forward(m) + backward(m) + update) + forward(net.samples)
+
+
+# --------------------------------------------------------------------------- settings
+
+#: Fields of the model that are no setting of their own, each with where the documents state it:
+#: the data (matrices under "Given values"), the network's form (the diagram and the equations)
+#: and the text.  Every other field is a setting: ``settings`` describes it (tests/
+#: test_question_settings.py checks that each field is one or the other).
+NOT_SETTINGS = {
+    "id": "the file name only", "title": "the heading", "text": "the exercise's text",
+    "kind": "the kind of exercise", "notation": "how the steps are written, not their numbers",
+    "batch": "the form of the input (one sample or a matrix of samples)",
+    "inputs": "Given values: x or X", "targets": "Given values: y or Y",
+    "layers": "each layer's own fields", "output": "the diagram and the equations",
+    "loss": "the diagram and the equations (the loss formula)",
+    "relu_grad_at_zero": "the convention at z = 0 (question) and the derivative (equations)",
+    "layers.activation": "the diagram and the equations (each layer's definition)",
+    "layers.weights": "Given values: W", "layers.bias": "Given values: b, or 'no bias' in the equations",
+    "layers.slope": "the leaky ReLU's definition in the equations",
+    "layers.train_weights": "Given values: 'weights frozen' in the layer's item",
+    "layers.train_bias": "Given values: 'bias frozen' in the layer's item",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Setting:
+    """One setting the computation uses, as the documents state it: ``label`` (words, LaTeX) and
+    ``symbol`` with its ``value`` ("momentum coefficient: β = 0.9"), then ``note``.  Settings of
+    one ``group`` share an item of "Given values"."""
+    field: str                 # the model's field: "learning_rate", "optimizer.beta", "layers.dropout_p"
+    label: str
+    value: object              # a number, a text, or a 0/1 matrix
+    symbol: str = ""
+    note: str = ""
+    group: str = ""
+
+    @property
+    def shape(self) -> str:
+        """'number', 'text' or 'matrix': how the value is printed."""
+        if isinstance(self.value, str):
+            return "text"
+        return "matrix" if isinstance(self.value, np.ndarray) else "number"
+
+
+def settings(net: Network) -> list[Setting]:
+    """Every setting of ``net`` that the numbers depend on, beyond the given matrices and the
+    network's form: learning rate and iterations, the optimizer and each of its constants, L2,
+    the mini-batches and their order, each layer's dropout rate and mask.  The question sheet and
+    the solution's "Given values" print this list, so that no setting is left out."""
+    out = [Setting("learning_rate", "Learning rate", net.learning_rate, r"\eta", group="training"),
+           Setting("iterations", "iterations", net.iterations, group="training")]
+    opt = net.optimizer
+    if opt.name != "sgd":
+        out.append(Setting("optimizer", "Optimizer", OPTIMIZER_NAMES[opt.name],
+                           note=" (PyTorch's equations, every state variable starting at 0)", group="optimizer"))
+        for key, value in opt.settings:
+            symbol, words = OPTIMIZER_SYMBOLS[key]
+            out.append(Setting(f"optimizer.{key}", words, value, symbol, group="optimizer"))
+    if net.l2:
+        out.append(Setting("l2", "L2 regularization", net.l2, r"\lambda", group="l2",
+                           note=r", the loss gains $\frac{\lambda}{2} \sum w^{2}$ over every weight "
+                                r"(not the biases) and the gradient of each weight $\lambda w$"))
+    if net.batch_size:
+        order = "; ".join(f"iteration {k}: samples {', '.join(str(c + 1) for c in minibatch(net, k))}"
+                          for k in range(1, net.iterations + 1))
+        out.append(Setting("batch_size", "Mini-batch size", net.batch_size, "m", group="batch",
+                           note=f" samples, consecutive columns of $X$ (after the last column the first again); "
+                                f"{order}. The final pass after training takes all {net.samples} samples"))
+    for l, layer in enumerate(net.layers, start=1):
+        if layer.dropout_mask is None:
+            continue
+        cols = "; a mini-batch takes the columns of its samples" if net.batch_size else ""
+        out.append(Setting("layers.dropout_p", f"Dropout on layer {l} (inverted, in the training passes only; "
+                           "the final pass after training has none)", layer.dropout_p, "p", group=f"dropout{l}",
+                           note=r", a kept unit is scaled by $1/(1 - p)$"))
+        out.append(Setting("layers.dropout_mask", f"mask (units $\\times$ samples, 1 keeps a unit, 0 drops it{cols})",
+                           layer.dropout_mask if net.batch else layer.dropout_mask[:, 0],
+                           f"M^{{({l})}}", group=f"dropout{l}"))
+    return out
+
+
+def setting_groups(net: Network) -> list[list[Setting]]:
+    """``settings`` by group, in order: one item of "Given values" each."""
+    groups: dict[str, list[Setting]] = {}
+    for s in settings(net):
+        groups.setdefault(s.group, []).append(s)
+    return list(groups.values())
+
+
+def minibatch(net: Network, k: int) -> list[int]:
+    """The samples (columns, 0-based) of mini-batch k: batch_size consecutive samples, cyclically."""
+    m, size = net.samples, net.batch_size
+    return [((k - 1) * size + i) % m for i in range(size)]
+
+
+@dataclass(frozen=True)
+class Pass:
+    """A forward pass whose loss the documents report: ``name`` (it1, …, final), the samples
+    (1-based) its loss averages over and whether the dropout masks apply."""
+    name: str
+    samples: tuple[int, ...]
+    dropout: bool
+
+    @property
+    def data(self) -> tuple:
+        """What the loss is computed over: passes with equal ``data`` have comparable losses."""
+        return (frozenset(self.samples), self.dropout)
+
+
+def passes(net: Network) -> list[Pass]:
+    """The passes of training (one per iteration, before its update) and the final pass (every
+    sample, no dropout)."""
+    every = tuple(range(1, net.samples + 1))
+    dropout = any(layer.dropout_mask is not None for layer in net.layers)
+    out = [Pass(f"it{k}", tuple(c + 1 for c in minibatch(net, k)) if net.batch_size else every, dropout)
+           for k in range(1, net.iterations + 1)]
+    return out + [Pass("final", every, False)]
+
+
+def comparable(net: Network) -> list[list[Pass]]:
+    """The passes grouped by the data their loss is over (the same samples, with or without the
+    dropout masks), in order of first appearance: only losses within a group can show a trend."""
+    groups: dict[tuple, list[Pass]] = {}
+    for p in passes(net):
+        groups.setdefault(p.data, []).append(p)
+    return list(groups.values())

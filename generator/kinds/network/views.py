@@ -51,6 +51,10 @@ class View(BaseView):
         cells = [[cell(i, j) for j in range(A.shape[0])] for i in range(D.shape[0])]
         return self.fmt.matrix(cells), [(i, j, cells[i][j]) for i in range(D.shape[0]) for j in range(A.shape[0])]
 
+    def act_sym(self, pre: str, l: int) -> str:
+        """The symbol of layer l's activation before dropout: ã where this pass masks it, else a."""
+        return (r"\tilde{a}" if f"{pre}.f{l}" in self.t else "a") + f"^{{({l})}}"
+
     def act(self, pre: str, l: int) -> str:
         """Trace name of layer l's activation before dropout (its f) where it has dropout, else a."""
         return f"{pre}.f{l}" if f"{pre}.f{l}" in self.t else f"{pre}.a{l}"
@@ -67,8 +71,90 @@ class View(BaseView):
 
     def minibatch(self, k: int) -> list[int]:
         """The samples (1-based) of mini-batch k."""
-        from .engine import minibatch
+        from .schema import minibatch
         return [c + 1 for c in minibatch(self.model, k)]
+
+    # --- the settings, and which losses are over the same data (schema.settings, schema.passes) ---
+
+    def setting_groups(self):
+        """The settings the numbers depend on, one list per item of "Given values"."""
+        from .schema import setting_groups
+        return setting_groups(self.model)
+
+    @property
+    def optimizer_name(self) -> str:
+        from .schema import OPTIMIZER_NAMES
+        return OPTIMIZER_NAMES[self.model.optimizer.name]
+
+    @property
+    def optimizer_state(self) -> str:
+        from .schema import OPTIMIZER_STATE
+        return OPTIMIZER_STATE[self.model.optimizer.name]
+
+    def optimizer_symbols(self):
+        """(key, symbol) of each setting of the optimizer, in the order of its settings."""
+        from .schema import OPTIMIZER_SYMBOLS
+        return [(key, OPTIMIZER_SYMBOLS[key][0]) for key, _ in self.model.optimizer.settings]
+
+    def dropout_layers(self):
+        """(l, layer) of every layer with dropout."""
+        return [(l, layer) for l, layer in enumerate(self.model.layers, start=1) if layer.dropout_mask is not None]
+
+    @property
+    def dropout(self) -> bool:
+        return any(layer.dropout_mask is not None for layer in self.model.layers)
+
+    @property
+    def same_data(self) -> bool:
+        """Whether every pass (each iteration's and the final one) computes its loss over the same
+        data: every sample and no dropout mask."""
+        from .schema import comparable
+        return len(comparable(self.model)) == 1
+
+    def data_words(self, pass_) -> str:
+        """What the loss of a pass (schema.Pass) is over, in words."""
+        net = self.model
+        if len(pass_.samples) == net.samples:
+            words = f"all {net.samples} samples" if net.samples > 1 else "the sample"
+        else:
+            words = ("sample " if len(pass_.samples) == 1 else "samples ") + ", ".join(map(str, pass_.samples))
+        if self.dropout:
+            words += ", with the dropout mask" if pass_.dropout else ", no dropout"
+        return words
+
+    @staticmethod
+    def pass_words(pass_, iterations: int) -> str:
+        return f"after update {iterations}" if pass_.name == "final" else f"before update {pass_.name[2:]}"
+
+    def loss_rows(self):
+        """The summary's table: (pass in words, its data in words, trace name of its loss)."""
+        from .schema import passes
+        return [(self.pass_words(q, self.model.iterations), self.data_words(q), f"{q.name}.loss")
+                for q in passes(self.model)]
+
+    def loss_trends(self):
+        """Each group of passes over the same data with two losses or more: its data in words, the
+        first and the last pass (in words, and their losses' trace names), whether the loss fell at
+        every step within the group, and whether each update between them followed this data (so
+        that a rise can say something about the learning rate)."""
+        from .schema import comparable
+        out = []
+        for group in comparable(self.model):
+            if len(group) < 2:
+                continue
+            losses = [self.t.dec(f"{q.name}.loss") for q in group]
+            index = [self.model.iterations + 1 if q.name == "final" else int(q.name[2:]) for q in group]
+            out.append({"data": self.data_words(group[0]),
+                        "first": self.pass_words(group[0], self.model.iterations), "first_loss": f"{group[0].name}.loss",
+                        "last": self.pass_words(group[-1], self.model.iterations), "last_loss": f"{group[-1].name}.loss",
+                        "decreased": all(b < a for a, b in zip(losses, losses[1:])), "count": len(group),
+                        "steady": index == list(range(index[0], index[0] + len(index)))})
+        return out
+
+    def final_alone(self) -> bool:
+        """Whether the final pass's data (every sample, no dropout) is that of no training pass."""
+        from .schema import comparable
+        return any(len(g) == 1 and g[0].name == "final" for g in comparable(self.model))
 
     def samples_in(self, pre: str) -> int:
         """How many samples pass ``pre`` computes with (its mini-batch, or all of them)."""

@@ -1,0 +1,107 @@
+"""How many digits a display-mode line must print its operands with.
+
+In display mode every value is computed at full precision and rounded only where it is printed, and
+the document promises that recomputing a line from its printed operands may differ from its printed
+result in the last digit, and no more.  A line whose result is more precise than its operands (a
+difference that cancels, a quotient by a small number, a square root, a value at significant
+figures whose mantissa grows) would break that promise at the operands' own precision.
+
+The rule: a line prints its rounded operands with ``e`` more digits than their kinds' precision (the
+same ``e`` for every rounded operand of the line; given and exact values print as they are), ``e``
+the least number (0 for almost every line) for which every entry of the result, recomputed from the
+operands as printed, is within one unit of the last digit of the printed result (rounded like it,
+it is the printed result or next to it).  Carry mode never needs it: there the printed operand is the carried value.
+
+Nothing here is printed: it only decides a number of digits, by recomputing the line's formula on
+the printed operands (``FORMULAS``, named by their shape, in the order the line prints them)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, DivisionByZero, InvalidOperation, localcontext
+
+import numpy as np
+
+from .numbers import Precision, RoundingPolicy, round_decimal
+
+
+def _sqrt(x):
+    return x.sqrt() if isinstance(x, Decimal) else np.vectorize(lambda v: v.sqrt(), otypes=[object])(x)
+
+
+#: The formulas of the lines, by shape; the operands in the order the line prints them.
+FORMULAS = {
+    "a*b": lambda a, b: a * b,
+    "a-b": lambda a, b: a - b,
+    "a-b*a": lambda a, b: a - b * a,
+    "a*b+c": lambda a, b, c: a * b + c,
+    "a+b*c": lambda a, b, c: a + b * c,
+    "a*b+c*d": lambda a, b, c, d: a * b + c * d,
+    "a*b^2": lambda a, b: a * b * b,
+    "a^2": lambda a: a * a,
+    "a+b^2": lambda a, b: a + b * b,
+    "a*b+c*d^2": lambda a, b, c, d: a * b + c * d * d,
+    "b/a": lambda a, b: b / a,
+    "sqrt(a)+b": lambda a, b: _sqrt(a) + b,
+    "a*b/c": lambda a, b, c: a * b / c,
+    "a-b*c": lambda a, b, c: a - b * c,
+    "sum(a*b)": lambda a, b: (a * b).sum(),
+    "sum(a*b)+c": lambda a, b, c: (a * b).sum() + c,
+}
+
+#: More digits than this are never added (a line that would need more prints with this many).
+MAX_EXTRA = 12
+
+
+def finer(policy: RoundingPolicy, extra: int) -> RoundingPolicy:
+    """``policy`` with ``extra`` more digits for every kind."""
+    if extra == 0:
+        return policy
+    more = lambda p: Precision(p.style, p.digits + extra)
+    return RoundingPolicy(mode=policy.mode, default=more(policy.default),
+                          per_kind=tuple((k, more(p)) for k, p in policy.per_kind),
+                          decimal_comma=policy.decimal_comma, trailing_zeros=policy.trailing_zeros)
+
+
+def _array(v):
+    return np.asarray(v, dtype=object)
+
+
+def _printed(value, prec: Precision | None):
+    """The value as printed at ``prec`` (None: as it is)."""
+    a = _array(value)
+    if prec is None:
+        return a
+    return np.vectorize(lambda x: round_decimal(x, prec), otypes=[object])(a) if a.shape else \
+        _array(round_decimal(a.item(), prec))
+
+
+def _holds(recomputed, result, rprec: Precision | None) -> bool:
+    """Every entry of ``recomputed`` is within one unit of the last digit of the printed result
+    (so that rounded like it, it is that result or next to it)."""
+    for x, r in zip(np.ravel(recomputed), np.ravel(_array(result))):
+        shown = round_decimal(r, rprec) if rprec is not None else r
+        unit = Decimal(1).scaleb(shown.as_tuple().exponent)
+        if not x.is_finite() or abs(x - shown) > unit:
+            return False
+    return True
+
+
+def extra_digits(policy: RoundingPolicy, formula: str, result, rprec: Precision | None,
+                 operands: list[tuple[object, str | None]]) -> int:
+    """The least ``e`` (see the module's rule) for the line ``result ≈ formula(operands)``;
+    ``operands`` are (value, kind or None for a value printed as it is), ``rprec`` the precision the
+    result is printed at (None: as it is)."""
+    if policy.mode == "carry":
+        return 0
+    f = FORMULAS[formula]
+    for e in range(MAX_EXTRA + 1):
+        precs = [None if kind is None else finer(policy, e).precision(kind) for _, kind in operands]
+        with localcontext() as ctx:
+            ctx.prec = 60
+            try:
+                recomputed = f(*[_printed(v, p) for (v, _), p in zip(operands, precs)])
+                if _holds(recomputed, result, rprec):
+                    return e
+            except (DivisionByZero, InvalidOperation, ZeroDivisionError):
+                pass
+    return MAX_EXTRA
