@@ -53,7 +53,7 @@ def _limits():
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="dryrun")
+@click.version_option(version=__import__("generator").__version__, package_name="dryrun")
 @click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE",
               help="Raise a resource limit on purpose, e.g. --limit max_units=64 (see SECURITY.md).")
 @click.option("--no-cache", is_flag=True, help="Use no cached format or PDF (the output is the same).")

@@ -28,6 +28,7 @@ class Divergence:
     key: bool             # a key answer (loss, final parameters, outputs …)
     part: str = ""        # the exercise's kind (network, rnn …): the notation of its label
     exact: bool = False   # an exact sum of written values (printed with all its digits)
+    optimizer: str | None = None   # a network's optimizer (``labels.optimizer_of``): its step's label
 
     @property
     def relative(self) -> Decimal | None:
@@ -50,7 +51,7 @@ class Divergence:
         return None if self.exact else self.kind
 
     def label(self, tex: bool = True) -> str:
-        return label(self.name, self.index, tex=tex, kind=self.part or None)
+        return label(self.name, self.index, tex=tex, kind=self.part or None, optimizer=self.optimizer)
 
 
 def is_key(kind: str, name: str) -> bool:
@@ -73,8 +74,10 @@ def divergences(trace, policy) -> list[Divergence]:
 
 
 def _divergences(trace, ref, policy) -> list[Divergence]:
+    from .labels import optimizer_of
     out = []
     for p, q in zip(trace.problems, ref.problems):
+        opt = optimizer_of(p.entries) if p.kind == "network" else None
         for name, e in p.entries.items():
             key = is_key(p.kind, name)
             # an exact sum of written values (an RNN's loss, its final parameters) is a key answer
@@ -89,7 +92,7 @@ def _divergences(trace, ref, policy) -> list[Divergence]:
             for idx in np.ndindex(carried.shape):
                 c, f = carried[idx], full[idx]
                 if round_decimal(f, prec) != (round_decimal(c, prec) if e.full else c):
-                    out.append(Divergence(p.id, name, idx, e.kind, c, f, key, p.kind, e.full))
+                    out.append(Divergence(p.id, name, idx, e.kind, c, f, key, p.kind, e.full, opt))
     return out
 
 

@@ -229,14 +229,10 @@ def roster_fingerprint(students) -> str:
 def made_with() -> dict:
     """The versions that computed an answers file (recorded in answers.json; 'dryrun grade' names them
     when its recomputation differs from what was handed out)."""
-    from importlib.metadata import PackageNotFoundError, version
-
     import numpy as np
-    try:
-        dryrun = version("dryrun")
-    except PackageNotFoundError:
-        dryrun = "unknown"
-    return {"dryrun": dryrun, "numpy": np.__version__}
+
+    from . import __version__
+    return {"dryrun": __version__, "numpy": np.__version__}
 
 
 def answers_files(batch: Batch, spec, seed: int, roster=None) -> tuple[bytes, bytes]:

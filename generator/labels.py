@@ -24,6 +24,50 @@ _NETWORK = {
     "f": (r"\tilde{a}^{({l})}", "atilde{l}"), "df": (r"\partial L / \partial \tilde{a}^{({l})}", "dL/datilde{l}"),
     "mask": ("M^{({l})}", "M{l}"),
 }
+# an optimizer's state and step of W (and the same of b), by name: velW1, sW1, mhatW1, denW1 …
+_OPT_STATE = {"vel": ("v_{{{P}}}", "v{p}"), "dir": ("d_{{{P}}}", "d{p}"), "s": ("s_{{{P}}}", "s{p}"),
+              "m": ("m_{{{P}}}", "m{p}"), "v": ("v_{{{P}}}", "v{p}"), "mhat": (r"\hat{{m}}_{{{P}}}", "mhat{p}"),
+              "vhat": (r"\hat{{v}}_{{{P}}}", "vhat{p}"), "decay": (r"{P} - \eta \lambda {P}", "{p} - eta lambda {p}")}
+_DEN = {"adam": (r"\sqrt{{\hat{{v}}_{{{P}}}}} + \varepsilon", "sqrt(vhat{p}) + epsilon"),
+        None: (r"\sqrt{{s_{{{P}}}}} + \varepsilon", "sqrt(s{p}) + epsilon")}
+#: the step an optimizer subtracts: plain gradient descent's η∇W, else the step Δ it takes
+_STEP = {"sgd": (r"\eta \nabla {P}", "eta dL/d{p}"), None: (r"\Delta {P}", "step {p}")}
+
+
+def optimizer_of(entries) -> str:
+    """The optimizer a network trace ran ('sgd', 'momentum', 'nesterov', 'rmsprop' for Adagrad
+    and RMSProp, 'adam' for Adam and AdamW), told by the state it recorded."""
+    names = {re.sub(r"^(it\d+|final)\.", "", n) for n in entries}
+    for prefix, opt in (("mhatW", "adam"), ("mhatb", "adam"), ("dirW", "nesterov"), ("dirb", "nesterov"),
+                        ("velW", "momentum"), ("velb", "momentum"), ("sW", "rmsprop"), ("sb", "rmsprop")):
+        if any(re.fullmatch(prefix + r"\d+", n) for n in names):
+            return opt
+    return "sgd"
+
+
+def _network_optimizer(name: str, index, tex: bool, optimizer: str | None):
+    """The label of an optimizer's state or step (``it2.sW1``, ``it1.stepb2``), or None."""
+    m = re.fullmatch(r"it(\d+)\.(vel|dir|s|mhat|vhat|m|v|decay|den|step)([Wb])(\d+)", name)
+    if not m:
+        return None
+    k, base, P, l = m.groups()
+    param, plain = (f"{P}^{{({l})}}", f"{P}{l}")
+    if base == "den":
+        t, p = _DEN["adam" if optimizer == "adam" else None]
+    elif base == "step":
+        t, p = _STEP["sgd" if optimizer in (None, "sgd") else None]
+    else:
+        t, p = _OPT_STATE[base]
+    sym = (t if tex else p).format(P=param, p=plain)
+    if index:
+        if tex:
+            sym = (rf"\left({sym}\right)" if any(c in sym for c in "_/+-") or base == "step" and
+                   optimizer not in (None, "sgd") else f"{{{sym}}}") + _index(index, True)
+        else:
+            sym = (f"({sym})" if " " in sym else sym) + _index(index, False)
+    where = f"step, iteration {k}" if base == "step" and optimizer not in (None, "sgd") else f"iteration {k}"
+    return rf"{sym} \text{{ ({where})}}" if tex else f"{sym} ({where})"
+
 _OTHER = {
     "output": (r"\mathrm{out}", "output"), "grad.gamma": (r"\partial L / \partial \gamma", "dL/dgamma"),
     "grad.beta": (r"\partial L / \partial \beta", "dL/dbeta"), "grad.tokens": (r"\partial L / \partial X", "dL/dX"),
@@ -39,11 +83,18 @@ def _index(index, tex: bool) -> str:
     return f"_{{{digits}}}" if tex else f"[{','.join(str(i + 1) for i in index)}]"
 
 
-def label(name: str, index: tuple = (), *, tex: bool = True, kind: str | None = None) -> str:
+def label(name: str, index: tuple = (), *, tex: bool = True, kind: str | None = None,
+          optimizer: str | None = None) -> str:
     """The symbol of trace value ``name`` (entry ``index``, 0-based) with where it stands, in the
-    notation of an exercise of ``kind`` (the LaTeX; the plain text is the same for every kind)."""
+    notation of an exercise of ``kind`` (the LaTeX; the plain text is the same for every kind).
+    ``optimizer`` (``optimizer_of``) names a network's step as the step it takes: η∇W for
+    gradient descent, ΔW for the others (RMSProp's step is η g/(√s + ε), not η∇W)."""
     if tex and kind in _KINDS:
         own = _KINDS[kind](name, index)
+        if own is not None:
+            return own
+    if kind in (None, "network"):
+        own = _network_optimizer(name, index, tex, optimizer)
         if own is not None:
             return own
     m = re.fullmatch(r"(it(\d+)|final)\.([A-Za-z_]+?)(\d*)", name)
@@ -70,7 +121,8 @@ def label(name: str, index: tuple = (), *, tex: bool = True, kind: str | None = 
         where = ("after training" if m.group(1) == "final" and not step else "final pass") if m.group(1) == "final" \
             else f"iteration {m.group(2)}"
         if tex:
-            sym = (rf"\left({sym}\right)" if "/" in sym else f"{{{sym}}}") + _index(index, True) if index else sym
+            sym = (rf"\left({sym}\right)" if "/" in sym else f"({sym})" if "_" in sym else f"{{{sym}}}") \
+                + _index(index, True) if index else sym
             return rf"{sym} \text{{ ({where})}}"
         return f"{plain}{_index(index, False)} ({where})"
     for prefix, (t, p) in (("updated.", ("{}'", "{}'")), ("grad.", (r"\partial L / \partial {}", "dL/d{}")),
@@ -95,6 +147,8 @@ def _sub(sym: str, index, lead: str = "") -> str:
     digits = ",".join(parts) if (lead or any(i >= 9 for i in index)) else "".join(parts)
     if "/" in sym:
         return rf"\left({sym}\right)_{{{digits}}}"
+    if "_" in sym and not lead:           # W_{hh} entry (1, 2): (W_{hh})_{12}, never W_{hh}{}_{12}
+        return rf"({sym})_{{{digits}}}"
     if "_" in sym or "^" in sym:
         return f"{{{sym}}}_{{{digits}}}"
     return f"{sym}_{{{digits}}}"

@@ -294,6 +294,22 @@ class Formatter:
             return cells
         return uniform(cells)
 
+    def cell(self, value, index, kind: str | None = None, factor: bool = False) -> str:
+        """Entry ``index`` of the matrix ``value`` as ``mat`` prints it (one format per matrix:
+        the 0.90 of [0.90 −0.39], not 0.9), for the lines that take a matrix entry by entry;
+        ``factor``: a negative entry in parentheses."""
+        a = np.asarray(value, dtype=object)
+        if a.size == 1:
+            return (self.factor if factor else self.num)(a.ravel()[0], kind)
+        flat = [_scalar(v) for v in a.ravel()]
+        key = ("cells", a.shape, tuple((type(v), v) for v in flat), kind)
+        texts = self._cache.get(key)
+        if texts is None:
+            texts = self._cache[key] = np.array(self._uniform([[self.num(v, kind) for v in flat]], kind)[0],
+                                                dtype=object).reshape(a.shape)
+        text = texts[index]
+        return f"({text})" if factor and text.startswith("-") else text
+
     def factor(self, x, kind: str | None = None) -> str:
         """A number as a factor of a product: negative values in parentheses."""
         text = self.num(x, kind)

@@ -162,14 +162,20 @@ def mark_rounded(value, exact_mask):
 
 def format_number(x, policy: RoundingPolicy, kind: str | None = None) -> str:
     """``x`` (a Decimal, float or int) as a person writes it under ``policy``; integers print as
-    integers, except a ``Rounded`` value (written at its kind's precision: 1.00, 1.0).
+    integers, except a ``Rounded`` value (written at its kind's precision: 1.00, 1.0) and a
+    computed value at significant figures (1.00 at 3 figures: one format beside 0.500).
     ``kind=None`` prints a value as it is (a given value as given, an exact intermediate with
     all its digits)."""
     if isinstance(x, bool):
         x = int(x)
     approx = isinstance(x, Rounded) and kind is not None     # rounding made it whole
     d = to_decimal(x)
-    if d == d.to_integral_value() and abs(d) < Decimal("1e15") and not approx:
+    # a computed value at significant figures shows its figures, a whole one too (1.00, 2.00 at
+    # 3 figures, never 1 beside 0.500); an exact 0 has no figures and stays 0, a whole number
+    # with as many digits as figures or more (120, 1234567) is written as it is
+    figures = (kind is not None and policy.precision(kind).style == "significant" and d != 0
+               and d.is_finite() and d.adjusted() + 1 < policy.precision(kind).digits)
+    if d == d.to_integral_value() and abs(d) < Decimal("1e15") and not approx and not figures:
         return format_decimal(d.to_integral_value(), decimal_comma=policy.decimal_comma)
     rounded_whole = False
     trailing = policy.trailing_zeros

@@ -181,6 +181,7 @@ def _divergence_rows(trace: Trace, limit: int = 40) -> list[dict]:
     """The carry-mode answers that differ from full precision, formatted for the document: key
     answers and every value moved more than 5 %."""
     from .divergence import divergences
+    from .latex import uniform
 
     fmt = Formatter(trace.rounding)
     rows = []
@@ -188,8 +189,11 @@ def _divergence_rows(trace: Trace, limit: int = 40) -> list[dict]:
         if not (d.key or d.too_far):
             continue
         rel = d.relative
-        rows.append({"label": d.label(tex=True), "carried": fmt.num(d.carried, d.shown_kind),
-                     "full": fmt.num(d.full, d.kind), "far": d.too_far,
+        carried, full = fmt.num(d.carried, d.shown_kind), fmt.num(d.full, d.kind)
+        if trace.rounding.precision(d.kind).style == "decimals":      # 0.0711 beside 0.0710, not 0.071
+            (carried, full), = uniform([[carried, full]])
+        rows.append({"label": d.label(tex=True), "carried": carried,
+                     "full": full, "far": d.too_far,
                      "percent": "" if rel is None else _percent(rel, trace.rounding.decimal_comma)})
     return rows[:limit]
 

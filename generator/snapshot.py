@@ -43,13 +43,10 @@ def _shown(value, policy, kind):
 
 
 def dryrun_version() -> str:
-    """The installed dryrun's version (recorded in a snapshot: pages that differ between two versions
+    """The running dryrun's version (recorded in a snapshot: pages that differ between two versions
     while every value is the same are a change of the page format, reported once as such)."""
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version("dryrun")
-    except PackageNotFoundError:
-        return "unknown"
+    from . import __version__
+    return __version__
 
 
 def _plain(value):

@@ -69,6 +69,17 @@ class View:
                          [(self.t.dec(n), self._kind(n)) for n in operands])
         return self.finer(e)
 
+    def rel_sum(self, result, name, n=1, terms=None):
+        """The relation of a line ``result (rel) (1/n)·Σ name``: '=' where the entries of ``name`` as
+        ``terms`` (a view, default this one) prints them, summed and over ``n``, are exactly the
+        result as this view prints it; else '≈'."""
+        from .operands import printed as _printed
+        terms = terms or self
+        kind, tkind = self._kind(result), terms._kind(name)
+        shown = _printed(self.t.dec(result), None if kind is None else self.fmt.policy.precision(kind))
+        parts = _printed(self.t.dec(name), None if tkind is None else terms.fmt.policy.precision(tkind))
+        return "=" if np.asarray(parts, dtype=object).sum() / int(n) == shown.item() else r"\approx"
+
     def finer(self, extra: int):
         """This view (``extra`` 0), or a copy printing every rounded value with ``extra`` more digits."""
         from .latex import Formatter
@@ -107,15 +118,22 @@ class View:
             value = value[i]
         return self.fmt.factor(value, self._kind(name))
 
-    def entrywise(self, pattern: str, *names):
+    def entrywise(self, pattern: str, *names, zero_over: str | None = None):
         """A matrix whose entry (i, j) is ``pattern`` filled with entry (i, j) of each value in
         ``names`` (as factors), e.g. ``\\sqrt{{{0}}} + {1}``; a name may be a given constant, the
-        same in every entry.  One number format per matrix."""
+        same in every entry.  One number format per matrix.  ``zero_over``: a denominator; where
+        its entry is 0 (carried rounding; the engine's step over an exactly-0 numerator is 0) the
+        entry is written 0, never 0/0."""
         values = [np.asarray(self.t.dec(n), dtype=object) for n in names]
         shape = max((v.shape for v in values), key=len)
+        den = None if zero_over is None else np.asarray(self.t.dec(zero_over), dtype=object)
         cells = []
         for idx in np.ndindex(shape if shape else (1,)):
-            args = [self.fmt.factor(v[idx] if v.shape else v.item(), self._kind(n)) for v, n in zip(values, names)]
+            if den is not None and (den[idx] if den.shape else den.item()) == 0:
+                cells.append("0")
+                continue
+            args = [self.fmt.cell(v, idx, self._kind(n), factor=True) if v.shape else
+                    self.fmt.factor(v.item(), self._kind(n)) for v, n in zip(values, names)]
             cells.append(pattern.format(*args))
         if not shape:
             return cells[0]
@@ -211,7 +229,7 @@ class View:
 
     def e2(self, name, i, j=0):
         """Entry (i, j) of a value seen as a matrix (a vector as a column)."""
-        return self.fmt.num(self._as2(name)[i, j], self._kind(name))
+        return self.fmt.cell(self._as2(name), (i, j), self._kind(name))     # as its matrix prints it
 
     def rel2(self, name, i, j, *operands):
         """The relation of entry (i, j) of a value seen as a matrix (a vector as a column), computed

@@ -196,3 +196,89 @@ def test_update_pages_are_legible(opt, tmp_path):
     pdf = tmp_path / "u.pdf"
     compile_pdf(tex, pdf)
     assert problems(pdf) == []
+
+
+PRODUCTS = re.compile(r"\\eqbox\{= ((?:\\begin\{bmatrix\} )?\{[^\n]*\\cdot[^\n]*)\}\n"
+                      r"\\eqbox\{(?:=|\\approx) (.*?) (?:=|\\approx) [^\n]*\}\n")
+ENTRY = re.compile(r"\\EA = (\{[^\n]*?\\cdot[^\n]*?) \\EN \\EA (?:=|\\approx) (.*?) (?:=|\\approx) [^\n]*\}\n")
+FACTOR = re.compile(r"\{\(?(-?[\d.]+)\)? \\cdot \(?(-?[\d.]+)\)?\}")
+TERM = re.compile(r"(^|[+-]) ?(-?)([\d.]+)")
+
+
+def _cells(line: str) -> list[str]:
+    body = line.replace(r"\begin{bmatrix}", "").replace(r"\end{bmatrix}", "")
+    return [c.strip() for row in body.split(r"\\") for c in row.split("&")]
+
+
+def written_out_products(tex: str) -> int:
+    """Each product W_ij · a_j written out in a forward pass, recomputed from its printed factors,
+    is within one unit in the last digit of the product printed on the next line (the rounding
+    note's promise, which the interval rule of ``check_tex`` does not read term by term)."""
+    checked = 0
+    for products, sums in PRODUCTS.findall(tex) + ENTRY.findall(tex):
+        for pcell, scell in zip(_cells(products), _cells(sums), strict=True):
+            factors = FACTOR.findall(pcell)
+            terms = [Decimal(sign + digits) * (-1 if op == "-" else 1) for op, sign, digits in TERM.findall(scell)]
+            assert len(factors) == len(terms), (pcell, scell)
+            for (u, v), shown in zip(factors, terms):
+                unit = Decimal(1).scaleb(shown.as_tuple().exponent)
+                assert abs(Decimal(u) * Decimal(v) - shown) <= unit, f"{u} * {v} printed {shown}"
+                checked += 1
+    return checked
+
+
+BACKWARD = re.compile(r"\\subsubsection\*\{Backward pass\}(.*?)(?=\\subsubsection|\\step\{Loss|\\subsection|\\section|\\end\{document\}|\Z)",
+                      re.S)
+
+
+@pytest.mark.parametrize("loss", ["cce", "half_sse"])
+@pytest.mark.parametrize("precision", [{"significant": 3}, {"significant": 4}, {"decimals": 3}],
+                         ids=["sig3", "sig4", "dec3"])
+@pytest.mark.parametrize("opt", sorted(OPTIMIZERS))
+def test_backward_passes_hold_to_the_rounding_note(opt, precision, loss):
+    """Issue 20's teacher: the whole document (forward pass, loss, backward pass, updates) is
+    recomputable from its printed operands within one unit: the products W a written out and
+    their sums, e^z and σ, the loss terms and their ½[…], δ aᵀ, δ = ∂L/∂a ⊙ f′, the sums over
+    samples and 1/m (sigmoid and softmax or identity, a batch of three)."""
+    out = ({"activation": "softmax", "weights": [[1.2, -0.7], [0.4, 0.9]], "bias": [0.3, -0.1]} if loss == "cce" else
+           {"activation": "identity", "weights": [[1.2, -0.7], [0.4, 0.9]], "bias": [0.3, -0.1]})
+    net = dict(NET, optimizer=OPTIMIZERS[opt], input=[[1.0, -2.0, 0.5], [0.5, 1.0, -1.0]],
+               target=[[0.0, 1.0, 0.0], [1.0, 0.0, 1.0]], loss=loss,
+               layers=[dict(NET["layers"][0], activation="sigmoid"), out])
+    spec = spec_from_data({"rounding": {"mode": "display", **precision}, "network": net})
+    tex = render(spec, solve(spec, spec.rounding), "solution")
+    parts = BACKWARD.findall(tex)
+    assert len(parts) >= 3 and (r"e^{" in tex or loss != "cce")
+    report = check_tex("\n".join(parts), "display", strict=True)
+    assert not report.failures, _failures(report)
+    assert report.checked >= 30
+    whole = check_tex(tex, "display", strict=True)
+    assert not whole.failures, _failures(whole)
+    assert whole.checked >= 150
+    assert written_out_products(tex) >= 3 * 2 * 2 * 3          # passes × layers × units × samples
+
+
+@pytest.mark.parametrize("spec", ["adam", "nesterov_dropout"])
+def test_the_teachers_forward_and_loss_lines(spec):
+    """Issue 20's teacher: 0.2800 · 0.2913 is not 0.08158 (the factors print with the digits their
+    product needs), ½[0.1686] is not 0.08428, and 0 + 0.809 is 0.809 exactly."""
+    nets = {
+        "adam": ({"significant": 4}, {
+            "input": [0.5, -1], "target": 1, "loss": "bce", "learning_rate": 0.01, "iterations": 2,
+            "layers": [{"activation": "tanh", "weights": [[0.2, -0.4], [0.7, 0.1]], "bias": [0, 0.1]},
+                       {"activation": "sigmoid", "weights": [[0.6, -0.3]], "bias": [0.05]}],
+            "optimizer": {"name": "adam", "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}}),
+        "nesterov_dropout": ({"decimals": 3, "trailing_zeros": True}, {
+            "input": [1, 2], "target": [0, 1], "loss": "cce", "learning_rate": 0.5, "iterations": 2,
+            "layers": [{"activation": "relu", "weights": [[0.3, -0.1], [0.2, 0.4], [-0.5, 0.6]],
+                        "bias": [0.1, 0, -0.2], "dropout": {"p": 0.5, "mask": [1, 0, 1]}},
+                       {"activation": "softmax", "weights": [[0.5, -0.2, 0.1], [-0.3, 0.4, 0.2]], "bias": [0, 0]}],
+            "optimizer": {"name": "nesterov", "beta": 0.8}}),
+    }
+    rounding, net = nets[spec]
+    spec = spec_from_data({"rounding": {"mode": "display", **rounding}, "network": net})
+    tex = render(spec, solve(spec, spec.rounding), "solution")
+    report = check_tex(tex, "display", strict=True)
+    assert not report.failures, _failures(report)
+    assert written_out_products(tex) >= 3 * 2
+    assert r"\approx 0 + 0.809 \approx" not in tex and "0.08158}" not in tex.replace(r"\approx 0.3103 - 0.08158", "")

@@ -92,3 +92,27 @@ def test_the_new_kinds_export_to_moodle(tmp_path, kind):
         text = q.find("questiontext/text").text
         assert "<table" in text
         assert len(re.findall(r"\{1:NUMERICAL:", text)) == len(v["answers"]) > 0
+
+
+def test_lms_questions_state_every_setting_the_sheet_states(tmp_path):
+    """The LMS question text (network/answers.given) lists every setting of schema.settings — the same list
+    the question sheet prints — so an LMS student is told the optimizer, L2, batches and dropout too."""
+    from generator.kinds.network import answers as network_answers
+    from generator.kinds.network.schema import settings
+    from generator.solve import solve
+    from generator.spec import load_spec
+    spec = tmp_path / "s.yaml"
+    spec.write_text("network:\n  input: [[1,0,-1,0.5],[0.5,1,0,-0.5],[0,-1,1,2]]\n  target: [0.5,-0.2,0.3,1.0]\n"
+                    "  loss: half_mse\n  learning_rate: 0.1\n  iterations: 3\n  batch_size: 2\n  l2: 0.01\n"
+                    "  optimizer: {name: adam, beta1: 0.8}\n  layers:\n"
+                    "    - {activation: tanh, weights: [[0.1,0.2,-0.1],[0.3,-0.2,0.1]], bias: [0,0.1],\n"
+                    "       dropout: {p: 0.5, mask: [[1,0,1,1],[0,1,1,0]]}}\n"
+                    "    - {activation: identity, weights: [[0.6,-0.4]], bias: [0.05]}\n")
+    s = load_spec(spec)
+    rows = network_answers.given(s.problems[0], solve(s).problems[0])
+    text = " | ".join(f"{label}: {value}" for label, value in rows)
+    wanted = settings(s.problems[0])
+    assert len(wanted) >= 9
+    for st in wanted:
+        assert st.label.replace("$\\times$", "×").casefold() in text.casefold(), st.field
+    assert "beta1): 0.8" in text and "epsilon)" in text and "iteration 2: 3, 4" in text and "L2" in text

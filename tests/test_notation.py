@@ -49,7 +49,7 @@ def test_rnn_carry_document_has_the_table_with_losses_and_final_parameters():
     tex = _tex(load_spec(ROOT / "examples" / "rnn-long.yaml"))
     table = _table(tex)
     assert r"$L \text{ (iteration 1)}$" in table and r"$L \text{ (final pass)}$" in table
-    assert re.search(r"\{W_\{xh\}\}_\{\d\d\} \\text\{ \(after training\)\}", table)
+    assert re.search(r"\(W_\{xh\}\)_\{\d\d\} \\text\{ \(after training\)\}", table)   # (W_xh)_12
     # the carried value is the one the solution printed: L of iteration 1 is the sum written there
     summed = re.search(r"\\eqbox\{L = [-\d. +]+ = (\d+\.\d+)\}", tex).group(1)
     assert re.search(rf"\$L \\text{{ \(iteration 1\)}}\$ & \${re.escape(summed)}\$", table)

@@ -262,3 +262,122 @@ def test_one_symbol_per_meaning_no_f_for_a_value(optimizer):
     given = solution.split(r"\section{Given values}", 1)[1].split(r"\section{", 1)[0]
     assert "(4 samples)" in given and "$m = 4" not in given
     assert np.array_equal(spec.problems[0].layers[0].dropout_mask, np.array(MASK, dtype=float))
+
+
+# --------------------------------------------------------------------------- teacher review 20b
+
+#: the teacher's specs of the second review, in brief
+S2 = {"network": {"input": [[1, 0, 2, -1], [0, 1, 1, 2]], "target": [1, 0, 1, 0], "loss": "half_sse",
+                  "learning_rate": 0.1, "iterations": 3, "batch_size": 2, "optimizer": {"name": "momentum", "beta": 0.9},
+                  "layers": [{"activation": "relu", "weights": [[0.5, -0.5], [0.25, 0.75]], "bias": [0, 0]},
+                             {"activation": "identity", "weights": [[1, -0.5]], "bias": [0.5]}]}}
+S3 = {"network": {"input": [1, 2], "target": [0, 1], "loss": "cce", "learning_rate": 0.5, "iterations": 2,
+                  "optimizer": {"name": "nesterov", "beta": 0.8},
+                  "layers": [{"activation": "relu", "weights": [[0.3, -0.1], [0.2, 0.4], [-0.5, 0.6]],
+                              "bias": [0.1, 0, -0.2], "dropout": {"p": 0.5, "mask": [1, 0, 1]}},
+                             {"activation": "softmax", "weights": [[0.5, -0.2, 0.1], [-0.3, 0.4, 0.2]], "bias": [0, 0]}]}}
+S6 = {"network": {"input": [[1, -1], [0.5, 2]], "target": [1, 0], "loss": "bce", "learning_rate": 0.1, "iterations": 2,
+                  "optimizer": {"name": "adamw", "beta1": 0.9, "beta2": 0.99, "weight_decay": 0.05},
+                  "layers": [{"activation": "sigmoid", "weights": [[0.4, -0.6], [0.3, 0.8]], "bias": [0.1, -0.1]},
+                             {"activation": "sigmoid", "weights": [[1.2, -0.7]], "bias": [0]}]}}
+RULES = {"momentum": r"\theta \leftarrow \theta - \eta v",
+         "nesterov": r"\theta \leftarrow \theta - \eta\,(g + \beta v)",
+         "rmsprop": r"s \leftarrow \rho s + (1 - \rho)\, g^{2}",
+         "adagrad": r"s \leftarrow s + g^{2}",
+         "adam": r"\hat{m} = \frac{m}{1 - \beta_1^{t}}",
+         "adamw": r"\theta \leftarrow \theta - \eta \lambda \theta \quad\text{(decoupled weight decay, first)}"}
+
+
+def _rule(tex: str) -> str:
+    """The optimizer's block: from its first sentence to the end of its equations."""
+    return tex.split("For every parameter $\\theta$", 1)[1].split(r"\section{", 1)[0].split(r"\subsection{", 1)[0]
+
+
+@pytest.mark.parametrize("optimizer", [o for o in schema.OPTIMIZERS if o != "sgd"])
+def test_the_question_sheet_prints_the_optimizers_update_rule(optimizer):
+    """Review 20b, point 1: the sheet's "Network" has the same update block as the solution's
+    equations (one macro, network/optimizer_rule.tex.j2)."""
+    _, _, docs = _documents(_rich(optimizer))
+    network = docs["question"].split(r"\section{Network}", 1)[1].split(r"\section{Given values}", 1)[0]
+    assert RULES[optimizer] in network, optimizer
+    assert "starting from zero state (PyTorch's equations, entry by entry)" in network
+    equations = _equations(docs["solution"])
+    assert _rule(network).strip() == _rule(equations).split("In layer", 1)[0].strip()
+    if optimizer == "adam":
+        assert r"\sqrt{\hat{v}} + \varepsilon" in network          # ε outside the root
+
+
+def test_gradient_descent_needs_no_rule_on_the_sheet():
+    data = copy.deepcopy(NESTEROV)
+    data["network"]["optimizer"] = "sgd"
+    _, _, docs = _documents(data)
+    assert r"\leftarrow" not in docs["question"]
+
+
+def test_the_summary_says_what_the_final_pass_is_over():
+    """Point 2: with mini-batches the iterations used every sample, only never all at once; with
+    dropout on one sample the final pass is on the same sample, without the mask."""
+    _, _, docs = _documents(S2)
+    summary = _summary(docs["solution"])
+    assert "over data no iteration used" not in summary
+    assert "The final pass is over all 4 samples, a set no single iteration used, so its loss is compared with none of the others." in summary
+    assert re.search(r"the loss increased from \$[\d.]+\$ \(before update 1\) to \$[\d.]+\$ \(before update 3\)", summary)
+    assert "did not decrease at every step" not in summary
+    _, _, docs = _documents(S3)
+    summary = _summary(docs["solution"])
+    assert "over data no iteration used" not in summary
+    assert ("The final pass runs on the same sample without dropout, so its loss is not comparable "
+            "with the masked training losses.") in summary
+
+
+def test_with_adam_the_samples_are_N_not_m():
+    """Point 3: m is Adam's first moment, so the number of samples is N throughout."""
+    _, _, docs = _documents(S6)
+    for what, tex in docs.items():
+        assert r"\frac{1}{m}" not in tex and "$m = 2" not in tex and "^{m}" not in tex, what
+    assert r"\frac{1}{N}" in docs["question"] and "($N = 2 $)" in docs["question"]
+    solution = docs["solution"]
+    assert "over the batch of $N = 2$ samples" in solution
+    assert r"L = \frac{1}{N}\sum_{s} \ell_s" in solution                 # the loss steps
+    assert r"m \leftarrow \beta_1 m" in solution
+    data = _rich("adam")                                                    # with mini-batches too
+    spec, _, docs = _documents(data)
+    assert "mini-batch of $N = 2$" in docs["solution"]
+    assert [s.symbol for s in schema.settings(spec.problems[0]) if s.field == "batch_size"] == ["N"]
+    _, _, docs = _documents(_rich("momentum"))                              # m elsewhere
+    assert "mini-batch of $m = 2$" in docs["solution"]
+
+
+def test_one_sample_and_the_final_pass_read_in_the_singular():
+    """Point 4: no "all 1 samples", no comma before "gives"."""
+    _, _, docs = _documents(S3)
+    assert "all 1 samples" not in docs["question"] and "all 1 samples" not in docs["solution"]
+    assert "its loss on the sample without dropout." in docs["question"]
+    assert ("one more forward pass on the sample without the dropout mask (dropout applies in training only) "
+            "gives the loss") in docs["solution"]
+    _, _, docs = _documents(S2)
+    assert "one more forward pass over all 4 samples gives the loss" in docs["solution"]
+
+
+def test_the_summary_names_the_l2_term_and_the_final_pass():
+    data = copy.deepcopy(NESTEROV)
+    del data["network"]["batch_size"]
+    _, _, docs = _documents(data)
+    summary = docs["solution"].split(r"\section{Summary}", 1)[1]
+    assert r"& loss $L$ (with the L2 term) \\" in summary
+    assert "the loss of one forward pass with the final parameters" in summary
+    del data["network"]["l2"]
+    _, _, docs = _documents(data)
+    summary = docs["solution"].split(r"\section{Summary}", 1)[1]
+    assert "& loss \\\\" in summary and "L2" not in summary
+    _, _, docs = _documents(S6)
+    assert "the loss of one forward pass with the final parameters" in docs["solution"].split(r"\section{Summary}", 1)[1]
+
+
+@needs_tex
+def test_the_teachers_adamw_sheet_reads_the_rule_and_N(tmp_path):
+    _, _, docs = _documents(S6)
+    words = re.sub(r"\s+", " ", _pdf_text(docs["question"], tmp_path / "q.pdf"))
+    for want in ("decoupled weight decay, first", "starting from zero state", "(N = 2)"):
+        assert want in words, want
+    assert "m = 2" not in words

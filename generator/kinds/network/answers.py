@@ -34,4 +34,18 @@ def given(model, p) -> list[tuple[str, object]]:
     rows.append(("learning rate", model.learning_rate))
     rows.append(("loss", model.loss))
     rows.append(("iterations", model.iterations))
+    from .schema import minibatch, settings     # every other setting the numbers depend on, as on the sheet
+    for st in settings(model):
+        if st.field in ("learning_rate", "iterations"):
+            continue
+        label = st.label.replace("$\\times$", "×")
+        if st.field.startswith("optimizer."):
+            label = f"{label} ({st.field.split('.', 1)[1]})"
+        rows.append((label, st.value))
+        if st.field == "batch_size":
+            rows.append(("samples per iteration (1-based)", "; ".join(
+                f"iteration {k}: {', '.join(str(c + 1) for c in minibatch(model, k))}"
+                for k in range(1, model.iterations + 1)) + "; final pass: all samples"))
+    if model.l2:
+        rows.append(("loss with L2", "L = L_data + λ/2 · Σ w² over every weight (not the biases)"))
     return rows

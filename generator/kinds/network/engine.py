@@ -207,7 +207,9 @@ def _step(net, P: str, value, g, pre: str, observe: Observer, state: dict, t: in
         acc = observe(f"{pre}.s{P}", acc, "gradient", f"s{P} (accumulated squares)")
         state[f"s{P}"] = acc
         den = observe(f"{pre}.den{P}", exact.sqrt(acc) + D("epsilon"), "gradient", f"sqrt(s{P}) + epsilon")
-        step = observe(f"{pre}.step{P}", eta * g / den, "gradient", f"eta dL/d{P} / (sqrt(s{P}) + epsilon)")
+        zeros = _spare(observe, f"{pre}.den{P}", _zeros(observe, pre, P, g, state))
+        step = observe(f"{pre}.step{P}", _quotient(eta * g, den, zeros), "gradient",
+                       f"eta dL/d{P} / (sqrt(s{P}) + epsilon)")
         return value - step
     if opt.name == "adamw":                       # decoupled weight decay, before the Adam step
         value = observe(f"{pre}.decay{P}", value - eta * D("weight_decay") * value, "parameter",
@@ -220,8 +222,54 @@ def _step(net, P: str, value, g, pre: str, observe: Observer, state: dict, t: in
     mhat = observe(f"{pre}.mhat{P}", m / (1 - D("beta1") ** t), "gradient", f"m{P} / (1 - beta1^{t})")
     vhat = observe(f"{pre}.vhat{P}", v / (1 - D("beta2") ** t), "gradient", f"v{P} / (1 - beta2^{t})")
     den = observe(f"{pre}.den{P}", exact.sqrt(vhat) + D("epsilon"), "gradient", f"sqrt(vhat{P}) + epsilon")
-    step = observe(f"{pre}.step{P}", eta * mhat / den, "gradient", f"eta mhat{P} / (sqrt(vhat{P}) + epsilon)")
+    # m is 0 only where every gradient so far was exactly 0
+    zeros = _zeros(observe, pre, P, g, state) & state.get(f"zeros{P}", True)
+    state[f"zeros{P}"] = zeros
+    _spare(observe, f"{pre}.den{P}", zeros)
+    step = observe(f"{pre}.step{P}", _quotient(eta * mhat, den, zeros), "gradient",
+                   f"eta mhat{P} / (sqrt(vhat{P}) + epsilon)")
     return value - step
+
+
+def _zeros(observe, pre: str, P: str, g, state: dict) -> np.ndarray:
+    """Where the gradient ``g`` of ``P`` is exactly 0 with no rounding involved (an input or an
+    activation that is exactly 0): there the step is exactly 0.  A gradient that carried
+    rounding made 0 (1e−9 written 0.0000) is not: its step is not 0 at full precision."""
+    zero = np.asarray(g, dtype=object) == 0
+    entries = getattr(getattr(observe, "problem", None), "entries", {})
+    entry = entries.get(f"{pre}.d{P}")
+    if entry is not None and np.shape(entry.exact_mask) == zero.shape:
+        zero = zero & np.asarray(entry.exact_mask, dtype=bool)
+    return zero
+
+
+def _spare(observe, name: str, zeros):
+    """``zeros``, after telling the guard that the entries of the denominator ``name`` over an
+    exactly-0 numerator are harmless where rounding made them 0 (a later failure then names an
+    entry that does divide by it)."""
+    critical = getattr(observe, "critical", None)
+    if critical and critical[-1][0] == name:
+        what, formula, hits, prec = critical[-1]
+        mask = np.asarray(zeros, dtype=bool)
+        kept = [h for h in hits if not (mask[h[0]] if mask.shape else bool(mask))]
+        if kept:
+            critical[-1] = (what, formula, kept, prec)
+        else:
+            critical.pop()
+    return zeros
+
+
+def _quotient(num, den, zeros):
+    """``num / den`` entry by entry, an entry whose numerator is exactly 0 (``zeros``) being
+    exactly 0 without a division: a zero gradient takes a zero step even where carried rounding
+    made the denominator 0 (√0 + 1e−10 written 0.0000).  Any other numerator over 0 still fails
+    (the guard names the rounded denominator)."""
+    num, den = np.asarray(num, dtype=object), np.asarray(den, dtype=object)
+    num, den, zeros = np.broadcast_arrays(num, den, np.asarray(zeros, dtype=bool))
+    out = np.empty(num.shape, dtype=object)
+    for idx in np.ndindex(num.shape):
+        out[idx] = exact.ZERO if zeros[idx] and num[idx] == 0 else num[idx] / den[idx]
+    return out if out.ndim else out.item()
 
 
 def train(net, observe: Observer) -> dict:

@@ -361,6 +361,12 @@ class Setting:
         return "matrix" if isinstance(self.value, np.ndarray) else "number"
 
 
+def sample_symbol(net: Network) -> str:
+    """The symbol of the number of samples a pass averages over: m, but N with Adam and AdamW,
+    whose first moment is m (one symbol per meaning)."""
+    return "N" if net.optimizer.name in ("adam", "adamw") else "m"
+
+
 def settings(net: Network) -> list[Setting]:
     """Every setting of ``net`` that the numbers depend on, beyond the given matrices and the
     network's form: learning rate and iterations, the optimizer and each of its constants, L2,
@@ -382,7 +388,7 @@ def settings(net: Network) -> list[Setting]:
     if net.batch_size:
         order = "; ".join(f"iteration {k}: samples {', '.join(str(c + 1) for c in minibatch(net, k))}"
                           for k in range(1, net.iterations + 1))
-        out.append(Setting("batch_size", "Mini-batch size", net.batch_size, "m", group="batch",
+        out.append(Setting("batch_size", "Mini-batch size", net.batch_size, sample_symbol(net), group="batch",
                            note=f" samples, consecutive columns of $X$ (after the last column the first again); "
                                 f"{order}. The final pass after training takes all {net.samples} samples"))
     for l, layer in enumerate(net.layers, start=1):

@@ -28,12 +28,14 @@ class View(BaseView):
         if z.ndim == 1:
             z, E = z[:, None], E[:, None]
         ek, sk = self._kind(e), self._kind(total)
-        exps = self.fmt.matrix([[f"e^{{{self.fmt.num(v, self._kind(f'{pre}.z{l}'))}}}" for v in row] for row in z])
+        zf = self.fit(e, "exp(a)", f"{pre}.z{l}").fmt        # the exponents with the digits e^z needs
+        exps = self.fmt.matrix([[f"e^{{{zf.num(v, self._kind(f'{pre}.z{l}'))}}}" for v in row] for row in z])
         lines = [(f"e^{{z^{{({l})}}}}", f"{exps} {self.rel_from(e, f'{pre}.z{l}')} {self.m(e)}")]
         for s in range(E.shape[1]):
             lhs = r"\sum_j e^{z_j}" + (f" \text{{ (sample {s + 1})}}" if E.shape[1] > 1 else "")
             lines.append((lhs, self.fmt.terms(E[:, s], ek) + f" {self.rel_from(total, e)} {self.fmt.num(S[s], sk)}"))
-        quot = self.fmt.matrix([[f"{self.fmt.num(E[i, s], ek)} / {self.fmt.num(S[s], sk)}"
+        qf = self.fit(a, "a/b", e, total).fmt                   # the quotients' operands with the digits they need
+        quot = self.fmt.matrix([[f"{qf.num(E[i, s], ek)} / {qf.num(S[s], sk)}"
                                  for s in range(E.shape[1])] for i in range(E.shape[0])])
         lines.append((f"a^{{({l})}}", f"{quot} {self.rel_from(a, e, total)} {self.m(a)}"))
         return lines
@@ -80,6 +82,17 @@ class View(BaseView):
         """The settings the numbers depend on, one list per item of "Given values"."""
         from .schema import setting_groups
         return setting_groups(self.model)
+
+    @property
+    def loss_header(self) -> str:
+        """The summary table's heading of the loss column: with L2 the loss includes its term."""
+        return r"loss $L$ (with the L2 term)" if self.model.l2 else "loss"
+
+    @property
+    def nsym(self) -> str:
+        """The symbol of the number of samples a pass averages over (schema.sample_symbol)."""
+        from .schema import sample_symbol
+        return sample_symbol(self.model)
 
     @property
     def optimizer_name(self) -> str:
@@ -148,6 +161,7 @@ class View(BaseView):
                         "first": self.pass_words(group[0], self.model.iterations), "first_loss": f"{group[0].name}.loss",
                         "last": self.pass_words(group[-1], self.model.iterations), "last_loss": f"{group[-1].name}.loss",
                         "decreased": all(b < a for a, b in zip(losses, losses[1:])), "count": len(group),
+                        "increased": losses[-1] > losses[0],
                         "steady": index == list(range(index[0], index[0] + len(index)))})
         return out
 
