@@ -980,12 +980,7 @@ def _recompute(v, answers, submitted, policy):
     from .solve import solve
 
     def overrides_of(names):
-        out: dict = {}
-        for name in names:
-            part, trace_name, idx = _split(name)
-            problem = part or v.trace.problems[0].id
-            out.setdefault(problem, {}).setdefault(trace_name, {})[idx] = submitted[name]
-        return out
+        return _overrides(v, submitted, names)
 
     given = [a.name for a in answers if submitted[a.name] is not None]
     if not given:
