@@ -5,6 +5,6 @@ is ``generator.cli``.  Importing this package alone loads nothing heavy."""
 
 from .errors import DryrunError, LatexError, SpecError
 
-__version__ = "0.2.0"     # the one place of the version (pyproject.toml reads it; CHANGELOG.md says what changed)
+__version__ = "0.3.0"     # the one place of the version (pyproject.toml reads it; CHANGELOG.md says what changed)
 
 __all__ = ["DryrunError", "LatexError", "SpecError", "__version__"]

@@ -89,7 +89,7 @@ def trace_names(model, p, selection) -> list[str]:
 
 def answers(spec, trace, selection=("key",)) -> list[Answer]:
     """The answers of one solved variant."""
-    from .labels import label
+    from .labels import key_symbol, label
     from .numbers import round_decimal, to_decimal
 
     policy = trace.rounding
@@ -114,7 +114,7 @@ def answers(spec, trace, selection=("key",)) -> list[Answer]:
                 index = tuple(int(i) - 1 for i in idx.strip("[]").split(",")) if idx else ()
                 out.append(Answer(
                     name=f"{pre}{n}{idx}", label=(f"{p.id}: " if multi else "") + label(n, index, tex=False),
-                    label_tex=_key_label(n, index, p.kind), shown=shown, value=float(printed),
+                    label_tex=key_symbol(n, index, p.kind), shown=shown, value=float(printed),
                     full=float(fulls[idx]), carried=float(value) if trace.reference is not None else None,
                     tolerance=float(unit), unit=unit, key=printed, full_exact=to_decimal(fulls[idx]),
                     asked=_asked_text(precision)))
@@ -134,27 +134,37 @@ def _asked_text(precision) -> str:
     return f"{n} significant figure{'s' if n != 1 else ''}"
 
 
-def _key_label(trace_name: str, index: tuple, kind: str | None = None) -> str:
-    """The compact LaTeX of an answer: L_it2 (the loss before update 2), L_final, W⁽¹⁾₁₂."""
-    from .labels import label
-    sub = "".join(str(i + 1) for i in index) if all(i < 9 for i in index) else ",".join(str(i + 1) for i in index)
-    loss = re.fullmatch(r"it(\d+)\.loss", trace_name)
-    param = re.fullmatch(r"final\.([Wb])(\d+)", trace_name)
-    if loss:
-        return rf"L_{{\text{{it}}\,{loss.group(1)}}}"
-    if trace_name == "final.loss":
-        return r"L_{\text{final}}"
-    if param and kind != "cnn":            # a CNN writes its dense layers W^{[l]}
-        return f"{param.group(1)}^{{({param.group(2)})}}" + (f"_{{{sub}}}" if sub else "")
-    return label(trace_name, index, tex=True, kind=kind)
+#: An answer's name as the answer files write it and a responses file's column names it: the
+#: exercise's id in a parts spec, the trace name, the 1-based entry ('part/final.W1[1,2]').
+_ANSWER_NAME = re.compile(r"(?:([\w-]+)/)?([^\W\d][\w.]*?)(?:\[([0-9]+(?:,[0-9]+)*)\])?")
 
 
-def key_label(name: str) -> str:
-    """The LaTeX header of an answer name ('final.W1[1,2]', 'part/it1.loss')."""
-    m = re.fullmatch(r"(?:([\w-]+)/)?([\w.]+?)(?:\[([\d,]+)\])?", name)
+def split_answer_name(name: str) -> tuple[str | None, str, tuple] | None:
+    """(exercise id or None, trace name, 0-based entry) of an answer's name, 'part/final.W1[1,2]' →
+    ('part', 'final.W1', (0, 1)); None for a text named like no answer. The one place an answer's
+    name (a column of a responses file, a key's column) is read."""
+    m = _ANSWER_NAME.fullmatch(name)
+    if m is None:
+        return None
     part, trace_name, idx = m.groups()
-    index = tuple(int(i) - 1 for i in idx.split(",")) if idx else ()
-    return (rf"\text{{{part}: }}" if part else "") + _key_label(trace_name, index)
+    return part, trace_name, tuple(int(i) - 1 for i in idx.split(",")) if idx else ()
+
+
+def part_kinds(spec) -> dict:
+    """The kind of each exercise of ``spec`` by the id its answers' names start with (None: a spec
+    of one exercise, whose answers' names have no id)."""
+    if len(spec.problems) == 1:
+        return {None: spec.problems[0].kind}
+    return {p.id: p.kind for p in spec.problems}
+
+
+def key_label(name: str, kinds: dict | None = None) -> str:
+    """The LaTeX header of an answer name ('final.W1[1,2]', 'part/it1.loss') in the notation of its
+    exercise's kind (``kinds``: ``part_kinds`` of the spec; without it the default kind's)."""
+    part, trace_name, index = split_answer_name(name)
+    kind = (kinds or {}).get(part)
+    from .labels import key_symbol
+    return (rf"\text{{{part}: }}" if part else "") + key_symbol(trace_name, index, kind)
 
 
 def parse_answers_doc(raw: bytes, where: str) -> dict:

@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 
 from .errors import DryrunError
+from .kinds import DEFAULT_KIND, KINDS
+from .kinds import kind as kind_of
 
 
 def _printable(text: str) -> str:
@@ -106,17 +108,24 @@ def cache_clear():
     click.echo(f"{cache_dir()}: {clear_cache()} files removed")
 
 
-STARTERS = ("network", "batch", "expression", "conv", "pool", "cnn", "rnn", "attention", "batchnorm", "homework")
+#: What ``dryrun init`` prints: every kind's starter, and those of generator/starters/ that are no one
+#: kind's (a network trained in mini-batches after the default kind's, a homework last).
+STARTERS = (DEFAULT_KIND, "batch", *KINDS[1:], "homework")
+
+
+def starter(name: str) -> Path:
+    """The starter spec ``name``: a kind's own (``kinds/<kind>/starter.yaml``), else
+    generator/starters/<name>.yaml."""
+    own = kind_of(name).starter if name in KINDS else None
+    return own if own is not None and own.is_file() else Path(__file__).parent / "starters" / f"{name}.yaml"
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(STARTERS), default="network")
+@click.argument("kind", type=click.Choice(STARTERS), default=DEFAULT_KIND)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: print).")
 def init(kind, output):
     """Print a commented example spec of KIND that validates and renders, to start from."""
-    from importlib.resources import files
-
-    text = files("generator").joinpath("starters", f"{kind}.yaml").read_text(encoding="utf-8")
+    text = starter(kind).read_text(encoding="utf-8")
     if output:
         from .errors import UsageError
         from .files import write_atomic

@@ -26,9 +26,9 @@ class Divergence:
     carried: Decimal
     full: Decimal         # the full-precision value (unrounded)
     key: bool             # a key answer (loss, final parameters, outputs …)
-    part: str = ""        # the exercise's kind (network, rnn …): the notation of its label
+    part: str = ""        # the exercise's kind: the notation of its label
     exact: bool = False   # an exact sum of written values (printed with all its digits)
-    optimizer: str | None = None   # a network's optimizer (``labels.optimizer_of``): its step's label
+    optimizer: str | None = None   # the optimizer the trace ran (``labels.optimizer_of``): its step's label
 
     @property
     def relative(self) -> Decimal | None:
@@ -77,7 +77,7 @@ def _divergences(trace, ref, policy) -> list[Divergence]:
     from .labels import optimizer_of
     out = []
     for p, q in zip(trace.problems, ref.problems):
-        opt = optimizer_of(p.entries) if p.kind == "network" else None
+        opt = optimizer_of(p.entries, p.kind)
         for name, e in p.entries.items():
             key = is_key(p.kind, name)
             # an exact sum of written values (an RNN's loss, its final parameters) is a key answer

@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
+from .answers import split_answer_name
 from .errors import DryrunError, SpecError
 from .escape import csv_cell, terminal
 
@@ -155,22 +156,14 @@ def follows(s: Decimal, r, a, coarser_digits: int = 1) -> bool:
     return near or rounds_to(s, (r,), u, coarser_digits)
 
 
-def _split(name: str):
-    """'part/final.W1[1,2]' -> ('part', 'final.W1', (0, 1))."""
-    m = re.fullmatch(r"(?:([\w-]+)/)?([\w.]+?)(?:\[([\d,]+)\])?", name)
-    part, trace_name, idx = m.groups()
-    return part, trace_name, tuple(int(i) - 1 for i in idx.split(",")) if idx else ()
-
-
 #: The column names that name the student in a responses file (besides the roster's id columns).
 WHO_COLUMNS = ("variant", "student")
-_ANSWER_NAME = re.compile(r"(?:[\w-]+/)?[^\W\d][\w.]*(?:\[[0-9]+(?:,[0-9]+)*\])?")
 
 
-def _known_column(name: str) -> bool:
+def known_column(name: str) -> bool:
     """A column a responses file may have: one naming the student, or one named like an answer."""
     from .roster import KNOWN_COLUMNS
-    return name.casefold() in WHO_COLUMNS or name.casefold() in KNOWN_COLUMNS or bool(_ANSWER_NAME.fullmatch(name))
+    return name.casefold() in WHO_COLUMNS or name.casefold() in KNOWN_COLUMNS or split_answer_name(name) is not None
 
 
 class Rows(list):
@@ -188,7 +181,7 @@ def read_responses(text: str, where: str = "<responses>") -> Rows:
     answers.csv.  Commas, semicolons (spreadsheets in decimal-comma locales) or tabs separate: the
     one that makes the header line known column names (``output[1,1]`` is one name)."""
     from .roster import sniff_delimiter
-    delimiter = sniff_delimiter(text, _known_column)
+    delimiter = sniff_delimiter(text, known_column)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
     header, rows = None, Rows()
     try:
@@ -469,7 +462,7 @@ def _nothing_carried(v, name: str, s: Decimal, r) -> bool:
     gradient was 0) — a student who writes 0 everywhere earns nothing for it."""
     if s == 0 and Decimal(r) == 0:
         return True
-    part, trace_name, idx = _split(name)
+    part, trace_name, idx = split_answer_name(name)
     if not trace_name.startswith("final."):
         return False
     try:
@@ -520,7 +513,7 @@ class Slip:
 def _overrides(v, submitted, names) -> dict:
     out: dict = {}
     for name in names:
-        part, trace_name, idx = _split(name)
+        part, trace_name, idx = split_answer_name(name)
         problem = part or v.trace.problems[0].id
         out.setdefault(problem, {}).setdefault(trace_name, {})[idx] = submitted[name]
     return out
@@ -561,21 +554,21 @@ _DEPENDENCIES: dict = {}
 _DEPENDENCY_STRUCTURES = 16
 
 
-#: The kinds whose answers feed on the same entries in every variant of the same shapes, except
-#: through values that are exactly 0 (an input 0, a dead unit): their table is shared by the variants
-#: with the same shapes and the same zeros.  Any other kind (max pooling routes by value) learns a
-#: table per variant.
-_SHARED_STRUCTURE_KINDS = ("network", "rnn", "attention", "batchnorm")
 
 
 def _structure(v, answers) -> tuple:
     """What a dependency table is shared by: the entries and their shapes, the answers, the rounding
-    and the entries that are exactly 0 (marks never depend on which student was graded first)."""
+    and the entries that are exactly 0 (marks never depend on which student was graded first).
+    The variants share it when every kind of theirs says that its answers feed on the same entries
+    in every variant of the same shapes, except through values that are exactly 0 (an input 0, a
+    dead unit): ``answers.SHARED_STRUCTURE``; else (max pooling routes by value) the given values
+    are part of it too, a table per variant."""
+    from .kinds import kind as kind_of
     def zeros(p):        # computed values only: a given 0 that multiplies shows as a computed 0
         return tuple((n, idx) for n, e in p.entries.items() if e.kind != "given"
                      for idx, x in np.ndenumerate(np.asarray(e.dec, dtype=object))
                      if isinstance(x, Decimal) and x == 0)
-    own = () if all(p.kind in _SHARED_STRUCTURE_KINDS for p in v.trace.problems) else \
+    own = () if all(kind_of(p.kind).shares_structure for p in v.trace.problems) else \
         tuple((p.id, n, str(e.dec)) for p in v.trace.problems for n, e in p.entries.items() if e.kind == "given")
     return (v.trace.rounding, tuple(a.name for a in answers), own,
             tuple((p.id, p.kind, tuple((n, np.shape(e.dec)) for n, e in p.entries.items()), zeros(p))
@@ -788,7 +781,7 @@ def find_slip(v, answers, submitted, marks, impossible=(), coarser_digits: int =
     if len(later) < SLIP_LATER:
         return None
     earlier = [a for a in answers[:first_i] if status.get(a.name) in ("correct", "consistent")]
-    part, tname, _ = _split(first.name)
+    part, tname, _ = split_answer_name(first.name)
     pid = part or v.trace.problems[0].id
     prefix = f"{part}/" if part else ""
     if own is None:
@@ -1003,7 +996,7 @@ def _recomputed(own, v, name: str):
     """The value of answer ``name`` recomputed from the student's own earlier answers."""
     if own is None:
         return None
-    part, trace_name, idx = _split(name)
+    part, trace_name, idx = split_answer_name(name)
     problem = own.problem(part or v.trace.problems[0].id)
     if trace_name not in problem.entries:
         return None

@@ -78,16 +78,11 @@ def detect_format(header) -> str:
     return "dryrun"
 
 
-_ANSWER_LIKE = re.compile(r"(?:[\w-]+/)?[^\W\d][\w.]*(?:\[[0-9]+(?:,[0-9]+)*\])?")
-
-
 def _known(cell: str) -> bool:
     """A column name of any of the formats (for telling the delimiter)."""
-    from .grade import WHO_COLUMNS
-    from .roster import KNOWN_COLUMNS
+    from .grade import known_column
     c = cell.strip()
-    return (c.casefold() in WHO_COLUMNS or c.casefold() in KNOWN_COLUMNS or bool(_ANSWER_LIKE.fullmatch(c))
-            or bool(_MOODLE_RESPONSE.fullmatch(c)) or bool(_CANVAS_QUESTION.fullmatch(c))
+    return (known_column(c) or bool(_MOODLE_RESPONSE.fullmatch(c)) or bool(_CANVAS_QUESTION.fullmatch(c))
             or c.casefold() in ("n correct", "n incorrect", "score", "state", "status", "started on",
                                 "completed", "time taken", "section", "submitted", "attempt"))
 

@@ -1,16 +1,21 @@
 """Names of trace values in the document's notation: ``it2.loss`` → L at iteration 2,
 ``final.W1`` [0, 1] → W⁽¹⁾₁₂ after training.  LaTeX for documents, plain text for messages.
-Given the exercise's kind, the LaTeX is that kind's own notation (an RNN's z_t is a time step,
-a network's z⁽ˡ⁾ a layer; attention's output is O, a convolution's z, pooling's p …)."""
+Given the exercise's kind, a value takes that kind's own notation where the kind's folder has one
+(``kinds/<kind>/notation.py``: a step's z_t, a layer's z⁽ˡ⁾, an output O …); the values it does not
+name, and those of a kind without one, take the generic names here.  The helpers a kind's notation
+writes with are here too: ``subscript``, ``stage_text``, ``index_text`` and ``upstream``."""
 
 from __future__ import annotations
 
 import re
 
+from .kinds import DEFAULT_KIND, KINDS
+from .kinds import kind as kind_of
 from .latex import escape_latex
 
+# the values of layer l at a stage (``it2.z1``, ``final.W2``):
 # base name -> (LaTeX with {l} for the layer, plain text with {l})
-_NETWORK = {
+_LAYERED = {
     "loss": ("L", "L"), "z": ("z^{({l})}", "z{l}"), "a": ("a^{({l})}", "a{l}"), "y": ("y", "y"),
     "err": (r"\hat{y} - y", "yhat - y"), "dL_dyhat": (r"\partial L / \partial \hat{y}", "dL/dyhat"),
     "da": (r"\partial L / \partial a^{({l})}", "dL/da{l}"), "g": ("f_{l}'(z^{({l})})", "f{l}'(z{l})"),
@@ -24,50 +29,6 @@ _NETWORK = {
     "f": (r"\tilde{a}^{({l})}", "atilde{l}"), "df": (r"\partial L / \partial \tilde{a}^{({l})}", "dL/datilde{l}"),
     "mask": ("M^{({l})}", "M{l}"),
 }
-# an optimizer's state and step of W (and the same of b), by name: velW1, sW1, mhatW1, denW1 …
-_OPT_STATE = {"vel": ("v_{{{P}}}", "v{p}"), "dir": ("d_{{{P}}}", "d{p}"), "s": ("s_{{{P}}}", "s{p}"),
-              "m": ("m_{{{P}}}", "m{p}"), "v": ("v_{{{P}}}", "v{p}"), "mhat": (r"\hat{{m}}_{{{P}}}", "mhat{p}"),
-              "vhat": (r"\hat{{v}}_{{{P}}}", "vhat{p}"), "decay": (r"{P} - \eta \lambda {P}", "{p} - eta lambda {p}")}
-_DEN = {"adam": (r"\sqrt{{\hat{{v}}_{{{P}}}}} + \varepsilon", "sqrt(vhat{p}) + epsilon"),
-        None: (r"\sqrt{{s_{{{P}}}}} + \varepsilon", "sqrt(s{p}) + epsilon")}
-#: the step an optimizer subtracts: plain gradient descent's η∇W, else the step Δ it takes
-_STEP = {"sgd": (r"\eta \nabla {P}", "eta dL/d{p}"), None: (r"\Delta {P}", "step {p}")}
-
-
-def optimizer_of(entries) -> str:
-    """The optimizer a network trace ran ('sgd', 'momentum', 'nesterov', 'rmsprop' for Adagrad
-    and RMSProp, 'adam' for Adam and AdamW), told by the state it recorded."""
-    names = {re.sub(r"^(it\d+|final)\.", "", n) for n in entries}
-    for prefix, opt in (("mhatW", "adam"), ("mhatb", "adam"), ("dirW", "nesterov"), ("dirb", "nesterov"),
-                        ("velW", "momentum"), ("velb", "momentum"), ("sW", "rmsprop"), ("sb", "rmsprop")):
-        if any(re.fullmatch(prefix + r"\d+", n) for n in names):
-            return opt
-    return "sgd"
-
-
-def _network_optimizer(name: str, index, tex: bool, optimizer: str | None):
-    """The label of an optimizer's state or step (``it2.sW1``, ``it1.stepb2``), or None."""
-    m = re.fullmatch(r"it(\d+)\.(vel|dir|s|mhat|vhat|m|v|decay|den|step)([Wb])(\d+)", name)
-    if not m:
-        return None
-    k, base, P, l = m.groups()
-    param, plain = (f"{P}^{{({l})}}", f"{P}{l}")
-    if base == "den":
-        t, p = _DEN["adam" if optimizer == "adam" else None]
-    elif base == "step":
-        t, p = _STEP["sgd" if optimizer in (None, "sgd") else None]
-    else:
-        t, p = _OPT_STATE[base]
-    sym = (t if tex else p).format(P=param, p=plain)
-    if index:
-        if tex:
-            sym = (rf"\left({sym}\right)" if any(c in sym for c in "_/+-") or base == "step" and
-                   optimizer not in (None, "sgd") else f"{{{sym}}}") + _index(index, True)
-        else:
-            sym = (f"({sym})" if " " in sym else sym) + _index(index, False)
-    where = f"step, iteration {k}" if base == "step" and optimizer not in (None, "sgd") else f"iteration {k}"
-    return rf"{sym} \text{{ ({where})}}" if tex else f"{sym} ({where})"
-
 _OTHER = {
     "output": (r"\mathrm{out}", "output"), "grad.gamma": (r"\partial L / \partial \gamma", "dL/dgamma"),
     "grad.beta": (r"\partial L / \partial \beta", "dL/dbeta"), "grad.tokens": (r"\partial L / \partial X", "dL/dX"),
@@ -76,41 +37,77 @@ _OTHER = {
 }
 
 
-def _index(index, tex: bool) -> str:
+def index_text(index, tex: bool) -> str:
+    """The 1-based ``index`` of an entry: a subscript _{12} (LaTeX) or [1,2] (plain text); '' for none."""
     if not index:
         return ""
     digits = "".join(str(i + 1) for i in index) if all(i < 9 for i in index) else ",".join(str(i + 1) for i in index)
     return f"_{{{digits}}}" if tex else f"[{','.join(str(i + 1) for i in index)}]"
 
 
+def kind_label(name: str, index, tex: bool, kind: str | None, optimizer: str | None = None) -> str | None:
+    """The symbol of ``name`` in the own notation of ``kind`` (None: the default kind), or None
+    where that notation does not name it."""
+    kind = kind or DEFAULT_KIND
+    if kind not in KINDS:
+        return None
+    return kind_of(kind).label(name, index, tex, optimizer)
+
+
+def key_symbol(name: str, index: tuple = (), kind: str | None = None) -> str:
+    """The compact LaTeX of trace value ``name`` (entry ``index``, 0-based) in an answer key, in the
+    notation of an exercise of ``kind`` (None: the default kind's): the kind's own key form (its
+    notation's ``key_label``: L_it 2 for the loss before update 2), for a kind that declares none
+    the generic key forms (``_generic_key``); else its label."""
+    kind = kind or DEFAULT_KIND
+    forms = kind_of(kind).key_label if kind in KINDS else None
+    own = (forms or _generic_key)(name, index)
+    return own if own is not None else label(name, index, tex=True, kind=kind)
+
+
+def _generic_key(name: str, index) -> str | None:
+    """The key forms of the generic names (those of a kind whose notation declares no ``key_label``:
+    the network's): the loss of a pass, L_it k and L_final, and a layer's parameter after training,
+    W^{(l)}_{ij} and b^{(l)}_i (``final.W<l>``, ``final.b<l>``); None for the rest."""
+    loss = loss_key_label(name, index)
+    if loss is not None:
+        return loss
+    stage, _, rest = name.partition(".")
+    base, layer = rest[:1], rest[1:]
+    if stage != "final" or base not in ("W", "b") or not layer.isdigit():
+        return None
+    return f"{base}^{{({layer})}}" + index_text(index, True)
+
+
+def optimizer_of(entries, kind: str | None) -> str | None:
+    """The optimizer a trace of ``kind`` ran, told by its ``entries``, where its notation names
+    steps by it (``label``'s ``optimizer``); else None."""
+    return kind_of(kind).optimizer_of(entries) if kind in KINDS else None
+
+
 def label(name: str, index: tuple = (), *, tex: bool = True, kind: str | None = None,
           optimizer: str | None = None) -> str:
     """The symbol of trace value ``name`` (entry ``index``, 0-based) with where it stands, in the
-    notation of an exercise of ``kind`` (the LaTeX; the plain text is the same for every kind).
-    ``optimizer`` (``optimizer_of``) names a network's step as the step it takes: η∇W for
-    gradient descent, ΔW for the others (RMSProp's step is η g/(√s + ε), not η∇W)."""
-    if tex and kind in _KINDS:
-        own = _KINDS[kind](name, index)
-        if own is not None:
-            return own
-    if kind in (None, "network"):
-        own = _network_optimizer(name, index, tex, optimizer)
-        if own is not None:
-            return own
+    notation of an exercise of ``kind`` (None: the default kind's).  ``optimizer``
+    (``optimizer_of``) is what the trace ran, for a notation that names a step as the step it
+    takes (η∇W for gradient descent, ΔW for the others)."""
+    own = kind_label(name, index, tex, kind, optimizer)
+    if own is not None:
+        return own
     m = re.fullmatch(r"(it(\d+)|final)\.([A-Za-z_]+?)(\d*)", name)
-    if m and m.group(3) in _NETWORK:
-        sym = _NETWORK[m.group(3)][0 if tex else 1].replace("{l}", m.group(4))
+    if m and m.group(3) in _LAYERED:
+        sym = _LAYERED[m.group(3)][0 if tex else 1].replace("{l}", m.group(4))
         if tex and index:
-            sym = (rf"\left({sym}\right)" if "/" in sym else f"{{{sym}}}") + _index(index, True)
+            sym = (rf"\left({sym}\right)" if "/" in sym else f"{{{sym}}}") + index_text(index, True)
         elif index:
-            sym = f"{sym}{_index(index, False)}"
+            sym = f"{sym}{index_text(index, False)}"
         if m.group(1) == "final":
             where = "after training" if m.group(3) in ("W", "b") else "final pass"
         else:
             where = f"iteration {m.group(2)}"
         return rf"{sym} \text{{ ({where})}}" if tex else f"{sym} ({where})"
     m = re.fullmatch(r"(it(\d+)|final)\.(d?)([A-Za-z]+)(?:_([a-z]+))?(\d*)", name)
-    if m:                                   # the other kinds' names: h6, W_xh, dW_hy, kernels …
+    if m:                                   # other names of a stage: h6, W_xh, dW_hy, kernels …
         base, sub, step = m.group(4), m.group(5), m.group(6)
         sym = {"kernels": "w", "conv_bias": r"b^{\text{conv}}"}.get(
             base + (f"_{sub}" if sub else ""),
@@ -122,9 +119,9 @@ def label(name: str, index: tuple = (), *, tex: bool = True, kind: str | None = 
             else f"iteration {m.group(2)}"
         if tex:
             sym = (rf"\left({sym}\right)" if "/" in sym else f"({sym})" if "_" in sym else f"{{{sym}}}") \
-                + _index(index, True) if index else sym
+                + index_text(index, True) if index else sym
             return rf"{sym} \text{{ ({where})}}"
-        return f"{plain}{_index(index, False)} ({where})"
+        return f"{plain}{index_text(index, False)} ({where})"
     for prefix, (t, p) in (("updated.", ("{}'", "{}'")), ("grad.", (r"\partial L / \partial {}", "dL/d{}")),
                            ("dL.", (r"\partial L / \partial {}", "dL/d{}")), ("dy.", (r"\partial y / \partial {}", "dy/d{}")),
                            ("node.", ("{}", "{}"))):
@@ -133,12 +130,12 @@ def label(name: str, index: tuple = (), *, tex: bool = True, kind: str | None = 
             if tex:
                 var = rf"\mathit{{{var}}}" if len(var) > 1 else var
             text = (t if tex else p).format(var)
-            return text + _index(index, tex)
+            return text + index_text(index, tex)
     t, p = _OTHER.get(name, (rf"\text{{{escape_latex(name)}}}", name))
-    return (t if tex else p) + _index(index, tex)
+    return (t if tex else p) + index_text(index, tex)
 
 
-def _sub(sym: str, index, lead: str = "") -> str:
+def subscript(sym: str, index, lead: str = "") -> str:
     """``sym`` with the subscript ``lead`` (a time step, …) and the 1-based ``index``:
     h_{3,2}, W_{xh} → {W_{xh}}_{12}; a symbol with a slash in parentheses."""
     parts = ([lead] if lead else []) + [str(i + 1) for i in index]
@@ -154,89 +151,61 @@ def _sub(sym: str, index, lead: str = "") -> str:
     return f"{sym}_{{{digits}}}"
 
 
-def _where(stage: str, trained: bool) -> str:
+def stage_text(stage: str, trained: bool) -> str:
+    """Where a value of ``stage`` (``it2``, ``final``) stands, as a LaTeX note: (iteration 2), (after
+    training) for a trained parameter, else (final pass)."""
     if stage == "final":
         return r" \text{ (after training)}" if trained else r" \text{ (final pass)}"
     return rf" \text{{ (iteration {stage[2:]})}}"
 
 
-_RNN_PARAMS = {"W_xh": "W_{xh}", "W_hh": "W_{hh}", "b_h": "b_h", "W_hy": "W_{hy}", "b_y": "b_y"}
-#: the RNN's values of time step t: name -> LaTeX with {t} (subscript t, then the entry)
-_RNN_STEP = {"z": "z", "h": "h", "o": "o", "yhat": r"\hat{y}", "do": "", "dh": "", "g": "",
-             "delta": r"\delta", "loss": r"\ell", "terms": r"\ell"}
+def split_stage(name: str) -> tuple[str, str] | None:
+    """(stage, the rest) of a value of a trained kind's pass, ``it<k>.<rest>`` or ``final.<rest>``
+    (the stage a trained kind's engine names its passes by); None for any other name."""
+    stage, dot, rest = name.partition(".")
+    if dot and (stage == "final" or (stage[:2] == "it" and stage[2:].isdigit())):
+        return stage, rest
+    return None
 
 
-def _rnn(name: str, index) -> str | None:
-    if name in ("output", "hidden"):                   # (step, entry)
-        sym = r"\hat{y}" if name == "output" else "h"
-        return _sub(sym, index[1:], str(index[0] + 1)) if index else sym
-    m = re.fullmatch(r"(it\d+|final)\.(.+)", name)
-    if not m:
+def loss_key_label(name: str, index=()) -> str | None:
+    """The compact LaTeX of a trained kind's loss in an answer key: L_it k for the loss before update
+    k (``it<k>.loss``), L_final for the final pass; None for every other value."""
+    found = split_stage(name)
+    if found is None or found[1] != "loss":
         return None
-    stage, rest = m.groups()
-    if rest == "loss":
-        return "L" + _where(stage, False)
-    for prefix, fmt in (("step", r"\eta \, \partial L / \partial {}"), ("d", r"\partial L / \partial {}"), ("", "{}")):
-        if rest.startswith(prefix) and rest[len(prefix):] in _RNN_PARAMS:
-            sym = fmt.format(_RNN_PARAMS[rest[len(prefix):]])
-            return _sub(sym, index) + _where(stage, not prefix and stage == "final")
-    s = re.fullmatch(r"([a-z]+)(\d+)", rest)
-    if not s or s.group(1) not in _RNN_STEP:
-        return None
-    base, t = s.groups()
-    if base in ("do", "dh"):                            # ∂L/∂o_{t,i}, as the solution writes it
-        return rf"\partial L / \partial {_sub(base[1], index, t)}" + _where(stage, False)
-    if base == "g":                                     # f'(z_t)_i
-        sym = f"f'(z_{{{t}}})" + (f"_{{{','.join(str(i + 1) for i in index)}}}" if index else "")
-        return sym + _where(stage, False)
-    return _sub(_RNN_STEP[base], index, t) + _where(stage, False)
+    stage = found[0]
+    return r"L_{\text{final}}" if stage == "final" else rf"L_{{\text{{it}}\,{stage[2:]}}}"
 
 
-def _upstream(output: str, grads: dict):
-    """The kinds fed an upstream gradient: the output's symbol and each gradient's variable."""
-    def label_of(name: str, index) -> str | None:
-        if name == "output":
-            return _sub(output, index)
-        if name.startswith("grad.") and name[5:] in grads:
-            var = grads[name[5:]]
-            if len(index) == 3 and "{c}" in var:       # (channel, row, column)
-                return _sub(rf"\partial L / \partial {var.format(c=index[0] + 1)}", index[1:])
-            return _sub(rf"\partial L / \partial {var.replace('^{{[{c}]}}', '')}", index)
-        return None
+def from_notation(notation: dict):
+    """The ``label`` of a kind whose steps are printed by the shared operations: its notation
+    table {trace name: (the whole value, one entry as a pattern of its 1-based indices)}, the
+    same symbols its pages print; a name it has no symbol for gets the default label."""
+    def label_of(name: str, index, tex: bool = True) -> str | None:
+        forms = notation.get(name)
+        if not tex or forms is None:
+            return None
+        whole, entry = forms
+        return entry.format(*[int(i) + 1 for i in index]) if index else whole
     return label_of
 
 
-def _cnn(name: str, index) -> str | None:
-    m = re.fullmatch(r"(it\d+|final)\.(step|d)?(kernels|conv_bias|[Wb]\d+|loss)", name)
-    if not m:
-        return None
-    stage, prefix, base = m.groups()
-    if base == "loss":
-        return None if prefix else "L" + _where(stage, False)
-    if base == "kernels" and len(index) == 4:         # (kernel, channel, row, column): w^{(k)}_{c,ab}
-        k, c, a, b = (i + 1 for i in index)
-        sym = f"w^{{({k})}}"
-        sym = rf"\left(\partial L / \partial {sym}\right)" if prefix == "d" else \
-            rf"\left(\eta \, \partial L / \partial {sym}\right)" if prefix == "step" else f"{{{sym}}}"
-        return f"{sym}_{{{c},{a}{b}}}" + _where(stage, not prefix and stage == "final")
-    if base == "kernels":
-        sym = "w"
-    elif base == "conv_bias":
-        sym = r"b^{\text{conv}}"
-    else:
-        sym = f"{base[0]}^{{[{base[1:]}]}}"
-    if prefix == "d":
-        sym = rf"\partial L / \partial {sym}"
-    elif prefix == "step":
-        sym = rf"\eta \, \partial L / \partial {sym}"
-    return _sub(sym, index) + _where(stage, not prefix and stage == "final")
+def upstream(output: str, grads: dict):
+    """The notation of a kind fed an upstream gradient, as its ``label``: ``output``, the symbol of its
+    output, and ``grads``, {input: its variable} of each gradient ``grad.<input>`` (``{c}`` for the
+    channel of an entry (channel, row, column), ``^{{[{c}]}}`` dropped from a whole value)."""
+    steps = {f"grad.{x}": var for x, var in grads.items()}
 
-
-_KINDS = {
-    "rnn": _rnn,
-    "cnn": _cnn,
-    "attention": _upstream("O", {"W_q": "W_q", "W_k": "W_k", "W_v": "W_v", "tokens": "X"}),
-    "batchnorm": _upstream("y", {"gamma": r"\gamma", "beta": r"\beta", "input": "x"}),
-    "conv": _upstream("z", {"kernel": "w^{{[{c}]}}", "input": "x^{{[{c}]}}", "bias": "b"}),
-    "pool": _upstream("p", {"input": "x"}),
-}
+    def label_of(name: str, index, tex: bool = True) -> str | None:
+        if not tex:
+            return None
+        if name == "output":
+            return subscript(output, index)
+        var = steps.get(name)
+        if var is None:
+            return None
+        if len(index) == 3 and "{c}" in var:       # (channel, row, column)
+            return subscript(rf"\partial L / \partial {var.format(c=index[0] + 1)}", index[1:])
+        return subscript(rf"\partial L / \partial {var.replace('^{{[{c}]}}', '')}", index)
+    return label_of

@@ -2,8 +2,8 @@
 exercise, one cloze question per variant, every asked value a numerical answer) and a Canvas QTI 1.2
 package (a zip: one quiz per variant, one numerical question per asked value).  Every answer accepts
 exactly the intervals of ``answers.accepted`` — the ones ``dryrun grade`` calls correct — written as
-the decimals they are.  The question text holds the given values and, for a network, its diagram as
-an image named by its content's hash.  No student's name appears in either file: a quiz is known by
+the decimals they are.  The question text holds the given values and, where the exercise's kind draws
+a figure (a network's diagram), that figure as an image named by its content's hash.  No student's name appears in either file: a quiz is known by
 its variant number, which answers.json (and ``canvas_assignments``) maps to its student.
 
 Import: Moodle — Question bank → Import → "Moodle XML format"; then a quiz question "Random
@@ -80,7 +80,8 @@ def given_html(spec, trace, text=esc.html_text) -> str:
 
 
 def figures(batch, templates=None) -> dict[str, bytes]:
-    """A PNG of the (first) network diagram of each variant, where pdflatex and pdftoppm are there."""
+    """A PNG of the (first) figure of each variant (``render.render_figure``), where pdflatex and
+    pdftoppm are there."""
     import shutil
     import subprocess
     import tempfile

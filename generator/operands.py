@@ -145,6 +145,9 @@ def _holds(recomputed, result, rprec: Precision | None) -> bool:
     return True
 
 
+holds = _holds      # whether a recomputed line lands within a unit of its printed result
+
+
 def extra_digits(policy: RoundingPolicy, formula: str, result, rprec: Precision | None,
                  operands: list[tuple[object, str | None]]) -> int:
     """The least ``e`` (see the module's rule) for the line ``result ≈ formula(operands)``;

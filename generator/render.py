@@ -253,12 +253,14 @@ def _limit(spec) -> int:
 
 
 def render_figure(spec: Spec, trace: Trace, templates: str | Path | None = None) -> str | None:
-    """A standalone document of the first network diagram of ``spec`` (an LMS question's figure),
-    or None when the spec has no network."""
+    """A standalone document of the first figure of ``spec`` (an LMS question's picture): the
+    ``figure.tex.j2`` of the first exercise whose kind has one; None when none has."""
+    from .kinds import kind as kind_of
     env = environment(trace.rounding, str(templates) if templates else None)
     for view in _views(spec, trace):
-        if view.model.kind == "network":
-            return _render(env, "network/figure.tex.j2", pb=view, spec=spec, policy=trace.rounding)
+        figure = kind_of(view.model.kind).figure
+        if figure:
+            return _render(env, figure, pb=view, spec=spec, policy=trace.rounding)
     return None
 
 
@@ -395,11 +397,12 @@ _KEY_SUFFIX = re.compile(r"(?s)(.*?)\s*\\text\{\s*\(([^{}]*)\)\}\s*")
 _KEY_PART = re.compile(r"(?s)\\text\{([^{}]*): \}(.*)")
 
 
-def _key_header(name: str) -> tuple[str, str]:
+def _key_header(name: str, kinds: dict) -> tuple[str, str]:
     """An answer's column header in two lines: (what spans its columns: the part and iteration,
-    as text; the header proper, math): ``iteration 1`` over ``(∂L/∂W^{(2)})_{11}``."""
+    as text; the header proper, math): ``iteration 1`` over ``(∂L/∂W^{(2)})_{11}``, in the notation
+    of its exercise's kind (``kinds``: ``answers.part_kinds``)."""
     from .answers import key_label
-    label, over = key_label(name), []
+    label, over = key_label(name, kinds), []
     m = _KEY_PART.fullmatch(label)
     if m:
         over.append(m.group(1))
@@ -470,7 +473,9 @@ def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=Non
         body = "" if table_only else (bodies[i] if bodies else render_body(v.spec, v.trace, templates))
         variants.append({"ident": ident, "label": escape_latex(label), "id": _breakable(sid), "keys": keys,
                          "body": body, "_label": escape_latex(label), "_id": escape_latex(sid)})
-    headers = {n: _key_header(n) for n in names}
+    from .answers import key_label, part_kinds
+    kinds = part_kinds(spec)
+    headers = {n: _key_header(n, kinds) for n in names}
     values = {n: [v["keys"].get(n, "").replace(",", "{,}") for v in variants] for n in names}
     has_ids = any(v["id"] for v in variants)
     name_w = min(KEY_NAME_MAX, max([_key_pt(r"\textbf{Student}")] + [_key_pt(v["_label"]) for v in variants]))
@@ -487,10 +492,9 @@ def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=Non
     for v in variants:
         del v["_label"], v["_id"]
     lead = 2 if has_ids else 1
-    from .answers import key_label
     return _render(env, "key.tex.j2", spec=spec, title=escape_latex("Answer key: " + (spec.title or spec.name)),
                    what="key", groups=groups, chunks=[g["cols"] for g in groups],
-                   labels={n: key_label(n) for n in names}, header={n: headers[n][1] for n in names},
+                   labels={n: key_label(n, kinds) for n in names}, header={n: headers[n][1] for n in names},
                    variants=variants,
                    policy=spec.rounding, table_only=table_only, has_ids=has_ids, lead=lead,
                    name_width=f"{name_w:.1f}pt", id_width=f"{id_w:.1f}pt",

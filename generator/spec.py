@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from .errors import SpecError
+from .kinds import DEFAULT_KIND
 from .numbers import KINDS, MODES, Precision, RoundingPolicy
 from .validate import choice, flag, join, mapping, number, text, typename
 
@@ -198,7 +199,7 @@ def rounding_policy(value, field: str = "rounding") -> RoundingPolicy:
         trailing_zeros=flag(m.get("trailing_zeros", False), join(field, "trailing_zeros")))
 
 
-SPEC_KEYS = ("title", "description", "rounding", "network", "parts", "diagram_weights", "randomize",
+SPEC_KEYS = ("title", "description", "rounding", DEFAULT_KIND, "parts", "diagram_weights", "randomize",
              "answers", "grading")
 
 
@@ -224,7 +225,7 @@ def _parts(value, limits) -> tuple:
         field = f"parts[{i}]"
         if not isinstance(part, dict):
             raise SpecError(f"expected a mapping, got {typename(part)}", field=field)
-        kind = choice(part.get("kind", "network"), join(field, "kind"), KINDS)
+        kind = choice(part.get("kind", DEFAULT_KIND), join(field, "kind"), KINDS)
         ident = text(part.get("id", f"part{i + 1}"), join(field, "id"), 40)
         if not re.fullmatch(r"[A-Za-z0-9_-]+", ident) or ident in ids:
             raise SpecError(f"id '{ident}' must be unique and use letters, digits, '-' and '_'",
@@ -299,12 +300,12 @@ def spec_from_data(data, where: str = "<spec>", limits=None) -> Spec:
     from .limits import DEFAULT
     limits = limits or DEFAULT
     m = mapping(data, "", SPEC_KEYS)
-    if ("network" in m) == ("parts" in m):
-        raise SpecError("give either 'network' (one exercise) or 'parts' (a list of exercises)")
-    if "network" in m:
+    if (DEFAULT_KIND in m) == ("parts" in m):
+        raise SpecError(f"give either '{DEFAULT_KIND}' (one exercise) or 'parts' (a list of exercises)")
+    if DEFAULT_KIND in m:             # the one exercise of the default kind, named by its kind
         from .kinds import kind
-        problems = (kind("network").parse(m["network"], "network", "main", limits),)
-        check_cost(problems[0], "network", limits)
+        problems = (kind(DEFAULT_KIND).parse(m[DEFAULT_KIND], DEFAULT_KIND, "main", limits),)
+        check_cost(problems[0], DEFAULT_KIND, limits)
     else:
         problems = _parts(m["parts"], limits)
     randomizer = None

@@ -29,6 +29,9 @@ class Entry:
     symbolic: object = None       # the exact (sympy) value, where the engine computes exactly
     full: bool = False            # an exact intermediate, printed with all its digits (carry mode)
     _float: object = None
+    op: str | None = None         # the shared operation that computed it (generator.ops), if any
+    operands: tuple = ()          # the names of the steps it was computed from, in order
+    params: dict | None = None    # the operation's parameters (an axis, a function, a pattern)
 
     @property
     def value(self):
@@ -106,7 +109,8 @@ class Trace:
                 "id": p.id, "kind": p.kind, **p.info,
                 "values": {n: _plain(e.value) for n, e in p.entries.items()},
                 "steps": [{"name": n, "kind": e.kind, "formula": e.formula, "exact": e.exact,
-                           **({"exact_value": _symbolic_text(e.symbolic)} if e.symbolic is not None else {})}
+                           **({"exact_value": _symbolic_text(e.symbolic)} if e.symbolic is not None else {}),
+                           **({"op": e.op, "operands": list(e.operands)} if e.op else {})}
                           for n, e in p.entries.items()],
             } for p in self.problems],
         }
@@ -316,7 +320,7 @@ class Recorder:
             state.recorders.append(self)
 
     def __call__(self, name, value, kind, formula, sample_axis=None, symbolic=None, rounded=True,
-                 given=False):
+                 given=False, op=None, operands=(), params=None):
         """Record ``value``; ``rounded=False``: an exact intermediate, never rounded in carry mode;
         ``given=True`` with it: made only of given numbers (a window, a product of given values),
         printed with all its digits in both modes."""
@@ -359,7 +363,8 @@ class Recorder:
                 flag = np.take(flag, 0, axis=sample_axis)
         scalar = np.ndim(value) == 0 if symbolic is None else not isinstance(symbolic, tuple)
         self.problem.entries[name] = Entry(name, shown.item() if scalar else shown.copy(), kind, formula,
-                                           flag, symbolic, full)
+                                           flag, symbolic, full, op=op, operands=tuple(operands),
+                                           params=params)
         if symbolic is not None:
             return value            # exact values are carried exactly
         if name in self.overrides:

@@ -171,6 +171,19 @@ def positions(n, k, s, p, field):
     return span // s + 1
 
 
+def per_feature(value, field: str, features: int, default) -> np.ndarray:
+    """One number per feature (γ, β of a normalization): a list, one number for every feature, or
+    ``default`` when absent."""
+    if value is None:
+        return np.full(features, float(default))
+    v = vector(value, field)
+    if v.size == 1 and features > 1:
+        return np.full(features, v[0])
+    if v.size != features:
+        raise SpecError(f"expected {features} entries (one per feature), got {v.size}", field=field)
+    return v
+
+
 def upstream(value, field, shape):
     """A given upstream gradient of the output's shape (a matrix, or 'ones'), or None."""
     if value is None:
@@ -192,3 +205,35 @@ def iterations(value, field: str, limits) -> int:
     if n > limits.max_iterations:
         raise SpecError(f"{n} iterations, more than {limits.max_iterations} (limit max_iterations)", field=field)
     return n
+
+
+def shaped(value, field: str, shape: tuple, what: str) -> np.ndarray:
+    """A matrix of exactly ``shape`` (rows, columns); ``what`` names its rows and columns for the
+    error (``units × input features``)."""
+    a = matrix(value, field)
+    if a.shape != tuple(shape):
+        raise SpecError(f"must be {shape[0]}×{shape[1]} ({what}), got {shape_text(a)}", field=field)
+    return a
+
+
+def sized(value, field: str, n: int, what: str, default: float = 0) -> np.ndarray:
+    """A vector of exactly ``n`` entries (``what``: one per unit …); absent, ``default`` in each."""
+    if value is None:
+        return np.full(n, float(default))
+    v = vector(value, field)
+    if v.size != n:
+        raise SpecError(f"expected {plural(n, 'entry', 'entries')} ({what}), got {v.size}", field=field)
+    return v
+
+
+def sequence(value, field: str, max_steps: int, max_features: int) -> np.ndarray:
+    """The inputs x_1 … x_T of a recurrent exercise, one row per time step (T × d); a flat list of
+    T numbers is T steps of one feature each."""
+    if isinstance(value, list) and value and not any(isinstance(r, list) for r in value):
+        value = [[v] for v in value]
+    x = matrix(value, field)
+    if x.shape[0] > max_steps:
+        raise SpecError(f"{x.shape[0]} time steps, more than {max_steps} (one row per step)", field=field)
+    if x.shape[1] > max_features:
+        raise SpecError(f"{x.shape[1]} input features per step, more than {max_features}", field=field)
+    return x

@@ -73,34 +73,18 @@ def first_failed(constraints, spec, trace) -> str | None:
 
 
 def _holds(name, arg, spec, trace) -> bool:
+    from .kinds import kind as kind_of
     for model, pt in zip(spec.problems, trace.problems):
         values = [np.asarray(e.value, dtype=float) for e in pt.entries.values()]
         if name == "max_abs_value":
             if any(np.abs(v).max(initial=0) > arg for v in values):
                 return False
-        if model.kind != "network":
+        own = kind_of(model.kind).holds(name, arg, model, pt)    # the kind's constraints.py
+        if own is None:                 # a kind without its own: nonzero_gradients over its grad.*
             if name == "nonzero_gradients":
                 grads = [np.asarray(pt[n]) for n in pt.entries if n.startswith("grad.")]
                 if any(np.any(g == 0) for g in grads):
                     return False
-            continue
-        L = len(model.layers)
-        if name in ("no_dead_relu", "dead_relu"):
-            dead = sum(int(np.all(np.atleast_2d(np.asarray(pt[f"it1.z{l}"])).reshape(layer.units, -1) <= 0, axis=1).sum())
-                       for l, layer in enumerate(model.layers, start=1)
-                       if layer.activation in ("relu", "leaky_relu"))
-            if dead != (0 if name == "no_dead_relu" else arg):
-                return False
-        elif name == "sigmoid_output_within" and model.layers[-1].activation == "sigmoid":
-            lo, hi = arg
-            for k in range(1, model.iterations + 1):
-                y = np.asarray(pt[f"it{k}.a{L}"])
-                if y.min() < lo or y.max() > hi:
-                    return False
-        elif name == "loss_decreases" and not pt.info["loss_decreased"]:
+        elif not own:
             return False
-        elif name == "nonzero_gradients":
-            for l in range(1, L + 1):
-                if np.any(np.asarray(pt[f"it1.dW{l}"]) == 0):
-                    return False
     return True

@@ -15,6 +15,10 @@ class View:
     ``p.m("it1.z1")`` a matrix or column, ``p.n(...)`` a number, ``p.rel(...)`` '=' or
     '\\approx', ``p.v(...)`` the raw value for indexing; nothing here computes a value."""
 
+    #: The kind's notation of its steps: {trace name: (the whole value, one entry as a pattern of
+    #: its 1-based indices)}, what ``show`` writes before "=".
+    NOTATION: dict = {}
+
     def __init__(self, model, problem, fmt, show_weights: bool = False):
         self.model = model
         self.t = problem
@@ -27,6 +31,23 @@ class View:
         exact intermediate that carry mode keeps with all its digits)."""
         entry = self.t.entries[name]
         return None if entry.kind == "given" or entry.full else entry.kind
+
+    def show(self, name, **options):
+        """Step ``name`` written out by its operation's printer (``generator.ops.latex``): its
+        symbol, the operation with its printed operands, "=" or "≈" and the result."""
+        from .ops.latex import show
+        return show(self, name, **options)
+
+    def state(self, name, symbol=None, at=()):
+        """Step ``name`` (its block ``at``) stated as its value, for a summary: ``symbol = value``
+        or ``symbol ≈ value`` (the kind's notation unless ``symbol`` is given)."""
+        from .ops.latex import state
+        return state(self, name, symbol, at)
+
+    def value_of(self, name):
+        """A recalled value after a symbol the template writes: "= 0.25" where it is shown
+        exactly, "≈ 0.2513" where it is rounded (``state`` without the symbol)."""
+        return self.state(name, "").strip()
 
     def has(self, name):
         return name in self.t

@@ -975,6 +975,13 @@ def _random_batchnorm(rng: np.random.Generator) -> dict:
     return part
 
 
+def implemented(kinds) -> tuple:
+    """The kinds of ``kinds`` (names, in their order) this module implements: a function named after
+    the kind and its loss ``<kind>_loss``."""
+    here = globals()
+    return tuple(k for k in kinds if callable(here.get(k)) and callable(here.get(f"{k}_loss")))
+
+
 def random_part(kind: str, rng: np.random.Generator) -> dict:
     """A small random valid instance of ``kind`` (cnn, rnn, attention, batchnorm).
 

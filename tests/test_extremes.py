@@ -3,17 +3,17 @@ by huge, tiny and zero values (learning rates, ε = 0 where allowed, many iterat
 limits, every optimizer), in both rounding modes and both precision styles.  Whatever is drawn
 either solves and renders to LaTeX, or fails with a ``DryrunError`` of one line: never another
 exception.  The kinds come from the registry (``kinds.KINDS``) and the spec of each from its
-starter (``generator/starters/<kind>.yaml``), so a new kind is tested without a change here."""
+starter (``generator/kinds/<kind>/starter.yaml``), so a new kind is tested without a change here."""
 
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator.cli import starter as starter_path
 from generator.divergence import divergences, warning
 from generator.errors import DryrunError, TemplateError
 from generator.kinds import KINDS
@@ -22,8 +22,6 @@ from generator.limits import DEFAULT
 from generator.render import render
 from generator.solve import solve
 from generator.spec import parse_yaml, spec_from_data
-
-STARTERS = Path(__file__).resolve().parent.parent / "generator" / "starters"
 
 #: Numbers that shape an exercise rather than feed its arithmetic (drawn separately or kept).
 STRUCTURAL = {"stride", "padding", "window", "units", "batch_size", "iterations"}
@@ -36,7 +34,7 @@ POSITIVE = st.sampled_from([1e12, 1e6, 1e-12, 1e-300, 1e-6, 0.5, 1, 10])
 
 def starter(kind: str) -> dict:
     """The starter spec of ``kind`` as data."""
-    return parse_yaml((STARTERS / f"{kind}.yaml").read_text(encoding="utf-8"), f"{kind}.yaml")
+    return parse_yaml(starter_path(kind).read_text(encoding="utf-8"), f"{kind}.yaml")
 
 
 def numbers_of(value, path=()):

@@ -14,12 +14,16 @@ from hypothesis import strategies as st
 from generator.cli import main
 from generator.compile import compile_pdf
 from generator.errors import LatexError, SpecError
+from generator.kinds import KINDS, kind
 from generator.kinds.expression.formula import parse
 from generator.spec import parse_yaml, spec_from_data
 from tests.conftest import SPECS
 
 BAD = Path(__file__).parent / "bad_specs"
-CORPUS = [tuple(line.split("\t", 1)) for line in (BAD / "EXPECTED.tsv").read_text().splitlines()]
+#: every folder of bad specs: the shared one, and each kind's own (generator/kinds/<kind>/bad_specs/)
+FOLDERS = [BAD] + [k.folder / "bad_specs" for k in map(kind, KINDS) if (k.folder / "bad_specs").is_dir()]
+CORPUS = [(folder, *line.split("\t", 1)) for folder in FOLDERS
+          for line in (folder / "EXPECTED.tsv").read_text(encoding="utf-8").splitlines()]
 needs_tex = pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
 
 
@@ -30,15 +34,19 @@ def cli(*args):
 
 def test_the_corpus_is_large_and_complete():
     assert len(CORPUS) >= 60
-    assert sorted(n for n, _ in CORPUS) == sorted(p.name for p in BAD.iterdir() if p.name != "EXPECTED.tsv")
+    for folder in FOLDERS:          # every file of every folder is listed in its EXPECTED.tsv
+        assert sorted(n for f, n, _ in CORPUS if f == folder) == \
+            sorted(p.name for p in folder.iterdir() if p.name != "EXPECTED.tsv"), folder
 
 
-@pytest.mark.parametrize("name,message", CORPUS, ids=[n for n, _ in CORPUS])
-def test_bad_spec_gives_its_one_line_error(name, message):
-    path = BAD / name
+@pytest.mark.parametrize("folder,name,message", CORPUS,
+                         ids=[n if f == BAD else f"{f.parent.name}/{n}" for f, n, _ in CORPUS])
+def test_bad_spec_gives_its_one_line_error(folder, name, message):
+    path = folder / name
     code, out = cli("validate", path)
     assert code == 2
-    assert out == f"dryrun: error: {path}: {message}\n"
+    # {KINDS}: the table of kinds, which grows with every new kind folder
+    assert out == f"dryrun: error: {path}: {message.replace('{KINDS}', ', '.join(KINDS))}\n"
 
 
 # ---- fuzzing: any input is a valid model or a SpecError, never another exception ----

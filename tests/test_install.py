@@ -26,9 +26,14 @@ def test_wheel_renders_from_a_temporary_folder(tmp_path):
     modules = {p.relative_to(src).as_posix() for p in (src / "generator").rglob("*.py")}
     assert modules == {p.relative_to(site).as_posix() for p in (site / "generator").rglob("*.py")}
     assert "generator/kinds/newkind/engine.py" in modules
+    from generator.cli import STARTERS, starter
     from generator.kinds import KINDS
     for kind in KINDS:                  # every kind's own templates travel in its folder
         assert (site / "generator" / "kinds" / kind / "templates" / "solution.tex.j2").is_file(), kind
+        if (src / "generator" / "kinds" / kind / "starter.yaml").is_file():     # and its starter spec
+            assert (site / "generator" / "kinds" / kind / "starter.yaml").is_file(), kind
+    for name in STARTERS:               # every starter dryrun init prints, wherever it lives
+        assert (site / starter(name).relative_to(ROOT)).is_file(), name
     work.mkdir()
     (work / "x.yaml").write_text((SPECS / "seed000.yaml").read_text())
     env = {**os.environ, "PYTHONPATH": str(site)}

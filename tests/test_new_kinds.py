@@ -10,9 +10,12 @@ import copy
 import numpy as np
 import pytest
 
+from generator.kinds import KINDS
 from generator.solve import solve
 from generator.spec import spec_from_data
 from tests import reference_kinds as R
+
+REFERENCED = R.implemented(KINDS)       # the kinds with a second implementation in tests/reference_kinds.py
 
 
 def _solve(kind: str, part: dict, **spec):
@@ -125,7 +128,7 @@ def test_engine_gradients_against_finite_differences(kind, inputs):
 
 
 
-@pytest.mark.parametrize("kind", ["cnn", "rnn", "attention", "batchnorm"])
+@pytest.mark.parametrize("kind", REFERENCED)
 def test_random_instances_check_by_hand(kind):
     """Every printed line of random instances checks from its printed numbers, in both modes, with
     decimals, significant figures and a decimal comma."""
@@ -149,7 +152,7 @@ def test_random_instances_check_by_hand(kind):
     assert checked > 100
 
 
-@pytest.mark.parametrize("kind", ["cnn", "rnn", "attention", "batchnorm"])
+@pytest.mark.parametrize("kind", REFERENCED)
 def test_randomized_variants_of_the_new_kinds(kind):
     """specs/<kind>.yaml draws variants (randomize:) that differ and solve."""
     from generator.homework import draw, plan_variants

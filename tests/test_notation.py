@@ -81,7 +81,7 @@ def test_no_undefined_out_label(path):
 
 def test_each_kind_labels_its_output_in_its_own_notation():
     bn = _table(_tex(load_spec(ROOT / "examples" / "batchnorm-wide.yaml")))
-    assert re.search(r"\$y_\{\d\d\}\$", bn)                     # the document's y_ij
+    assert re.search(r"\$y_\{\d,\d\}\$", bn)                   # the document's y_{i,j}
     att = render(load_spec(SPECS / "attention.yaml"), solve(load_spec(SPECS / "attention.yaml")), "question")
     assert "$O_{11}$" in att and r"\left(\partial L / \partial X\right)_{11}" in att
 

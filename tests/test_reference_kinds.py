@@ -1,27 +1,36 @@
-"""Proves the independent reference implementation (tests/reference_kinds.py) itself:
-finite differences against every gradient it reports, SGD bookkeeping, and hand-worked
-tiny cases."""
+"""Proves the independent reference implementations themselves: those of tests/reference_kinds.py
+(finite differences against every gradient it reports, SGD bookkeeping, and hand-worked tiny cases),
+and those a kind's folder carries (``generator/kinds/<kind>/reference.py``: finite differences
+against its gradients, and the engine against it on the kind's starter spec)."""
 
 import copy
+import importlib
+import importlib.util
 import math
+import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from generator.kinds import DEFAULT_KIND
+from generator.kinds import KINDS as ALL_KINDS
 from tests import reference_kinds as R
 
-KINDS = ("cnn", "rnn", "attention", "batchnorm")
+KINDS = R.implemented(ALL_KINDS)         # the kinds tests/reference_kinds.py implements
 N_RANDOM = 20
 H = 1e-6
 TOL = 1e-5
 
 
 def _instances(kind: str):
-    rng = np.random.default_rng({"cnn": 101, "rnn": 202, "attention": 303, "batchnorm": 404}[kind])
+    rng = np.random.default_rng(101 * (KINDS.index(kind) + 1))
     return [R.random_part(kind, rng) for _ in range(N_RANDOM)]
 
 
 INSTANCES = {kind: _instances(kind) for kind in KINDS}
+#: the kinds whose reference trains (a learning rate): iterations of plain SGD
+TRAINED = tuple(k for k in KINDS if "learning_rate" in INSTANCES[k][0])
 
 
 # where each reported gradient's parameter lives in the part --------------------------------
@@ -54,13 +63,14 @@ def _set(part, kind, name, value):
     box[key] = value
 
 
-LOSS = {"cnn": R.cnn_loss, "rnn": R.rnn_loss,
-        "attention": R.attention_loss, "batchnorm": R.batchnorm_loss}
-GRAD_PREFIX = {"cnn": "grad1.", "rnn": "grad1.", "attention": "grad.", "batchnorm": "grad."}
+LOSS = {kind: getattr(R, f"{kind}_loss") for kind in KINDS}
+#: where each kind reports its gradients: iteration 1's (grad1.) where it trains, else grad.
+GRAD_PREFIX = {kind: "grad1." if kind in TRAINED else "grad." for kind in KINDS}
 
 
-def _finite_difference(kind, part, name):
-    base = np.array(_get(part, kind, name), dtype=float)
+def _central_differences(part, base, put, loss):
+    """∂loss/∂(each entry of ``base``, a parameter's value in ``part``) by central differences;
+    ``put(q, value)`` sets the parameter of a copy ``q`` of the part."""
     fd = np.zeros_like(base)
     for idx in np.ndindex(base.shape):
         values = []
@@ -68,10 +78,15 @@ def _finite_difference(kind, part, name):
             q = copy.deepcopy(part)
             moved = base.copy()
             moved[idx] += sign * H
-            _set(q, kind, name, moved.tolist() if moved.ndim else float(moved))
-            values.append(LOSS[kind](q))
+            put(q, moved.tolist() if moved.ndim else float(moved))
+            values.append(loss(q))
         fd[idx] = (values[0] - values[1]) / (2 * H)
     return fd
+
+
+def _finite_difference(kind, part, name):
+    base = np.array(_get(part, kind, name), dtype=float)
+    return _central_differences(part, base, lambda q, v: _set(q, kind, name, v), LOSS[kind])
 
 
 def _close(a, b, tol=TOL):
@@ -96,7 +111,7 @@ def test_gradients_agree_with_finite_differences(kind):
     assert checked > 0
 
 
-@pytest.mark.parametrize("kind", ("cnn", "rnn"))
+@pytest.mark.parametrize("kind", TRAINED)
 def test_first_update_is_plain_sgd(kind):
     for part in INSTANCES[kind]:
         one = copy.deepcopy(part)
@@ -114,7 +129,7 @@ def test_first_update_is_plain_sgd(kind):
         assert math.isclose(float(out["it1.loss"]), LOSS[kind](part), rel_tol=1e-12, abs_tol=1e-15)
 
 
-@pytest.mark.parametrize("kind", ("cnn", "rnn"))
+@pytest.mark.parametrize("kind", TRAINED)
 def test_iteration_losses_chain(kind):
     """it{k+1}.loss = final.loss of a run with k iterations; final.loss is the loss at the end."""
     for part in INSTANCES[kind]:
@@ -474,3 +489,77 @@ def test_invalid_loss_output_pairs():
         R.cnn(part)
     with pytest.raises(ValueError):
         R.cnn({**part, "loss": "cce"})
+
+
+# a kind's own reference: generator/kinds/<kind>/reference.py ---------------------------------
+#
+# ``solve(part)`` → {trace name: float64 array} and ``loss(part)`` → the loss whose gradients it
+# reports as ``grad.<key>`` or ``it1.grad.<key>`` (``<key>``: the part's own key of the parameter).
+
+def _own_reference(kind: str):
+    name = f"generator.kinds.{kind}.reference"
+    return importlib.import_module(name) if importlib.util.find_spec(name) is not None else None
+
+
+OWN = tuple(k for k in ALL_KINDS if _own_reference(k) is not None)
+OWN_PARAMS = OWN or [pytest.param(None, marks=pytest.mark.skip(reason="no kind carries a reference.py"))]
+
+
+def _starter(kind: str):
+    """The starter spec of ``kind`` as data, and its exercises of that kind (without kind and id)."""
+    from generator.cli import starter
+    from generator.spec import parse_yaml
+
+    data = parse_yaml(starter(kind).read_text(encoding="utf-8"), f"{kind}/starter.yaml")
+    data.pop("randomize", None)
+    if DEFAULT_KIND in data:
+        parts = [data[DEFAULT_KIND]] if kind == DEFAULT_KIND else []
+    else:
+        parts = [{k: v for k, v in part.items() if k not in ("kind", "id")} for part in data["parts"]
+                 if part.get("kind", DEFAULT_KIND) == kind]
+    assert parts, f"the starter of {kind} has no exercise of its kind"
+    return data, parts
+
+
+@pytest.mark.parametrize("kind", OWN_PARAMS)
+def test_own_reference_gradients_agree_with_finite_differences(kind):
+    ref = _own_reference(kind)
+    checked = 0
+    for part in _starter(kind)[1]:
+        for name, g in ref.solve(part).items():
+            m = re.fullmatch(r"(?:it1\.)?grad\.(.+)", name)
+            if not m:
+                continue
+            key = m.group(1)
+            base = np.array(part[key], dtype=float) if part.get(key) is not None else np.zeros(np.shape(g))
+            g = np.asarray(g, dtype=float).reshape(base.shape)
+            fd = _central_differences(part, base, lambda q, v, key=key: q.__setitem__(key, v), ref.loss)
+            assert _close(g, fd), (kind, name, g, fd)
+            checked += g.size
+    if not checked:
+        pytest.skip(f"the starter of {kind} reports no gradient")
+
+
+@pytest.mark.parametrize("kind", OWN_PARAMS)
+def test_the_engine_agrees_with_the_kinds_own_reference(kind):
+    """dryrun's values of the kind's starter spec (full precision) are the reference's, name by name."""
+    from generator.solve import solve
+    from generator.spec import spec_from_data
+
+    ref = _own_reference(kind)
+    data, parts = _starter(kind)
+    spec = spec_from_data(data)
+    trace = solve(spec, replace(spec.rounding, mode="display"))
+    problems = [p for p in trace.problems if p.kind == kind]
+    assert len(problems) == len(parts)
+    for part, p in zip(parts, problems):
+        want = ref.solve(part)
+        common = [n for n in want if n in p.entries]
+        assert common, f"no value of the reference of {kind} is named as dryrun names it: {sorted(want)[:8]}"
+        for name in common:
+            got = np.asarray(p[name], dtype=float)
+            expected = np.asarray(want[name], dtype=float)
+            if expected.size == got.size:
+                expected = expected.reshape(got.shape)
+            assert got.shape == expected.shape, (kind, name, got.shape, expected.shape)
+            assert np.allclose(got, expected, rtol=1e-9, atol=1e-10), (kind, name, got, expected)

@@ -44,6 +44,14 @@ def assert_shows(shown, value, policy, kind, exact):
     assert all(Decimal(g) == w for g, w in zip(got.ravel(), want.ravel())), (shown, want)
 
 
+def _entry_results(chunk: str, n: int):
+    """(relations, values) of the last ``n`` lines of a step written a line per entry (several
+    lines of one row side by side, separated by \\eqsep)."""
+    lines = [part for box in texparse.eqboxes(chunk) for part in box.split(r"\eqsep")]
+    found = [texparse.result(line) for line in lines[-n:]]
+    return [r for r, _ in found], [v for _, v in found]
+
+
 @pytest.mark.parametrize("name", ["seed000", "seed001", "seed003"])
 def test_matrix_notation_prints_the_trace_values(name):
     spec, trace, tex = rendered(name)
@@ -66,8 +74,16 @@ def test_matrix_notation_prints_the_trace_values(name):
             if chunk is None or trace_name not in t:
                 continue
             rel, shown = texparse.result(texparse.eqboxes(chunk)[-1])
+            if np.size(shown) != np.size(t[trace_name]):       # written a line per entry
+                rels, shown = _entry_results(chunk, np.size(t[trace_name]))
+                shown = np.reshape(np.array(shown, dtype=object), np.shape(t[trace_name]))
+                rel = "=" if all(r == "=" for r in rels) else "approx"
             assert_shows(shown, t[trace_name], policy, kind, None)
-            assert (rel == "=") == t.exact(trace_name), (trace_name, rel)
+            # a line says "=" where its printed numbers give the printed result exactly (display
+            # mode: also for a rounded result, −(1 · (−0.1269)) = 0.1269; tests.handcheck checks
+            # it); in carry mode that is where rounding the result changed nothing
+            if policy.mode == "carry":
+                assert (rel == "=") == t.exact(trace_name), (trace_name, rel)
             found += 1
         assert found >= 5 * L, (k, found)
     summary = tex.split(r"\section{Summary}")[1]
@@ -80,18 +96,19 @@ def test_scalar_notation_prints_the_trace_values():
     t, policy = trace.problem(), trace.rounding
     it = tex.split(r"\subsection{Iteration 1}")[1].split(r"\subsection{Loss after")[0]
     count = 0
-    for m in re.finditer(r"z_\{(\d)\}\^\{\( (\d)\)\} \\EA = .*?\\EA (=|\\approx) (\S+)\s*\}", it, re.S):
-        j, l, rel, num = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
-        assert_shows(texparse.parse_value(num), t[f"it1.z{l}"][j - 1], policy, "preactivation", None)
-        count += 1
-    for m in re.finditer(r"\\dd\{L\}\{w_\{(\d)(\d)\}\^\{\((\d)\)\}\} = [^\n]*(=|\\approx) (-?[\d.{},]+)\}", it):
-        j, i, l, num = int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(5)
-        assert_shows(texparse.parse_value(num), t[f"it1.dW{l}"][j - 1][i - 1], policy, "gradient", None)
-        count += 1
-    for m in re.finditer(r"w_\{(\d) (\d)\}\^\{\( (\d)\)\\prime\} = [^=]*?(=|\\approx) (-?[\d.{},]+)", it):
-        j, i, l, num = int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(5)
-        assert_shows(texparse.parse_value(num), t[f"it1.W{l}"][j - 1][i - 1], policy, "parameter", None)
-        count += 1
+    lines = [part.strip() for box in texparse.eqboxes(it) for part in box.split(r"\eqsep")]
+    forms = {"z": (r"z\^\{\((\d)\)\}_\{(\d)\} = ", "z", "preactivation"),           # z^{(l)}_{j} = …
+             "dW": (r"\\frac\{\\partial L\}\{\\partial w\^\{\((\d)\)\}_\{(\d)(\d)\}\} = ", "dW", "gradient"),
+             "W": (r"w\^\{\((\d)\)\\prime\}_\{(\d)(\d)\} = ", "W", "parameter")}       # the updated weights
+    for line in lines:                       # one neuron (one weight) a line
+        for pattern, name, kind in forms.values():
+            m = re.match(pattern, line)
+            if not m:
+                continue
+            l, index = int(m.group(1)), [int(g) - 1 for g in m.groups()[1:]]
+            rel, num = texparse.result(line)
+            assert_shows(num, np.asarray(t[f"it1.{name}{l}"])[tuple(index)], policy, kind, None)
+            count += 1
     assert count == 4 + 10 + 10
 
 
@@ -129,7 +146,7 @@ def test_decimal_comma_and_significant_figures():
                   trailing_zeros=False)
     tex = render(spec, solve(spec, sig))
     assert re.search(r"\\approx 0\.65\}", tex)           # a^(2)_1 = 0.6506 to 2 significant figures
-    assert re.search(r"\\approx -0\.034\}", tex)         # dL/dw11 = -0.03395 to 2 significant figures
+    assert re.search(r"\\approx -0\.034(\}| \\eqsep)", tex)   # dL/dw11 = -0.03395 to 2 significant figures
 
 
 def test_cli_rounding_overrides(tmp_path):
@@ -237,9 +254,9 @@ def test_seed002_document_prints_exact_and_computed_values():
     spec, trace, tex = rendered("seed002")
     assert r"u_{1} = w^{T} x = \frac{\pi}{2} \cdot 2 + \pi \cdot 1 = 2 \pi \approx 6.2832" in tex
     assert r"\begin{pmatrix} \pi / 2 + 4 \\ 2 + \pi \end{pmatrix} \approx \begin{pmatrix} 5.5708 \\ 5.1416 \end{pmatrix}" in tex
-    conv = tex.split(r"\section{Convolution, stride 3, padding 1}")[1]
-    z = {m.group(1): texparse.number(m.group(2))
-         for m in re.finditer(r"z_\{(\d\d)\} = .*= (-?[\d.]+)\}", conv.split(r"\section")[0])}
-    out = trace.problem("conv-s3p1")["output"]
-    assert z == {"11": out[0][0], "12": out[0][1], "21": out[1][0], "22": out[1][1]} == \
-        {"11": 2, "12": 0, "21": 0, "22": 2}
+    conv = tex.split(r"\section{Convolution, stride 3, padding 1}")[1].split(r"\section")[0]
+    # the output as written: its entries' products, then the matrix it equals
+    box = [b for b in texparse.eqboxes(conv) if b.startswith(r"\mathbf{z} =")][-1]
+    assert texparse.result(box) == ("=", [[2, 0], [0, 2]])
+    assert trace.problem("conv-s3p1")["output"].tolist() == [[2, 0], [0, 2]]
+    assert r"{1 \cdot 2} & 0 \\ 0 & {2 \cdot 1}" in box        # z22 = 2·1: the last window holds 2 and padding

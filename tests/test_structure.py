@@ -114,3 +114,24 @@ def test_every_kind_has_one_home(name):
     k = kind(name)
     assert (k.templates / "solution.tex.j2").is_file() and (k.templates / "question.tex.j2").is_file()
     assert (home / "__init__.py").read_text(encoding="utf-8").startswith('"""')
+
+
+def test_core_modules_never_name_a_kind():
+    """A kind is one folder: no module outside generator/kinds/<kind>/ holds a kind's name as a string
+    or imports a kind's module; everything that lists kinds reads KINDS (listed once, there)."""
+    named = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE)
+        if rel.parts[0] == "kinds" and len(rel.parts) > 2:
+            continue                                       # inside a kind's own folder
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        listing = [n.value for n in ast.walk(tree) if isinstance(n, ast.Assign)
+                   and any(isinstance(t, ast.Name) and t.id == "KINDS" for t in n.targets)]
+        allowed = {id(c) for v in listing for c in ast.walk(v)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and node.value in KINDS and id(node) not in allowed:
+                named.append(f"{rel}:{node.lineno} '{node.value}'")
+        for target, _ in _imports(path, top_level_only=False):
+            if any(target.startswith(f"generator.kinds.{k}") for k in KINDS):
+                named.append(f"{rel} imports {target}")
+    assert not named, named

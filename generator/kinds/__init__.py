@@ -11,6 +11,23 @@
 - ``templates/``: its templates, which the renderer names ``<kind>/<file>``
 - ``__init__.py``: what the kind is, in its docstring.
 
+and, where the kind has them:
+
+- ``starter.yaml``: the commented example ``dryrun init <kind>`` prints
+- ``notation.py``: ``label(name, index, tex)`` → the symbol of a trace value in the kind's own
+  notation, or None (then the generic names of ``labels.py``); optionally ``optimizer_of(entries)``,
+  the optimizer a trace ran, which ``label`` then takes as ``optimizer=``, and
+  ``key_label(name, index)``, the compact form of a value in an answer key (L_it k for a loss), or
+  None (then its label)
+- ``constraints.py``: ``holds(name, arg, model, problem)`` → whether a solved variant keeps the
+  ``randomize:`` constraint ``name`` (without it, only ``nonzero_gradients`` over ``grad.*``)
+- ``answers.SHARED_STRUCTURE = True``: every variant of the same shapes feeds its answers from the
+  same entries (except through exact zeros), so grading learns one dependency table for them
+- ``templates/figure.tex.j2``: a standalone figure of the exercise (an LMS question's picture)
+- ``reference.py``: ``solve(part)`` and ``loss(part)``, a second implementation the tests check
+  the engine against
+- ``bad_specs/``: specs of the kind that must fail, with their one-line errors in ``EXPECTED.tsv``
+
 The loader, the solver, the renderer and the answer files all find a kind through ``KINDS``:
 adding a kind is one new folder and one entry here."""
 
@@ -21,7 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: Every exercise kind, in the order the documentation lists them.
-KINDS = ("network", "expression", "conv", "pool", "cnn", "rnn", "attention", "batchnorm")
+KINDS = ("network", "expression", "conv", "pool", "cnn", "rnn", "attention", "batchnorm", "layernorm", "lstm", "gru")
+#: The kind of a spec's top-level exercise (``network:`` in a spec) and of a part without ``kind:``.
+DEFAULT_KIND = KINDS[0]
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,69 @@ class Kind:
 
     def given(self, model, problem) -> list[tuple[str, object]]:
         return self._module("answers").given(model, problem)
+
+    def _optional(self, part: str):
+        """The kind's module ``part``, or None where its folder has none."""
+        from importlib.util import find_spec
+        name = f"{__name__}.{self.name}.{part}"
+        if name not in _OPTIONAL:                 # looked up once: labels ask for every value
+            _OPTIONAL[name] = importlib.import_module(name) if find_spec(name) is not None else None
+        return _OPTIONAL[name]
+
+    @property
+    def folder(self) -> Path:
+        """The kind's folder, generator/kinds/<kind>/."""
+        return Path(__file__).parent / self.name
+
+    @property
+    def starter(self) -> Path:
+        """The commented example spec of the kind (``dryrun init <kind>``)."""
+        return self.folder / "starter.yaml"
+
+    @property
+    def figure(self) -> str | None:
+        """The template of the kind's standalone figure (``<kind>/figure.tex.j2``), or None."""
+        return f"{self.name}/figure.tex.j2" if (self.templates / "figure.tex.j2").is_file() else None
+
+    @property
+    def notation(self):
+        """The kind's ``notation`` module, or None (its values then take the generic names)."""
+        return self._optional("notation")
+
+    def label(self, name: str, index, tex: bool, optimizer: str | None = None) -> str | None:
+        """The symbol of trace value ``name`` in the kind's own notation, or None."""
+        own = self.notation
+        if own is None:
+            return None
+        return own.label(name, index, tex) if optimizer is None else own.label(name, index, tex, optimizer)
+
+    @property
+    def key_label(self):
+        """The kind's compact form of a value in an answer key, ``key_label(name, index)`` of its
+        notation (a loss L_it k …, None for a value it writes as its label); None where its notation
+        declares none (its values then take the generic key forms of ``labels``)."""
+        return getattr(self.notation, "key_label", None)
+
+    def optimizer_of(self, entries) -> str | None:
+        """The optimizer a trace of the kind ran, told by its ``entries``, for its labels; or None."""
+        make = getattr(self.notation, "optimizer_of", None)
+        return make(entries) if make else None
+
+    def holds(self, name: str, arg, model, problem) -> bool | None:
+        """Whether a solved variant keeps the ``randomize:`` constraint ``name``; None when the kind
+        has no constraints of its own."""
+        own = self._optional("constraints")
+        return None if own is None else own.holds(name, arg, model, problem)
+
+    @property
+    def shares_structure(self) -> bool:
+        """Whether grading may share one dependency table between the variants of the same shapes
+        (``answers.SHARED_STRUCTURE``; False, a table per variant, where the kind does not say)."""
+        return bool(getattr(self._module("answers"), "SHARED_STRUCTURE", False))
+
+
+#: The optional modules of the kinds (``Kind._optional``), by module name: the module, or None.
+_OPTIONAL: dict = {}
 
 
 def kind(name: str) -> Kind:

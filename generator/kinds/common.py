@@ -1,14 +1,91 @@
-"""Answer groups shared by the kinds fed an upstream gradient (conv, pool, and the like): the
-output and the gradients ``grad.*``, no loss and no training."""
+"""What several kinds share: the view of the grid kinds; the answer groups and key answers of the
+kinds fed an upstream gradient (conv, pool, attention, the normalizations: the output and the
+gradients ``grad.<input>``, no loss and no training) and of the trained kinds (the losses of the
+passes ``it<k>`` and ``final``, the final parameters), each built from what the kind declares (its
+model, its parameters); the labels of a trained kind's values in its own notation."""
 
 from __future__ import annotations
 
+from ..view import View
 
-def upstream_groups(p) -> dict[str, list[str]]:
-    grads = [n for n in p.entries if n.startswith("grad.")]
+
+class GridView(View):
+    """The view of the kinds whose values are grids (convolution, pooling, the CNN)."""
+
+    @property
+    def channels(self) -> bool:
+        """Whether the input has several channels (C × H × W, C > 1): an entry then names its channel."""
+        return len(self.model.input.shape) == 3 and self.model.input.shape[0] > 1
+
+
+def upstream_groups(model, inputs) -> dict[str, list[str]]:
+    """The answer groups of a kind fed an upstream gradient: its output and, where ``model`` gives
+    the upstream gradient, the gradient ``grad.<x>`` of each of ``inputs`` (those the model has, in
+    the order computed)."""
+    grads = [f"grad.{x}" for x in inputs] if model.upstream is not None else []
     return {"key": ["output"] + grads, "losses": [], "parameters": [], "gradients": grads,
             "outputs": ["output"]}
 
 
-def upstream_is_key(name: str) -> bool:
-    return name == "output" or name.startswith("grad.")
+def upstream_is_key(inputs):
+    """The ``is_key`` of a kind fed an upstream gradient whose gradients are those of ``inputs``
+    (every one the kind may compute): its output and those gradients."""
+    keys = frozenset(["output"] + [f"grad.{x}" for x in inputs])
+    return keys.__contains__
+
+
+def trained_is_key(name: str, is_parameter) -> bool:
+    """Whether ``name`` is a key answer of a trained kind: the loss of a pass (``it<k>.loss``,
+    ``final.loss``) or a trained parameter after training (``final.<p>``, ``is_parameter(p)``)."""
+    from ..labels import split_stage
+    found = split_stage(name)
+    if found is None:
+        return False
+    stage, rest = found
+    return rest == "loss" or (stage == "final" and is_parameter(rest))
+
+
+def recurrent_groups(model, parameters) -> dict[str, list[str]]:
+    """The answer groups of a recurrent cell trained on its last hidden state (GRU, LSTM): the loss
+    of every iteration and of the final parameters, the final ``parameters``, every iteration's
+    gradients and the hidden states of the first forward pass; built from the model alone."""
+    iterations = range(1, model.iterations + 1)
+    losses = [f"it{k}.loss" for k in iterations] + ["final.loss"]
+    params = [f"final.{name}" for name in parameters]
+    return {"key": losses + params, "losses": losses, "parameters": params,
+            "gradients": [f"it{k}.grad.{name}" for k in iterations for name in parameters],
+            "outputs": [f"it1.t{t}.h" for t in range(1, model.steps + 1)]}
+
+
+def recurrent_is_key(name: str, parameters) -> bool:
+    """Whether ``name`` is a key answer of a recurrent cell: a loss (``it<k>.loss``, ``final.loss``)
+    or a final parameter (``final.<p>``, p one of ``parameters``)."""
+    return trained_is_key(name, parameters.__contains__)
+
+
+def recurrent_given(model, p, states, parameters) -> list[tuple[str, object]]:
+    """The data of a recurrent-cell exercise, as a question states it: the inputs, the initial
+    ``states`` ((label, trace name) pairs), the initial parameters, the target and the training."""
+    rows = [("inputs x_1 … x_T (one per row)", p.dec("inputs"))] + [(label, p.dec(n)) for label, n in states]
+    rows += [(name, p.dec(f"init.{name}")) for name in parameters]
+    return rows + [("target y of h_T", p.dec("target")), ("loss", model.loss),
+                   ("learning rate", model.learning_rate), ("iterations", model.iterations)]
+
+
+def notation_label(name: str, index, tex: bool, notation: dict, note) -> str | None:
+    """The symbol of trace value ``name`` (entry ``index``) of a trained kind in its own notation
+    table (a ``View.NOTATION``), with where it stands: ``note(stage, rest)`` gives the notation key,
+    its parameters and whether it is a trained parameter, for ``<stage>.<rest>`` (stage ``it<k>`` or
+    ``final``), or None (then the generic names of ``labels``); LaTeX only."""
+    from ..labels import split_stage, stage_text
+    where = split_stage(name)
+    if not tex or where is None:
+        return None
+    stage, rest = where
+    found = note(stage, rest)
+    if found is None:
+        return None
+    key, args, trained = found
+    whole, entry = notation[key]
+    symbol = entry.format(*[int(i) + 1 for i in index], **args) if index else whole.format(**args)
+    return symbol + stage_text(stage, trained and stage == "final")

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from ..common import upstream_groups, upstream_is_key
 
+#: Every variant of the same shapes feeds its answers from the same entries, except through values
+#: that are exactly 0: grading learns one dependency table for them (``Kind.shares_structure``).
+SHARED_STRUCTURE = True
+
+
+#: The inputs whose gradient an upstream ∂L/∂O gives (``grad.<input>``), in the order computed.
+INPUTS = ("W_q", "W_k", "W_v", "tokens")
+
 
 def groups(model, p) -> dict[str, list[str]]:
-    return upstream_groups(p)
+    return upstream_groups(model, INPUTS)
 
 
-def is_key(name: str) -> bool:
-    return upstream_is_key(name)
+is_key = upstream_is_key(INPUTS)
 
 
 def given(model, p) -> list[tuple[str, object]]:

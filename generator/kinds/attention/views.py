@@ -1,45 +1,49 @@
-"""The attention templates' view: the exponentials with the mask, and the softmax backward by row."""
+"""The self-attention notation, a step's symbol before "=" (``View.NOTATION``, read by
+``ops.latex.show``): the matrices of the textbook (Q, K, V, S, A, O; ∂L/∂V …), entry (i, j) of
+each with its 1-based row (token) and column."""
 
 from __future__ import annotations
-
-import numpy as np
 
 from ...view import View as BaseView
 
 
+def _entry(symbol: str) -> str:
+    """The pattern of entry (i, j) of the matrix ``symbol`` (LaTeX, a group where needed)."""
+    return symbol.replace("{", "{{").replace("}", "}}") + "_{{{0},{1}}}"
+
+
+def _matrix(symbol: str, group: str | None = None) -> tuple[str, str]:
+    """A matrix ``symbol`` and its entry (i, j) (``group``: the symbol as a subscript's base)."""
+    return symbol, _entry(group or symbol)
+
+
+def _gradient(of: str, group: str | None = None) -> tuple[str, str]:
+    """∂L/∂``of`` and its entry (i, j)."""
+    return (rf"\frac{{\partial L}}{{\partial {of}}}",
+            r"\frac{{\partial L}}{{\partial " + _entry(group or of) + "}}")
+
+
 class View(BaseView):
-
-    def masked(self, i, j) -> bool:
-        return not self.info["allowed"][i][j]
-
-    def mask_matrix(self):
-        """The causal mask M: 0 where token i attends to token j, −∞ where it may not."""
-        n = len(self.info["allowed"])
-        return self.fmt.matrix([[r"-\infty" if self.masked(i, j) else "0" for j in range(n)] for i in range(n)])
-
-    def masked_scores(self):
-        """S with −∞ where the mask removes a score (the engine keeps the unmasked number there,
-        which nothing uses); one format for the finite entries."""
-        S = np.asarray(self.t.dec("scores"), dtype=object)
-        k = self._kind("scores")
-        cells = self.fmt._uniform([[self.fmt.num(S[i, j], k) for j in range(S.shape[1])] for i in range(S.shape[0])], k)
-        return self.fmt.matrix([[r"-\infty" if self.masked(i, j) else c for j, c in enumerate(row)]
-                                for i, row in enumerate(cells)])
-
-    def exp_cells(self):
-        """e^{S_ij} for every entry a row attends to, 0 where the mask removes it."""
-        S = np.asarray(self.t.dec("scores"), dtype=object)
-        k = self._kind("scores")
-        return self.fmt.matrix([["0" if self.masked(i, j) else f"e^{{{self.fmt.num(S[i, j], k)}}}"
-                                 for j in range(S.shape[1])] for i in range(S.shape[0])])
-
-    def softmax_backward_cell(self, i, j):
-        """Entry (i, j) of ∂L/∂S written out: A_ij · (∂L/∂A_ij − r_i)."""
-        a, d = self.t.dec("weights")[i][j], self.t.dec("dA")[i][j]
-        r = self.t.dec("rowdot")[i]
-        ka, kd, kr = self._kind("weights"), self._kind("dA"), self._kind("rowdot")
-        return f"{self.fmt.factor(a, ka)} \\cdot ({self.fmt.num(d, kd)} - {self.fmt.factor(r, kr)})"
-
-    def softmax_backward_cells(self, i):
-        """Row i of ∂L/∂S written out, as a row vector."""
-        return self.fmt.matrix([[self.softmax_backward_cell(i, j) for j in range(len(self.t.dec("weights")[i]))]])
+    NOTATION = {
+        "Q": _matrix("Q"), "K": _matrix("K"), "V": _matrix("V"),
+        "sqrt_dk": (r"\sqrt{d_k}", r"\sqrt{d_k}"),
+        "QK": _matrix(r"Q K^{T}", r"(Q K^{T})"),
+        "scores": _matrix("S"),
+        "exp": (r"e^{S}", r"e^{{S_{{{0},{1}}}}}"),
+        "expsum": (r"\sum_j e^{S_{ij}}", r"\sum_j e^{{S_{{{0}j}}}}"),
+        "weights": _matrix("A"),
+        "output": _matrix("O"),
+        "dV": _gradient("V"), "dA": _gradient("A"), "dS": _gradient("S"),
+        "rowdot": (r"\sum_k A_{ik} \frac{\partial L}{\partial A_{ik}}",
+                   r"\sum_k A_{{{0}k}} \frac{{\partial L}}{{\partial A_{{{0}k}}}}"),
+        "dQK": _gradient(r"(Q K^{T})"), "dQ": _gradient("Q"), "dK": _gradient("K"),
+        "grad.W_q": _gradient("W_q", "(W_q)"), "grad.W_k": _gradient("W_k", "(W_k)"),
+        "grad.W_v": _gradient("W_v", "(W_v)"),
+        "dX_q": _matrix(r"\frac{\partial L}{\partial Q} W_q^{T}",
+                        r"\Bigl(\frac{\partial L}{\partial Q} W_q^{T}\Bigr)"),
+        "dX_k": _matrix(r"\frac{\partial L}{\partial K} W_k^{T}",
+                        r"\Bigl(\frac{\partial L}{\partial K} W_k^{T}\Bigr)"),
+        "dX_v": _matrix(r"\frac{\partial L}{\partial V} W_v^{T}",
+                        r"\Bigl(\frac{\partial L}{\partial V} W_v^{T}\Bigr)"),
+        "grad.tokens": _gradient("X"),
+    }

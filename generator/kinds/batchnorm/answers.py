@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from ..common import upstream_groups, upstream_is_key
+from ..normalization import given, groups, is_key
 
+#: Every variant of the same shapes feeds its answers from the same entries, except through values
+#: that are exactly 0: grading learns one dependency table for them (``Kind.shares_structure``).
+SHARED_STRUCTURE = True
 
-def groups(model, p) -> dict[str, list[str]]:
-    return upstream_groups(p)
-
-
-def is_key(name: str) -> bool:
-    return upstream_is_key(name)
-
-
-def given(model, p) -> list[tuple[str, object]]:
-    rows = [("input X (features × samples)", p.dec("input")), ("gamma", p.dec("gamma")),
-            ("beta", p.dec("beta")), ("epsilon", model.epsilon)]
-    if model.upstream is not None:
-        rows.append(("dL/dy", p.dec("upstream")))
-    return rows
+__all__ = ["given", "groups", "is_key"]

@@ -1,23 +1,25 @@
-"""What a CNN exercise asks: the losses, the trained kernels and weights, the gradients, ŷ."""
+"""What a CNN exercise asks: the losses, the trained kernels and weights, the gradients, ŷ; every
+list built from the model (its iterations and parameters), no name matched."""
 
 from __future__ import annotations
 
-import re
-
-_PARAMS = r"kernels|conv_bias|[Wb]\d+"
+from ..common import trained_is_key
+from .notation import parameter_symbol
 
 
 def groups(model, p) -> dict[str, list[str]]:
     from .engine import parameter_names
-    losses = [f"it{k}.loss" for k in range(1, model.iterations + 1)] + ["final.loss"]
+    iterations = range(1, model.iterations + 1)
+    losses = [f"it{k}.loss" for k in iterations] + ["final.loss"]
     params = [f"final.{name}" for name in parameter_names(model)]
-    grads = [n for n in p.entries if re.fullmatch(rf"it\d+\.d({_PARAMS})", n)]
+    grads = [f"it{k}.d{name}" for k in iterations for name in parameter_names(model)]
     return {"key": losses + params, "losses": losses, "parameters": params, "gradients": grads,
             "outputs": ["output"]}
 
 
 def is_key(name: str) -> bool:
-    return bool(re.fullmatch(rf"(it\d+|final)\.loss|final\.({_PARAMS})", name))
+    """A loss (``it<k>.loss``, ``final.loss``) or a trained parameter (``final.<p>``)."""
+    return trained_is_key(name, lambda rest: parameter_symbol(rest) is not None)
 
 
 def given(model, p) -> list[tuple[str, object]]:

@@ -1,18 +1,32 @@
-"""A CNN trained end to end, in exact decimal arithmetic (``exact``); every value goes through
-``observe``.
+"""A CNN trained end to end, composed of the shared operations (``generator.ops``): the same
+window operations as the conv and pool kinds, the same dense layers, softmax, losses and
+updates as the other kinds; no arithmetic of its own.
 
 Forward: z_k = Σ_c x_c ⋆ w_kc + b_k (cross-correlation, zero padding), a_k = f(z_k), p_k = pool(a_k),
 the maps flattened row-major (map by map, each row by row), then dense layers and the loss.
-Backward: the dense layers as in a network, ∂L/∂flat = W₁ᵀ δ₁ folded back into the maps, routed
+Backward: the dense layers as in a network, ∂L/∂f = W₁ᵀ δ₁ folded back into the maps, routed
 through the pooling (max: to the first maximum of each window; average: spread evenly), through the
 activation (∂L/∂z = ∂L/∂a ⊙ f′(z)), and onto the kernels: ∂L/∂w_kcab = Σ_ij ∂L/∂z_kij ·
 x_pad[c, i s + a, j s + b], ∂L/∂b_k = Σ_ij ∂L/∂z_kij.  Plain gradient descent on every parameter."""
 
 from __future__ import annotations
 
-from ...engine import dense as ops, exact
-from ...engine.grid import pad
+from decimal import Decimal
+
+from ...engine import dense as ops, grid
+from ...ops import Graph, compose
 from ...trace import ProblemTrace, Recorder, training
+
+#: The leaky ReLU's slope; its derivative at 0 is the slope (the left derivative).
+SLOPE = Decimal("0.01")
+#: Each activation: its operation, its slope's operation and whether the slope is written with
+#: the activation a (σ′ = a(1 − a)) rather than z; the leaky ReLU's with its slope (and that slope
+#: at z = 0).
+ACTIVATIONS = {"identity": ("identity", "identity_slope", False), "relu": ("relu", "relu_slope", False),
+               "leaky_relu": ("leaky_relu_by", "leaky_relu_slope_at", False),
+               "sigmoid": ("sigmoid", "sigmoid_slope", True), "tanh": ("tanh", "tanh_slope", True)}
+#: The terms of each loss, entry by entry (the loss is their sum over the divisor).
+TERMS = {"bce": "bce_terms", "cce": "cce_terms"}
 
 
 def solve(model, policy, overrides=None) -> ProblemTrace:
@@ -21,17 +35,10 @@ def solve(model, policy, overrides=None) -> ProblemTrace:
                             "conv_shape": list(model.conv_shape), "pool_shape": list(model.pool_shape),
                             "combined_delta": ops.combined_delta(model.loss, model.dense[-1].activation),
                             "divisor": ops.loss_divisor(model.loss, model.target.size)})
-    rec = Recorder(pt, policy, batch=True, overrides=overrides)
+    g = Graph(Recorder(pt, policy, batch=True, overrides=overrides))
     with training(model.id):
-        train(model, rec, pt.info)
+        train(model, g, pt.info)
     return pt
-
-
-SLOPE = 0.01     # the leaky ReLU's slope; its derivative at 0 is the slope (the left derivative)
-
-
-def _derivative(name, z, a):
-    return ops.derivative(name, z, a, slope=SLOPE, relu_at_zero=SLOPE if name == "leaky_relu" else 0)
 
 
 def parameter_names(model) -> list[str]:
@@ -42,166 +49,157 @@ def parameter_names(model) -> list[str]:
     return names
 
 
-def _windows(model):
-    """(k-independent) the pooling windows: [(i, j, [(r, c), …])] over the activation maps."""
-    _, oh, ow = model.conv_shape
-    _, ph, pw = model.pool_shape
-    (wh, ww), s = model.pool_window, model.pool_stride
-    return [(i, j, [(i * s + a, j * s + b) for a in range(wh) for b in range(ww)])
-            for i in range(ph) for j in range(pw)]
+def _leaky(act: str, at_kink: bool) -> dict:
+    """The constants of the leaky ReLU's operations: its slope (and its slope at the kink)."""
+    if act != "leaky_relu":
+        return {}
+    return {"slope": SLOPE, "at": SLOPE} if at_kink else {"slope": SLOPE}
 
 
-def forward(model, P, xp, pre, observe, info):
-    """The forward pass with parameters ``P`` over the padded input ``xp``; returns what the
-    backward pass needs."""
-    K, oh, ow = model.conv_shape
-    _, _, kh, kw = model.kernels.shape
-    s = model.stride
-    kernels = P["kernels"]
-    z = exact.full((K, oh, ow))
-    for k in range(K):
-        for i in range(oh):
-            for j in range(ow):
-                v = (xp[:, i * s:i * s + kh, j * s:j * s + kw] * kernels[k]).sum()
-                z[k, i, j] = v + P["conv_bias"][k] if "conv_bias" in P else v
-    z = observe(f"{pre}.conv", z, "preactivation", "z_k = sum_c x_c * w_kc + b_k")
-    a = observe(f"{pre}.act", ops.activate(model.activation, z), "activation", "a = f(z)")
-    argmax = None
-    if model.pool_mode is None:
-        pooled = a
-    else:
-        _, ph, pw = model.pool_shape
-        pooled = exact.full((K, ph, pw))
-        argmax = [[[None] * pw for _ in range(ph)] for _ in range(K)]
-        area = exact.D(model.pool_window[0] * model.pool_window[1])
-        for k in range(K):
-            for i, j, cells in _windows(model):
-                if model.pool_mode == "max":
-                    r, c = max(cells, key=lambda rc: (a[k][rc], -cells.index(rc)))   # first maximum
-                    pooled[k, i, j] = a[k, r, c]
-                    argmax[k][i][j] = [r, c]
-                else:
-                    pooled[k, i, j] = sum((a[k][rc] for rc in cells), exact.ZERO) / area
-        pooled = observe(f"{pre}.pool", pooled, "activation", f"{model.pool_mode} pooling",
-                         rounded=model.pool_mode != "max")
-        info[f"{pre}.argmax"] = argmax
-    h = observe(f"{pre}.flat", pooled.reshape(-1), "activation", "flattened row-major", rounded=False)
-    acts, zs = [h], [None]
+def _activate(g, act: str, z: str, out: str, formula: str, note) -> str:
+    op, _, _ = ACTIVATIONS[act]
+    return g.apply(op, out, [z], "activation", formula=formula, note=note, **_leaky(act, False))
+
+
+def _slope(g, act: str, z: str, a: str, out: str, formula: str, note) -> str:
+    _, op, of_a = ACTIVATIONS[act]
+    return g.apply(op, out, [a if of_a else z], "gradient", formula=formula, note=note, **_leaky(act, True))
+
+
+def _new(name: str) -> tuple:
+    """The note of parameter ``name`` after an update: new.kernels, new.conv_bias, new.W, new.b."""
+    return (f"new.{name}", {}) if name in ("kernels", "conv_bias") else (f"new.{name[0]}", {"l": int(name[1:])})
+
+
+def _count(model) -> dict:
+    """The ``count`` of the loss (and its gradient): the outputs of a mean, 1 for cross-entropy."""
+    if model.loss in ("mse", "half_mse"):
+        return {"count": model.target.size}
+    return {"count": 1} if model.loss in ("bce", "cce") else {}
+
+
+def forward(model, g, pre: str, P: dict, info: dict) -> None:
+    """Steps ``{pre}.conv, .act, (.argmax, .pool,) .flat``, the dense layers ``.z{l}, .a{l}`` (a
+    softmax written out: ``.exp{l}, .expsum{l}``), ``.terms`` and ``.loss`` with the parameters
+    named by ``P``."""
+    fn = model.activation
+    at = {"stride": model.stride, "padding": model.padding, "filters": True}
+    bias = [P["conv_bias"]] if "conv_bias" in P else []
+    g.apply("correlate", f"{pre}.conv", ["input", P["kernels"]] + bias, "preactivation",
+            formula="z_k = sum_c x_c * w_kc + b_k", bias=bool(bias), note=("conv", {}), **at)
+    _activate(g, fn, f"{pre}.conv", f"{pre}.act", "a = f(z)", ("act", {}))
+    maps = f"{pre}.act"
+    if model.pool_mode is not None:
+        window = {"size": model.pool_window, "stride": model.pool_stride, "padding": 0}
+        K, ph, pw = model.pool_shape
+        info[f"{pre}.argmax"] = [[[None] * pw for _ in range(ph)] for _ in range(K)]     # (r, c) of max pooling
+        if model.pool_mode == "max":
+            g.apply("window_argmax", f"{pre}.argmax", [maps], "activation", formula="the first maximum of each window",
+                    rounded=False, given=True, **window)
+            info[f"{pre}.argmax"] = grid.positions(g.value(f"{pre}.argmax"))
+        g.apply(f"{model.pool_mode}_pool", f"{pre}.pool", [maps], "activation", formula=f"{model.pool_mode} pooling",
+                rounded=model.pool_mode != "max", note=("pool", {}), **window)
+        maps = f"{pre}.pool"
+    prev = g.apply("reshape", f"{pre}.flat", [maps], "activation", formula="flattened row-major", rounded=False,
+                   shape=(-1,))
     for l, layer in enumerate(model.dense, start=1):
-        zl = P[f"W{l}"].dot(acts[-1])
-        if f"b{l}" in P:
-            zl = zl + P[f"b{l}"]
-        zl = observe(f"{pre}.z{l}", zl, "preactivation", f"z{l} = W{l} a{l - 1} + b{l}")
-        al = observe(f"{pre}.a{l}", ops.activate(layer.activation, zl), "activation", f"a{l} = f(z{l})")
-        zs.append(zl)
-        acts.append(al)
-    y = exact.array(model.target)
-    terms = observe(f"{pre}.terms", ops.loss_terms(model.loss, acts[-1], y), "loss", "loss terms", rounded=False)
-    observe(f"{pre}.loss", terms.sum() / exact.D(ops.loss_divisor(model.loss, y.size)), "loss", "L")
-    return {"xp": xp, "z": z, "a": a, "argmax": argmax, "acts": acts, "zs": zs}
+        b = [P[f"b{l}"]] if f"b{l}" in P else []
+        z = g.apply("affine", f"{pre}.z{l}", [P[f"W{l}"], prev] + b, "preactivation",
+                    formula=f"z{l} = W{l} a{l - 1} + b{l}", bias=bool(b), note=("z", {"l": l}))
+        if layer.activation == "softmax":
+            compose.softmax(g, z, exp=f"{pre}.exp{l}", total=f"{pre}.expsum{l}", out=f"{pre}.a{l}",
+                            notes=(("exp", {"l": l}), ("expsum", {"l": l}), ("a", {"l": l})))
+        else:
+            _activate(g, layer.activation, z, f"{pre}.a{l}", f"a{l} = f(z{l})", ("a", {"l": l}))
+        prev = f"{pre}.a{l}"
+    g.apply(TERMS.get(model.loss, "squared_error"), f"{pre}.terms", [prev, "target"], "loss", formula="loss terms",
+            rounded=False)
+    g.apply(model.loss, f"{pre}.loss", [prev, "target"], "loss", formula="L", axis=None, note=("loss", {}),
+            **_count(model))
 
 
-def backward(model, P, f, pre, observe):
-    """The gradients of every parameter (dense layers, the pooling and activation, the kernels)."""
-    y = exact.array(model.target)
-    acts, zs = f["acts"], f["zs"]
+def backward(model, g, pre: str, P: dict) -> dict:
+    """The gradients of every parameter (dense layers, the pooling and activation, the kernels):
+    {parameter: the step of its gradient}."""
     L = len(model.dense)
+    last = model.dense[-1].activation
+    yhat = f"{pre}.a{L}"
+    if ops.combined_delta(model.loss, last):
+        delta = g.apply("difference", f"{pre}.delta{L}", [yhat, "target"], "gradient", formula=f"delta{L}",
+                        note=("delta", {"l": L}))
+    else:
+        slope = _slope(g, last, f"{pre}.z{L}", yhat, f"{pre}.g{L}", f"f'(z{L})", (f"slope.{last}", {"l": L}))
+        g.apply(f"{model.loss}_grad", f"{pre}.dyhat", [yhat, "target"], "gradient", formula="dL/dyhat",
+                note=("dyhat", {}), **(_count(model) if model.loss in ("mse", "half_mse") else {}))
+        delta = g.apply("product", f"{pre}.delta{L}", [f"{pre}.dyhat", slope], "gradient",
+                        formula=f"delta{L}", note=("delta", {"l": L}))
     grads = {}
-    if ops.combined_delta(model.loss, model.dense[-1].activation):
-        delta = acts[-1] - y
-    else:
-        g = observe(f"{pre}.g{L}", _derivative(model.dense[-1].activation, zs[-1], acts[-1]), "gradient", f"f'(z{L})")
-        delta = ops.loss_grad(model.loss, acts[-1], y) * g
-    delta = observe(f"{pre}.delta{L}", delta, "gradient", f"delta{L}")
     for l in range(L, 0, -1):
-        grads[f"W{l}"] = observe(f"{pre}.dW{l}", delta[:, None] * acts[l - 1][None, :], "gradient",
-                                 f"dL/dW{l} = delta{l} a{l - 1}^T")
+        below = f"{pre}.flat" if l == 1 else f"{pre}.a{l - 1}"
+        sym = "f" if l == 1 else f"a^{{[{l - 1}]}}"
+        grads[f"W{l}"] = g.apply("outer", f"{pre}.dW{l}", [delta, below], "gradient",
+                                 formula=f"dL/dW{l} = delta{l} a{l - 1}^T", note=("dW", {"l": l}))
         if f"b{l}" in P:
-            grads[f"b{l}"] = observe(f"{pre}.db{l}", delta, "gradient", f"dL/db{l} = delta{l}")
-        back = observe(f"{pre}.da{l - 1}" if l > 1 else f"{pre}.dflat", P[f"W{l}"].T.dot(delta), "gradient",
-                       f"W{l}^T delta{l}")
+            grads[f"b{l}"] = g.apply("identity", f"{pre}.db{l}", [delta], "gradient", formula=f"dL/db{l} = delta{l}",
+                                     note=("db", {"l": l}))
+        back = g.apply("transposed", f"{pre}.da{l - 1}" if l > 1 else f"{pre}.dflat", [P[f"W{l}"], delta], "gradient",
+                       formula=f"W{l}^T delta{l}", note=("back", {"sym": sym}))
         if l > 1:
-            layer = model.dense[l - 2]
-            g = observe(f"{pre}.g{l - 1}", _derivative(layer.activation, zs[l - 1], acts[l - 1]), "gradient",
-                        f"f'(z{l - 1})")
-            delta = observe(f"{pre}.delta{l - 1}", back * g, "gradient", f"delta{l - 1}")
-    K, oh, ow = model.conv_shape
-    dpool = back.reshape(model.pool_shape)
-    if model.pool_mode is None:
-        da = dpool
-    else:
-        da = exact.full((K, oh, ow))
-        area = exact.D(model.pool_window[0] * model.pool_window[1])
-        for k in range(K):
-            for i, j, cells in _windows(model):
-                if model.pool_mode == "max":
-                    r, c = f["argmax"][k][i][j]
-                    da[k, r, c] += dpool[k, i, j]
-                else:
-                    for r, c in cells:
-                        da[k, r, c] += dpool[k, i, j] / area
-        da = observe(f"{pre}.dact", da, "gradient", "dL/da: routed back through the pooling")
-    g = observe(f"{pre}.gconv", _derivative(model.activation, f["z"], f["a"]), "gradient", "f'(z)")
-    dz = observe(f"{pre}.dconv", da * g, "gradient", "dL/dz = dL/da * f'(z)")
-    _, C, kh, kw = model.kernels.shape
-    s, xp = model.stride, f["xp"]
-    dk = exact.full(model.kernels.shape)
-    for k in range(K):
-        for c in range(C):
-            for a in range(kh):
-                for b in range(kw):
-                    dk[k, c, a, b] = sum((dz[k, i, j] * xp[c, i * s + a, j * s + b]
-                                          for i in range(oh) for j in range(ow)), exact.ZERO)
-    grads["kernels"] = _kernel(model, observe, f"{pre}.dkernels", dk, "gradient",
-                               "dL/dw_kcab = sum_ij dL/dz_kij x_pad")
+            act = model.dense[l - 2].activation
+            slope = _slope(g, act, f"{pre}.z{l - 1}", below, f"{pre}.g{l - 1}", f"f'(z{l - 1})",
+                           (f"slope.{act}", {"l": l - 1}))
+            delta = g.apply("product", f"{pre}.delta{l - 1}", [back, slope], "gradient", formula=f"delta{l - 1}",
+                            note=("delta", {"l": l - 1}))
+    dmaps = g.apply("reshape", f"{pre}.dpool", [f"{pre}.dflat"], "gradient", formula="dL/df folded into the maps",
+                    shape=tuple(model.pool_shape), note=("dpool", {"p": "p" if model.pool_mode else "a"}))
+    if model.pool_mode is not None:
+        window = {"size": model.pool_window, "stride": model.pool_stride, "padding": 0}
+        shape = tuple(model.conv_shape)
+        formula = "dL/da: routed back through the pooling"
+        if model.pool_mode == "max":
+            dmaps = g.apply("max_pool_grad", f"{pre}.dact", [dmaps, f"{pre}.argmax"], "gradient", formula=formula,
+                            shape=shape, note=("dact", {}))
+        else:
+            dmaps = g.apply("average_pool_grad", f"{pre}.dact", [dmaps], "gradient", formula=formula, shape=shape,
+                            note=("dact", {}), **window)
+    fn = model.activation
+    slope = _slope(g, fn, f"{pre}.conv", f"{pre}.act", f"{pre}.gconv", "f'(z)", (f"gconv.{fn}", {}))
+    dz = g.apply("product", f"{pre}.dconv", [dmaps, slope], "gradient", formula="dL/dz = dL/da * f'(z)",
+                 note=("dconv", {}))
+    grads["kernels"] = g.apply("correlate_kernel_grad", f"{pre}.dkernels", [dz, "input"], "gradient",
+                               formula="dL/dw_kcab = sum_ij dL/dz_kij x_pad", shape=g.value(P["kernels"]).shape,
+                               stride=model.stride, padding=model.padding, filters=True, note=("dkernels", {}))
     if "conv_bias" in P:
-        grads["conv_bias"] = observe(f"{pre}.dconv_bias", dz.sum(axis=(1, 2)), "gradient", "sum_ij dL/dz_kij")
+        grads["conv_bias"] = g.apply("grid_sum", f"{pre}.dconv_bias", [dz], "gradient", formula="sum_ij dL/dz_kij",
+                                     note=("dconv_bias", {}))
     return grads
 
 
-def _kernel(model, observe, name, value, kind, formula, **kw):
-    """Observe kernel-shaped ``value`` (K × C × kh × kw) in the spec's shape (K × kh × kw for a
-    one-channel image); the computation goes on with K × C × kh × kw."""
-    v = observe(name, model.kernel_value(value), kind, formula, **kw)
-    return v if model.channels_given else v[:, None]
-
-
-def _record(model, observe, name, value, kind, formula, **kw):
-    if name.endswith("kernels"):
-        return _kernel(model, observe, name, value, kind, formula, **kw)
-    return observe(name, value, kind, formula, **kw)
-
-
-def train(model, observe, info) -> None:
-    P = {"kernels": exact.array(model.kernels)}
-    if model.conv_bias is not None:
-        P["conv_bias"] = exact.array(model.conv_bias)
-    for l, layer in enumerate(model.dense, start=1):
-        P[f"W{l}"] = exact.array(layer.weights)
-        if layer.bias is not None:
-            P[f"b{l}"] = exact.array(layer.bias)
+def train(model, g, info) -> None:
     names = parameter_names(model)
-    observe.given("input", exact.array(model.input), "x")
-    observe.given("target", exact.array(model.target), "y")
-    xp = observe("padded_input", pad(exact.array(model.input), model.padding, exact.ZERO, axes=(1, 2)),
-                 "activation", "the input with its zero padding (channels first)", rounded=False, given=True)
+    values = {"kernels": model.kernel_value(model.kernels), "conv_bias": model.conv_bias}
+    for l, layer in enumerate(model.dense, start=1):
+        values[f"W{l}"], values[f"b{l}"] = layer.weights, layer.bias
+    g.given("input", model.input, "x")
+    g.given("target", model.target, "y")
+    g.apply("pad", "padded_input", ["input"], "activation", formula="the input with its zero padding (channels first)",
+            rounded=False, given=True, padding=model.padding)
     for name in names:
-        observe.given(f"init.{name}", model.kernel_value(P[name]) if name == "kernels" else P[name],
-                      f"initial {name}")
-    observe.given("learning_rate", model.learning_rate, "eta")
-    eta = exact.D(model.learning_rate)
+        g.given(f"init.{name}", values[name], f"initial {name}")
+    g.given("learning_rate", model.learning_rate, "eta")
+    P = {name: f"init.{name}" for name in names}
     for k in range(1, model.iterations + 1):
         pre = f"it{k}"
-        f = forward(model, P, xp, pre, observe, info)
+        forward(model, g, pre, P, info)
         if k == 1:
-            observe("output", f["acts"][-1], "activation", "yhat", rounded=False)
-        grads = backward(model, P, f, pre, observe)
+            g.apply("identity", "output", [f"it1.a{len(model.dense)}"], "activation", formula="yhat", rounded=False)
+        grads = backward(model, g, pre, P)
         for name in names:
-            step = _record(model, observe, f"{pre}.step{name}", eta * grads[name], "gradient",
-                           f"eta dL/d{name}", rounded=False)
-            P[name] = _record(model, observe, f"{pre}.{name}", P[name] - step, "parameter",
-                              f"{name} <- {name} - eta dL/d{name}")
+            g.apply("product", f"{pre}.step{name}", [("learning_rate", ()), grads[name]], "gradient",
+                    formula=f"eta dL/d{name}", rounded=False)
+            P[name] = g.apply("sgd", f"{pre}.{name}", [P[name], grads[name], ("learning_rate", ())], "parameter",
+                              formula=f"{name} <- {name} - eta dL/d{name}", note=_new(name))
     for name in names:
-        P[name] = _record(model, observe, f"final.{name}", P[name], "parameter",
-                          f"{name} after {model.iterations} iterations", rounded=False)
-    forward(model, P, xp, "final", observe, info)
+        P[name] = g.apply("identity", f"final.{name}", [P[name]], "parameter",
+                          formula=f"{name} after {model.iterations} iterations", rounded=False)
+    forward(model, g, "final", P, info)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from ..common import upstream_groups, upstream_is_key
 
+#: The inputs whose gradient an upstream ∂L/∂z gives (``grad.<input>``), in the order computed.
+INPUTS = ("kernel", "input", "bias")
+
 
 def groups(model, p) -> dict[str, list[str]]:
-    return upstream_groups(p)
+    return upstream_groups(model, INPUTS if model.bias is not None else INPUTS[:2])     # no bias, no ∂L/∂b
 
 
-def is_key(name: str) -> bool:
-    return upstream_is_key(name)
+is_key = upstream_is_key(INPUTS)
 
 
 def given(model, p) -> list[tuple[str, object]]:

@@ -1,32 +1,38 @@
-"""The convolution templates' view: entries per channel, each output as its products."""
+"""The convolution's notation: the output z, the gradients of the kernel w, the input x and the
+bias b; with several channels, channel c of the kernel and of the input is w^{[c]}, x^{[c]}."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...view import View as BaseView
+from ..common import GridView
 
 
-class View(BaseView):
+def _grad(var: str, channels: bool) -> tuple[str, str]:
+    """∂L/∂ of a given value ``var``: the whole (bold) and an entry (channel first where several)."""
+    entry = (r"\frac{{\partial L}}{{\partial VAR^{{[{0}]}}_{{{1}{2}}}}}" if channels else
+             r"\frac{{\partial L}}{{\partial VAR_{{{0}{1}}}}}")
+    return r"\frac{\partial L}{\partial \mathbf{VAR}}".replace("VAR", var), entry.replace("VAR", var)
 
-    def cv(self, name, *index, c=0):
-        """Entry ``index`` of a convolution value, then channel ``c`` where there are several."""
-        value = self.t.dec(name)
-        for i in index:
-            value = value[i]
-        return value[c] if self.model.kind == "conv" and self.model.input.shape[0] > 1 else value
 
-    def conv_products(self, r, q):
-        """Output (r, q) of a convolution as its products, row by row (channel by channel):
-        ``{x · w} + …``."""
-        windows = np.asarray(self.t.dec("windows"), dtype=object)[r][q]
-        kernel = self.model.kernel
-        if windows.ndim == 2:
-            windows = windows[None]
-        return " + ".join(f"{{{self.fmt.factor(x)} \\cdot {self.fmt.factor(w)}}}"
-                          for c in range(kernel.shape[0]) for x, w in zip(windows[c].ravel(), kernel[c].ravel()))
+class View(GridView):
 
-    def crel(self, name, *index, c=0):
-        """``rel`` of entry ``index`` of a convolution value, in channel ``c`` where there are several."""
-        several = self.model.kind == "conv" and self.model.input.shape[0] > 1
-        return self.rel(name, *(((c,) if several else ()) + index))
+    @property
+    def NOTATION(self):
+        return {"z": (r"\mathbf{z}", "z_{{{0}{1}}}"), "grad.kernel": _grad("w", self.channels),
+                "grad.input": _grad("x", self.channels),
+                "grad.bias": (r"\frac{\partial L}{\partial b}", r"\frac{\partial L}{\partial b}")}
+
+    #: channel c of the gradients of a several-channel kernel and input
+    BLOCKS = {"grad.kernel": r"\frac{{\partial L}}{{\partial \mathbf{{w}}^{{[{0}]}}}}",
+              "grad.input": r"\frac{{\partial L}}{{\partial \mathbf{{x}}^{{[{0}]}}}}"}
+
+    def window(self, r, q, c=0):
+        """Window (r, q) of the padded input in channel ``c`` (the given data, as it is)."""
+        value = np.asarray(self.t.dec("windows"), dtype=object)[r, q]
+        return value[c] if self.channels else value
+
+    def channel(self, name, c=0):
+        """Channel ``c`` of a value of the given data (the padded input), where there are several."""
+        value = np.asarray(self.t.dec(name), dtype=object)
+        return value[c] if self.channels else value

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 
+#: Every variant of the same shapes feeds its answers from the same entries, except through values
+#: that are exactly 0: grading learns one dependency table for them (``Kind.shares_structure``).
+SHARED_STRUCTURE = True
+
 
 def groups(model, p) -> dict[str, list[str]]:
     """Trace names of each answer group of a solved network exercise ``p``."""

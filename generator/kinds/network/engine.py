@@ -1,257 +1,374 @@
-"""Gradient descent on a dense network, step by step, in exact decimal arithmetic (``exact``).
+"""Gradient descent on a dense network, step by step, composed of the shared operations
+(``generator.ops``): every value is a step of a ``Graph`` that records it with its operation and
+operands, in exact decimal arithmetic; in carry mode each step goes on with the value rounded as a
+student writes it down (an exact intermediate, ``rounded=False``, keeps all its digits).
 
-Every intermediate passes through ``observe(name, value, kind, formula, sample_axis, rounded)``,
-which returns the value the computation goes on with: the full value, or in carry mode the value
-rounded as a student writes it down.  ``rounded=False`` marks an exact intermediate (a product or
-a sum of printed values) that is never rounded: a student keeps all its digits.  Arrays are
-``units × samples``; ``sample_axis`` tells the observer where the samples are."""
+Values are laid out as the trace shows them (docs/trace.md): with a batch, per-sample values are
+``units × samples`` matrices; with a single sample they are vectors, so that every printed line is
+the operation of the values it prints.  Nothing here computes a value itself."""
 
 from __future__ import annotations
 
-from typing import Protocol
-
-import numpy as np
-
-from ...engine import dense, exact
+from ...engine.dense import combined_delta
+from ...ops import Graph
+from ...ops import compose
 from ...trace import ProblemTrace, Recorder, training
 
+#: The operation of a loss of squares that has no divisor of its own, averaged over m > 1 samples:
+#: its sum of squares over the count m (cross-entropies are computed from their written logarithms).
+_OVER_SAMPLES = {"sse": "mse", "half_sse": "half_mse", "square": "mean_square"}
+_GRADS = {"sse": "sse_grad", "half_sse": "half_sse_grad", "mse": "mse_grad", "half_mse": "half_mse_grad",
+          "square": "square_grad", "bce": "bce_grad", "cce": "cce_grad"}
+_FORWARD = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "identity": "identity"}
 
-class Observer(Protocol):
-    def __call__(self, name: str, value, kind: str, formula: str,
-                 sample_axis: int | None = None, rounded: bool = True): ...
+
+def _prev(k: int, P: str) -> str:
+    """Trace name of parameter ``P`` (W1, b2 …) before the update of iteration k."""
+    return f"init.{P}" if k == 1 else f"it{k - 1}.{P}"
 
 
-def forward(net, params, pre: str, observe: Observer, X=None, cols=None, train=False):
-    """One forward pass from ``X`` (default: every sample, ``net.inputs``); returns
-    (activations a0…aL, pre-activations, ŷ, activations before dropout).  ``train``: inverted
-    dropout applies (the samples ``cols`` of each layer's mask); the final pass has none."""
-    acts, zs = [exact.array(net.inputs) if X is None else X], [None]
-    fs = [acts[0]]
+class _Pass:
+    """What one pass (``it3`` or ``final``) computes with: its parameters, its input and target,
+    its samples (``cols``: the columns of a mini-batch, None for all) and whether it trains."""
+
+    def __init__(self, net, pre: str, k: int | None, x: str, target: str | None, cols, train: bool):
+        self.net, self.pre, self.k, self.x, self.target, self.cols, self.train = net, pre, k, x, target, cols, train
+
+    def W(self, l: int) -> str:
+        return f"final.W{l}" if self.k is None else _prev(self.k, f"W{l}")
+
+    def b(self, l: int) -> str:
+        return f"final.b{l}" if self.k is None else _prev(self.k, f"b{l}")
+
+    def a(self, l: int) -> str:
+        """The activation a⁽ˡ⁾ a later layer takes (a⁽⁰⁾: the input)."""
+        return self.x if l == 0 else f"{self.pre}.a{l}"
+
+    def before_dropout(self, l: int) -> str:
+        return f"{self.pre}.f{l}" if self.dropout(l) else f"{self.pre}.a{l}"
+
+    def dropout(self, l: int) -> bool:
+        return self.train and self.net.layers[l - 1].dropout_mask is not None
+
+    def output(self) -> str:
+        return f"{self.pre}.y" if self.net.output == "sum" else f"{self.pre}.a{len(self.net.layers)}"
+
+
+def _samples(g, p: _Pass) -> int:
+    """The number of samples pass ``p`` computes with (1 for a single sample, a vector)."""
+    shape = g.value(p.x).shape
+    return shape[1] if len(shape) == 2 else 1
+
+
+def forward(g, p: _Pass) -> None:
+    """One forward pass: per layer the products W_ij a_j, W a, z, the activation (with inverted
+    dropout in training), then the output."""
+    net, pre = p.net, p.pre
+    batch = net.batch
     for l, layer in enumerate(net.layers, start=1):
-        W, b = params[l]
-        prev = acts[-1]
-        # products W_ij · a_j for each unit i and sample s: shape out × samples × in
-        prod = observe(f"{pre}.prod{l}", W[:, None, :] * prev.T[None, :, :], "preactivation",
-                       f"W{l}_ij a{l-1}_j", sample_axis=1, rounded=False)
-        wa = observe(f"{pre}.Wa{l}", prod.sum(axis=2), "preactivation", f"W{l} a{l-1}", sample_axis=1,
-                     rounded=False)
-        z = wa + b[:, None] if b is not None else wa
-        z = observe(f"{pre}.z{l}", z, "preactivation",
-                    f"z{l} = W{l} a{l-1}" + (f" + b{l}" if b is not None else ""), sample_axis=1)
+        W, b, a = p.W(l), p.b(l), p.a(l - 1)
+        note = {"l": l}
+        g.apply("matmul_terms", f"{pre}.prod{l}", [W, a], "preactivation", formula=f"W{l}_ij a{l-1}_j",
+                rounded=False, note=("prod", note))
+        product = "matmul" if batch else "affine"
+        g.apply(product, f"{pre}.Wa{l}", [W, a], "preactivation", formula=f"W{l} a{l-1}", rounded=False,
+                note=("Wa", note))
+        formula = f"z{l} = W{l} a{l-1}" + (f" + b{l}" if layer.bias is not None else "")
+        if layer.bias is None:
+            g.apply(product, f"{pre}.z{l}", [W, a], "preactivation", formula=formula, note=("z", note))
+        elif batch:
+            g.apply("sum", f"{pre}.z{l}", [f"{pre}.Wa{l}", (b, (0,))], "preactivation", formula=formula,
+                    note=("z", note))
+        else:
+            g.apply("affine", f"{pre}.z{l}", [W, a, b], "preactivation", formula=formula, bias=True, note=("z", note))
+        z = f"{pre}.z{l}"
+        out = p.before_dropout(l)
+        formula = f"{layer.activation}(z{l})"
+        key = ("f", note) if p.dropout(l) else ("a", note)
         if layer.activation == "softmax":      # as by hand: the exponentials, their sum, the quotients
-            e = observe(f"{pre}.exp{l}", exact.exp(z), "activation", f"e^z{l}", sample_axis=1)
-            total = observe(f"{pre}.expsum{l}", e.sum(axis=0, keepdims=True), "activation",
-                            f"sum_j e^z{l}_j", sample_axis=1, rounded=False)
-            a = observe(f"{pre}.a{l}", e / total, "activation", f"a{l} = e^z{l} / sum", sample_axis=1)
+            compose.softmax(g, z, exp=f"{pre}.exp{l}", total=f"{pre}.expsum{l}", out=out, axis=0,
+                            notes=(("exp", note), ("expsum", note), key), rounded=(True, False, True))
+        elif layer.activation == "leaky_relu":
+            g.apply("leaky_relu_by", out, [z], "activation", formula=formula, slope=layer.slope, note=key)
         else:
-            name = f"{pre}.f{l}" if train and layer.dropout_mask is not None else f"{pre}.a{l}"
-            a = observe(name, dense.activate(layer.activation, z, layer.slope), "activation",
-                        f"{layer.activation}(z{l})", sample_axis=1)
-        fs.append(a)
-        if train and layer.dropout_mask is not None:     # inverted dropout: kept units scaled by 1/(1 − p)
-            mask = observe(f"{pre}.mask{l}", _mask(layer, cols), "activation", f"dropout mask of layer {l}",
-                           sample_axis=1, rounded=False, given=True)
-            a = observe(f"{pre}.a{l}", a * mask / (1 - exact.D(layer.dropout_p)), "activation",
-                        f"a{l} = f{l} * mask / (1 - p)", sample_axis=1)
-        zs.append(z)
-        acts.append(a)
-    yhat = acts[-1]
+            g.apply(_FORWARD[layer.activation], out, [z], "activation", formula=formula, note=key)
+        if p.dropout(l):                       # inverted dropout: kept units scaled by 1/(1 − p)
+            mask = layer.dropout_mask if p.cols is None else layer.dropout_mask[:, p.cols]
+            g.apply("constant", f"{pre}.mask{l}", [], "activation", formula=f"dropout mask of layer {l}",
+                    rounded=False, given=True, value=mask if batch else mask[:, 0], note=("mask", note))
+            g.apply("product_over", f"{pre}.a{l}", [out, f"{pre}.mask{l}", (f"drop.keep{l}", ())], "activation",
+                    formula=f"a{l} = f{l} * mask / (1 - p)", note=("a", note))
     if net.output == "sum":
-        yhat = observe(f"{pre}.y", yhat.sum(axis=0, keepdims=True), "activation",
-                       f"y = sum_i a{len(net.layers)}_i", sample_axis=1)
-    return acts, zs, yhat, fs
+        L = len(net.layers)
+        g.apply("sum_keep", f"{pre}.y", [f"{pre}.a{L}"], "activation", formula=f"y = sum_i a{L}_i", axis=0,
+                note=("y", {}))
 
 
-def _mask(layer, cols):
-    mask = exact.array(layer.dropout_mask)
-    return mask if cols is None else mask[:, cols]
-
-
-def loss(net, yhat, pre: str, observe: Observer, Y=None, params=None):
-    """The sample-averaged loss, with its terms (and the error ŷ − y where there is a target); with
-    ``net.l2`` plus (λ/2)·Σ w² over the weights of ``params`` (not the biases)."""
-    y = (None if net.targets is None else exact.array(net.targets)) if Y is None else Y
+def loss(g, p: _Pass) -> None:
+    """The sample-averaged loss (and the error ŷ − y where there is a target); with ``net.l2`` plus
+    (λ/2)·Σ w² over the weights of the pass (not the biases)."""
+    net, pre = p.net, p.pre
+    yhat, y = p.output(), p.target
+    m = _samples(g, p)
+    n = g.value(yhat).shape[0]
     if y is not None:
-        observe(f"{pre}.err", yhat - y, "loss", "yhat - y", sample_axis=1, rounded=False)
+        g.apply("difference", f"{pre}.err", [yhat, y], "loss", formula="yhat - y", rounded=False, note=("err", {}))
+    name = f"{pre}.loss_data" if net.l2 else f"{pre}.loss"
+    formula = f"the {net.loss} loss" if net.l2 else f"L = {net.loss}"
+    key = "loss_data" if net.l2 else "loss"
     if net.loss in ("bce", "cce"):
-        # the logarithms are written down (rounded); the terms are exact products of them
-        lns = observe(f"{pre}.ln_yhat", dense.ln_where(y, yhat), "loss", "ln yhat (where y is not 0)",
-                      sample_axis=1)
-        terms = -(y * lns)
+        # the logarithms are written down (rounded); the terms and the loss are exact in them
+        g.apply("ln_where", f"{pre}.ln_yhat", [yhat, y], "loss", formula="ln yhat (where y is not 0)",
+                note=("ln_yhat", {}))
+        logs = [y, f"{pre}.ln_yhat"]
         if net.loss == "bce":
-            ln1 = observe(f"{pre}.ln_1m_yhat", dense.ln_where(exact.ONE - y, exact.ONE - yhat), "loss",
-                          "ln(1 - yhat) (where 1 - y is not 0)", sample_axis=1)
-            terms = terms - (exact.ONE - y) * ln1
+            g.apply("ln_complement_where", f"{pre}.ln_1m_yhat", [yhat, y], "loss",
+                    formula="ln(1 - yhat) (where 1 - y is not 0)", note=("ln_1m_yhat", {}))
+            logs.append(f"{pre}.ln_1m_yhat")
+        g.apply(f"{net.loss}_log_terms", f"{pre}.loss_terms", logs, "loss", formula=f"terms of {net.loss}",
+                rounded=False, note=("loss_terms", {}))
+        g.apply(f"{net.loss}_of_logs", name, logs, "loss", formula=formula, count=m, note=(key, {}))
     else:
-        terms = dense.loss_terms(net.loss, yhat, y)          # squares of printed values: exact
-    terms = observe(f"{pre}.loss_terms", terms, "loss", f"terms of {net.loss}", sample_axis=1,
-                    rounded=False)
-    m = yhat.shape[1]
-    value = terms.sum() / exact.D(dense.loss_divisor(net.loss, yhat.shape[0]) * m)
-    if net.l2 and params is not None:
-        data = observe(f"{pre}.loss_data", value, "loss", f"the {net.loss} loss")
-        squares = sum((W * W).sum() for W, _ in params.values())
-        squares = observe(f"{pre}.sumsq", squares, "loss", "sum of the squared weights", rounded=False)
-        penalty = observe(f"{pre}.l2", exact.D(net.l2) / 2 * squares, "loss", "lambda/2 sum w^2")
-        value = data + penalty
-    return observe(f"{pre}.loss", value, "loss", f"L = {net.loss}" + (" + L2" if net.l2 else ""))
-
-
-def backward(net, params, acts, zs, yhat, pre: str, observe: Observer, Y=None, fs=None, cols=None):
-    """Gradients of the loss for every layer: {l: (dW, db or None)}; with ``net.l2`` each dW
-    gains λW."""
-    L = len(net.layers)
-    m = yhat.shape[1]
-    last = net.layers[-1]
-    y = (None if net.targets is None else exact.array(net.targets)) if Y is None else Y
-    grads = {}
-    dyhat = observe(f"{pre}.dL_dyhat", dense.loss_grad(net.loss, yhat, y), "gradient",
-                    "dL/dyhat", sample_axis=1)
-    if net.output == "sum":
-        ones = observe(f"{pre}.dy_da", exact.full(acts[L].shape, 1), "gradient", "dy/da = 1",
-                       sample_axis=1, rounded=False)
-        da = observe(f"{pre}.da{L}", dyhat * ones, "gradient", f"dL/da{L} = dL/dy dy/da", sample_axis=1)
-    else:
-        da = observe(f"{pre}.da{L}", dyhat, "gradient", f"dL/da{L} = dL/dyhat", sample_axis=1)
-    if net.output != "sum" and dense.combined_delta(net.loss, last.activation):
-        delta = observe(f"{pre}.delta{L}", yhat - y, "gradient",
-                        f"delta{L} = yhat - y", sample_axis=1)
-    else:
-        delta = _delta(net, L, da, fs or acts, zs, pre, observe, cols)
-    for l in range(L, 0, -1):
-        W, b = params[l]
-        prev = acts[l - 1]
-        name = f"{pre}.dWdata{l}" if net.l2 else f"{pre}.dW{l}"
-        if m > 1:
-            total = observe(f"{pre}.dWsum{l}", delta @ prev.T, "gradient", f"delta{l} a{l-1}^T",
-                            rounded=False)
-            dW = observe(name, total / exact.D(m), "gradient", f"dL/dW{l} = 1/m delta{l} a{l-1}^T")
+        if net.loss == "square":
+            g.apply("product", f"{pre}.loss_terms", [yhat, yhat], "loss", formula="terms of square", rounded=False,
+                    note=("loss_terms", {}))
         else:
-            dW = observe(name, delta @ prev.T, "gradient", f"dL/dW{l} = delta{l} a{l-1}^T")
+            g.apply("squared_error", f"{pre}.loss_terms", [yhat, y], "loss", formula=f"terms of {net.loss}",
+                    rounded=False, note=("loss_terms", {}))
+        if net.loss in ("mse", "half_mse"):    # the mean over every output of every sample
+            op, params = net.loss, {"count": n * m}
+        elif m == 1:
+            op, params = net.loss, {}
+        else:                                   # sse, ½sse, square: the mean over the samples
+            op, params = _OVER_SAMPLES[net.loss], {"count": m}
+        g.apply(op, name, [yhat] if net.loss == "square" else [yhat, y], "loss", formula=formula,
+                note=(key, {}), **params)
+    if net.l2:
+        weights = [p.W(l) for l in range(1, len(net.layers) + 1)]
+        g.apply("sum_of_squares", f"{pre}.sumsq", weights, "loss", formula="sum of the squared weights",
+                rounded=False, note=("sumsq", {}))
+        g.apply("l2_penalty", f"{pre}.l2", weights, "loss", formula="lambda/2 sum w^2", lam=net.l2,
+                note=("l2", {}))
+        g.apply("sum", f"{pre}.loss", [name, f"{pre}.l2"], "loss", formula=f"L = {net.loss} + L2",
+                note=("loss", {}))
+
+
+def backward(g, p: _Pass) -> None:
+    """Gradients of the loss for every layer: ∂L/∂W (with ``net.l2`` plus λW) and ∂L/∂b."""
+    net, pre = p.net, p.pre
+    L = len(net.layers)
+    m = _samples(g, p)
+    batch = net.batch
+    last = net.layers[-1]
+    yhat, y = p.output(), p.target
+    count = {"count": g.value(yhat).shape[0]} if net.loss in ("mse", "half_mse") else {}
+    g.apply(_GRADS[net.loss], f"{pre}.dL_dyhat", [yhat] if net.loss == "square" else [yhat, y], "gradient",
+            formula="dL/dyhat", note=("dL_dyhat", {}), **count)
+    if net.output == "sum":
+        g.apply("identity_slope", f"{pre}.dy_da", [f"{pre}.a{L}"], "gradient", formula="dy/da = 1", rounded=False,
+                note=("dy_da", {"l": L}))
+        g.apply("broadcast_product", f"{pre}.da{L}", [f"{pre}.dL_dyhat", f"{pre}.dy_da"], "gradient",
+                formula=f"dL/da{L} = dL/dy dy/da", note=("da", {"l": L}))
+    else:
+        g.apply("identity", f"{pre}.da{L}", [f"{pre}.dL_dyhat"], "gradient", formula=f"dL/da{L} = dL/dyhat",
+                note=("da", {"l": L}))
+    if net.output != "sum" and combined_delta(net.loss, last.activation):
+        g.apply("difference", f"{pre}.delta{L}", [yhat, y], "gradient", formula=f"delta{L} = yhat - y",
+                note=("delta", {"l": L}))
+    else:
+        _delta(g, p, L)
+    for l in range(L, 0, -1):
+        layer = net.layers[l - 1]
+        W, a, delta = p.W(l), p.a(l - 1), f"{pre}.delta{l}"
+        note = {"l": l}
+        name = f"{pre}.dWdata{l}" if net.l2 else f"{pre}.dW{l}"
+        key = ("dWdata", note) if net.l2 else ("dW", note)
+        if m > 1:
+            g.apply("matmul", f"{pre}.dWsum{l}", [delta, a], "gradient", formula=f"delta{l} a{l-1}^T", rounded=False,
+                    tb=True, note=("dWsum", note))
+            g.apply("over_count", name, [f"{pre}.dWsum{l}"], "gradient", formula=f"dL/dW{l} = 1/m delta{l} a{l-1}^T",
+                    count=m, note=key)
+        elif batch:
+            g.apply("matmul", name, [delta, a], "gradient", formula=f"dL/dW{l} = delta{l} a{l-1}^T", tb=True, note=key)
+        else:
+            g.apply("outer", name, [delta, a], "gradient", formula=f"dL/dW{l} = delta{l} a{l-1}^T", note=key)
         if net.l2:
-            decay = observe(f"{pre}.l2W{l}", exact.D(net.l2) * W, "gradient", f"lambda W{l}", rounded=False)
-            dW = observe(f"{pre}.dW{l}", dW + decay, "gradient", f"dL/dW{l} + lambda W{l}")
-        db = None
-        if b is not None:
-            db = observe(f"{pre}.db{l}", delta.sum(axis=1) / exact.D(m), "gradient",
-                         f"dL/db{l} = mean delta{l}" if m > 1 else f"dL/db{l} = delta{l}")
-        grads[l] = (dW, db)
+            g.apply("scale", f"{pre}.l2W{l}", [W], "gradient", formula=f"lambda W{l}", rounded=False,
+                    factor=net.l2, note=("l2W", note))
+            g.apply("sum", f"{pre}.dW{l}", [name, f"{pre}.l2W{l}"], "gradient", formula=f"dL/dW{l} + lambda W{l}",
+                    note=("dW", note))
+        if layer.bias is not None:
+            if m > 1:
+                g.apply("mean_along", f"{pre}.db{l}", [delta], "gradient", formula=f"dL/db{l} = mean delta{l}",
+                        axis=1, count=m, note=("db", note))
+            elif batch:
+                g.apply("sum_along", f"{pre}.db{l}", [delta], "gradient", formula=f"dL/db{l} = delta{l}", axis=1,
+                        note=("db", note))
+            else:
+                g.apply("identity", f"{pre}.db{l}", [delta], "gradient", formula=f"dL/db{l} = delta{l}",
+                        note=("db", note))
         if l > 1:
-            da = observe(f"{pre}.da{l-1}", W.T @ delta, "gradient",
-                         f"dL/da{l-1} = W{l}^T delta{l}", sample_axis=1)
-            delta = _delta(net, l - 1, da, fs or acts, zs, pre, observe, cols)
-    return grads
+            g.apply("matmul" if batch else "transposed", f"{pre}.da{l-1}", [W, delta], "gradient",
+                    formula=f"dL/da{l-1} = W{l}^T delta{l}", note=("da", {"l": l - 1}), **({"ta": True} if batch else {}))
+            _delta(g, p, l - 1)
 
 
-def _delta(net, l, da, acts, zs, pre, observe, cols=None):
-    """δ of layer l from ∂L/∂a; ``acts``: the activations before dropout; through a dropout
-    mask first (∂L/∂f = ∂L/∂a · mask / (1 − p))."""
+def _delta(g, p: _Pass, l: int) -> None:
+    """δ of layer l from ∂L/∂a: through the dropout mask first (∂L/∂ã = ∂L/∂a ⊙ M / (1 − p)), then
+    the activation's derivative (at the activation before dropout)."""
+    net, pre = p.net, p.pre
     layer = net.layers[l - 1]
-    if layer.dropout_mask is not None and pre != "final":
-        mask = exact.array(layer.dropout_mask if cols is None else layer.dropout_mask[:, cols])
-        da = observe(f"{pre}.df{l}", da * mask / (1 - exact.D(layer.dropout_p)), "gradient",
-                     f"dL/df{l} = dL/da{l} * mask / (1 - p)", sample_axis=1)
+    note = {"l": l}
+    da = f"{pre}.da{l}"
+    if p.dropout(l):
+        g.apply("product_over", f"{pre}.df{l}", [da, f"{pre}.mask{l}", (f"drop.keep{l}", ())], "gradient",
+                formula=f"dL/df{l} = dL/da{l} * mask / (1 - p)", note=("df", note))
+        da = f"{pre}.df{l}"
+    a, z = p.before_dropout(l), f"{pre}.z{l}"
     if layer.activation == "softmax":
-        J = observe(f"{pre}.J{l}", dense.softmax_jacobian(acts[l]), "gradient",
-                    f"da{l}/dz{l} = diag(a) - a a^T", sample_axis=0)
-        value = np.stack([J[s].T @ da[:, s] for s in range(da.shape[1])], axis=1)
-        return observe(f"{pre}.delta{l}", value, "gradient", f"delta{l} = J{l}^T dL/da{l}", sample_axis=1)
-    g = observe(f"{pre}.g{l}", dense.derivative(layer.activation, zs[l], acts[l], layer.slope,
-                                                net.grad_at_zero(layer)),
-                "gradient", f"da{l}/dz{l} = {layer.activation}'(z{l})", sample_axis=1)
-    return observe(f"{pre}.delta{l}", da * g, "gradient", f"delta{l} = dL/da{l} * g{l}", sample_axis=1)
+        g.apply("softmax_jacobian", f"{pre}.J{l}", [a], "gradient", formula=f"da{l}/dz{l} = diag(a) - a a^T",
+                note=("J", note))
+        g.apply("stacked_transposed" if net.batch else "transposed", f"{pre}.delta{l}", [f"{pre}.J{l}", da], "gradient",
+                formula=f"delta{l} = J{l}^T dL/da{l}", note=("delta", note))
+        return
+    formula = f"da{l}/dz{l} = {layer.activation}'(z{l})"
+    r0 = net.grad_at_zero(layer)
+    if layer.activation == "relu":
+        g.apply("relu_slope_at", f"{pre}.g{l}", [z], "gradient", formula=formula, at=r0, note=("g", note))
+    elif layer.activation == "leaky_relu":
+        g.apply("leaky_relu_slope_at", f"{pre}.g{l}", [z], "gradient", formula=formula, slope=layer.slope,
+                at=r0, note=("g", note))
+    elif layer.activation == "identity":
+        g.apply("identity_slope", f"{pre}.g{l}", [z], "gradient", formula=formula, note=("g", note))
+    else:
+        g.apply(f"{layer.activation}_slope", f"{pre}.g{l}", [a], "gradient", formula=formula, note=("g", note))
+    g.apply("product", f"{pre}.delta{l}", [da, f"{pre}.g{l}"], "gradient", formula=f"delta{l} = dL/da{l} * g{l}",
+            note=("delta", note))
 
 
-def update(net, params, grads, pre: str, observe: Observer, state: dict, t: int):
+def update(g, p: _Pass, state: dict) -> None:
     """One step of the network's optimizer (PyTorch's equations, torch.optim); frozen and absent
-    parameters keep their value.  ``state`` carries each parameter's velocity or moments from
-    step to step; ``t`` is the step number (Adam's bias corrections)."""
-    new = {}
+    parameters keep their value.  ``state``: the trace names of each parameter's velocity or
+    moments so far."""
+    net, pre, k = p.net, p.pre, p.k
     for l, layer in enumerate(net.layers, start=1):
-        W, b = params[l]
-        dW, db = grads[l]
-        if layer.train_weights:
-            W = _step(net, f"W{l}", W, dW, pre, observe, state, t)
-        W = observe(f"{pre}.W{l}", W, "parameter", f"W{l} <- W{l} - eta dL/dW{l}"
-                    if layer.train_weights else f"W{l} (frozen)", rounded=layer.train_weights)
-        if b is not None:
-            if layer.train_bias:
-                b = _step(net, f"b{l}", b, db, pre, observe, state, t)
-            b = observe(f"{pre}.b{l}", b, "parameter", f"b{l} <- b{l} - eta dL/db{l}"
-                        if layer.train_bias else f"b{l} (frozen)", rounded=layer.train_bias)
-        new[l] = (W, b)
-    return new
+        for P, trained, present in ((f"W{l}", layer.train_weights, True),
+                                    (f"b{l}", layer.train_bias, layer.bias is not None)):
+            if not present:
+                continue
+            note = ("param", {"P": P[0], "l": l})
+            if trained:
+                before = _step(g, net, P, pre, state, k)
+                if net.optimizer.name == "sgd":          # W − η ∂L/∂W, as the rule is written
+                    g.apply("sgd", f"{pre}.{P}", [before, f"{pre}.d{P}", ("learning_rate", ())], "parameter",
+                            formula=f"{P} <- {P} - eta dL/d{P}", note=note)
+                else:
+                    g.apply("difference", f"{pre}.{P}", [before, f"{pre}.step{P}"], "parameter",
+                            formula=f"{P} <- {P} - eta dL/d{P}", note=note)
+            else:
+                g.apply("identity", f"{pre}.{P}", [_prev(k, P)], "parameter", formula=f"{P} (frozen)", rounded=False,
+                        note=note)
 
 
-def _step(net, P: str, value, g, pre: str, observe: Observer, state: dict, t: int):
-    """The parameter ``P`` (W1, b2 …) after one optimizer step, before it is rounded; every state
-    variable is observed (``it2.mW1``, ``it2.vW1`` …, see docs/trace.md)."""
-    opt, eta = net.optimizer, exact.D(net.learning_rate)
-    D = lambda key: exact.D(opt.get(key))
-    zero = exact.full(np.shape(value))
+def _step(g, net, P: str, pre: str, state: dict, k: int) -> str:
+    """The step ``{pre}.step{P}`` of parameter ``P`` (W1, b2 …) and every state variable before it
+    (``it2.mW1``, ``it2.vW1`` …, see docs/trace.md); returns the name of the value the step is
+    taken from (the parameter, or after AdamW's decay)."""
+    opt = net.optimizer
+    grad, value = f"{pre}.d{P}", _prev(k, P)
+    lr = ("learning_rate", ())
+    c = lambda key: (f"opt.{key}", ())           # noqa: E731 — a constant of the optimizer
+    note = lambda key: (key, {"P": P[0], "l": int(P[1:])})   # noqa: E731
     if opt.name == "sgd":
-        step = observe(f"{pre}.step{P}", eta * g, "gradient", f"eta dL/d{P}", rounded=False)
-        return value - step
+        g.apply("product", f"{pre}.step{P}", [lr, grad], "gradient", formula=f"eta dL/d{P}", rounded=False,
+                note=note("step"))
+        return value
     if opt.name in ("momentum", "nesterov"):
-        vel = observe(f"{pre}.vel{P}", D("beta") * state.get(f"vel{P}", zero) + g, "gradient",
-                      f"v{P} <- beta v{P} + dL/d{P}")
-        state[f"vel{P}"] = vel
-        direction = vel
+        before = state.get(f"vel{P}")
+        if before is None:
+            g.apply("identity", f"{pre}.vel{P}", [grad], "gradient", formula=f"v{P} <- beta v{P} + dL/d{P}",
+                    note=note("vel"))
+        else:
+            g.apply("sum_of_products", f"{pre}.vel{P}", [c("beta"), before, grad], "gradient",
+                    formula=f"v{P} <- beta v{P} + dL/d{P}", groups=(2, 1), note=note("vel"))
+        state[f"vel{P}"] = direction = f"{pre}.vel{P}"
         if opt.name == "nesterov":
-            direction = observe(f"{pre}.dir{P}", g + D("beta") * vel, "gradient", f"dL/d{P} + beta v{P}")
-        step = observe(f"{pre}.step{P}", eta * direction, "gradient", f"eta v{P}", rounded=False)
-        return value - step
+            g.apply("sum_of_products", f"{pre}.dir{P}", [grad, c("beta"), direction], "gradient",
+                    formula=f"dL/d{P} + beta v{P}", groups=(1, 2), note=note("dir"))
+            direction = f"{pre}.dir{P}"
+        g.apply("product", f"{pre}.step{P}", [lr, direction], "gradient", formula=f"eta v{P}", rounded=False,
+                note=note("step"))
+        return value
     if opt.name in ("rmsprop", "adagrad"):
-        acc = state.get(f"s{P}", zero)
-        acc = D("rho") * acc + (1 - D("rho")) * g * g if opt.name == "rmsprop" else acc + g * g
-        acc = observe(f"{pre}.s{P}", acc, "gradient", f"s{P} (accumulated squares)")
-        state[f"s{P}"] = acc
-        den = observe(f"{pre}.den{P}", exact.sqrt(acc) + D("epsilon"), "gradient", f"sqrt(s{P}) + epsilon")
-        zeros = _spare(observe, f"{pre}.den{P}", _zeros(observe, pre, P, g, state))
-        step = observe(f"{pre}.step{P}", _quotient(eta * g, den, zeros), "gradient",
-                       f"eta dL/d{P} / (sqrt(s{P}) + epsilon)")
-        return value - step
+        before, s = state.get(f"s{P}"), f"{pre}.s{P}"
+        formula = f"s{P} (accumulated squares)"
+        if opt.name == "rmsprop" and before is None:
+            g.apply("scaled_square", s, [c("one_minus_rho"), grad], "gradient", formula=formula, note=note("s"))
+        elif opt.name == "rmsprop":
+            g.apply("mix_square", s, [c("rho"), before, c("one_minus_rho"), grad], "gradient", formula=formula,
+                    note=note("s"))
+        elif before is None:
+            g.apply("squared", s, [grad], "gradient", formula=formula, note=note("s"))
+        else:
+            g.apply("add_square", s, [before, grad], "gradient", formula=formula, note=note("s"))
+        state[f"s{P}"] = s
+        g.apply("sqrt_plus", f"{pre}.den{P}", [s, c("epsilon")], "gradient", formula=f"sqrt(s{P}) + epsilon",
+                note=note("den"))
+        zeros = _spare(g, f"{pre}.den{P}", _zeros(g, grad))
+        g.apply("scaled_quotient", f"{pre}.step{P}", [lr, grad, f"{pre}.den{P}"], "gradient",
+                formula=f"eta dL/d{P} / (sqrt(s{P}) + epsilon)", zeros=zeros, note=note("step"))
+        return value
     if opt.name == "adamw":                       # decoupled weight decay, before the Adam step
-        value = observe(f"{pre}.decay{P}", value - eta * D("weight_decay") * value, "parameter",
-                        f"{P} - eta lambda {P}")
-    m = observe(f"{pre}.m{P}", D("beta1") * state.get(f"m{P}", zero) + (1 - D("beta1")) * g, "gradient",
-                f"m{P} <- beta1 m{P} + (1 - beta1) dL/d{P}")
-    v = observe(f"{pre}.v{P}", D("beta2") * state.get(f"v{P}", zero) + (1 - D("beta2")) * g * g, "gradient",
-                f"v{P} <- beta2 v{P} + (1 - beta2) (dL/d{P})^2")
-    state[f"m{P}"], state[f"v{P}"] = m, v
-    mhat = observe(f"{pre}.mhat{P}", m / (1 - D("beta1") ** t), "gradient", f"m{P} / (1 - beta1^{t})")
-    vhat = observe(f"{pre}.vhat{P}", v / (1 - D("beta2") ** t), "gradient", f"v{P} / (1 - beta2^{t})")
-    den = observe(f"{pre}.den{P}", exact.sqrt(vhat) + D("epsilon"), "gradient", f"sqrt(vhat{P}) + epsilon")
+        g.apply("decay", f"{pre}.decay{P}", [value, c("eta_lambda")], "parameter", formula=f"{P} - eta lambda {P}",
+                note=note("decay"))
+        value = f"{pre}.decay{P}"
+    m, v = state.get(f"m{P}"), state.get(f"v{P}")
+    formula = f"m{P} <- beta1 m{P} + (1 - beta1) dL/d{P}"
+    if m is None:
+        g.apply("product", f"{pre}.m{P}", [c("one_minus_beta1"), grad], "gradient", formula=formula, note=note("m"))
+    else:
+        g.apply("mix", f"{pre}.m{P}", [c("beta1"), m, c("one_minus_beta1"), grad], "gradient", formula=formula,
+                note=note("m"))
+    formula = f"v{P} <- beta2 v{P} + (1 - beta2) (dL/d{P})^2"
+    if v is None:
+        g.apply("scaled_square", f"{pre}.v{P}", [c("one_minus_beta2"), grad], "gradient", formula=formula,
+                note=note("v"))
+    else:
+        g.apply("mix_square", f"{pre}.v{P}", [c("beta2"), v, c("one_minus_beta2"), grad], "gradient",
+                formula=formula, note=note("v"))
+    state[f"m{P}"], state[f"v{P}"] = f"{pre}.m{P}", f"{pre}.v{P}"
+    g.apply("quotient", f"{pre}.mhat{P}", [f"{pre}.m{P}", (f"{pre}.bc_beta1", ())], "gradient",
+            formula=f"m{P} / (1 - beta1^{k})", note=note("mhat"))
+    g.apply("quotient", f"{pre}.vhat{P}", [f"{pre}.v{P}", (f"{pre}.bc_beta2", ())], "gradient",
+            formula=f"v{P} / (1 - beta2^{k})", note=note("vhat"))
+    g.apply("sqrt_plus", f"{pre}.den{P}", [f"{pre}.vhat{P}", c("epsilon")], "gradient",
+            formula=f"sqrt(vhat{P}) + epsilon", note=note("den"))
     # m is 0 only where every gradient so far was exactly 0
-    zeros = _zeros(observe, pre, P, g, state) & state.get(f"zeros{P}", True)
+    zeros = _zeros(g, grad) & state.get(f"zeros{P}", True)
     state[f"zeros{P}"] = zeros
-    _spare(observe, f"{pre}.den{P}", zeros)
-    step = observe(f"{pre}.step{P}", _quotient(eta * mhat, den, zeros), "gradient",
-                   f"eta mhat{P} / (sqrt(vhat{P}) + epsilon)")
-    return value - step
+    _spare(g, f"{pre}.den{P}", zeros)
+    g.apply("scaled_quotient", f"{pre}.step{P}", [lr, f"{pre}.mhat{P}", f"{pre}.den{P}"], "gradient",
+            formula=f"eta mhat{P} / (sqrt(vhat{P}) + epsilon)", zeros=zeros, note=note("step"))
+    return value
 
 
-def _zeros(observe, pre: str, P: str, g, state: dict) -> np.ndarray:
-    """Where the gradient ``g`` of ``P`` is exactly 0 with no rounding involved (an input or an
-    activation that is exactly 0): there the step is exactly 0.  A gradient that carried
-    rounding made 0 (1e−9 written 0.0000) is not: its step is not 0 at full precision."""
-    zero = np.asarray(g, dtype=object) == 0
-    entries = getattr(getattr(observe, "problem", None), "entries", {})
-    entry = entries.get(f"{pre}.d{P}")
-    if entry is not None and np.shape(entry.exact_mask) == zero.shape:
-        zero = zero & np.asarray(entry.exact_mask, dtype=bool)
-    return zero
+def _zeros(g, grad: str):
+    """Where the gradient ``grad`` is exactly 0 with no rounding involved (an input or an
+    activation that is exactly 0): there the step is exactly 0 (a bool array).  A gradient that
+    carried rounding made 0 (1e−9 written 0.0000) is not: its step is not 0 at full precision."""
+    zero = g.value(grad) == 0
+    mask = g.record.problem.entries[grad].exact_mask
+    return zero & mask if mask.shape == zero.shape else zero
 
 
-def _spare(observe, name: str, zeros):
+def _spare(g, name: str, zeros):
     """``zeros``, after telling the guard that the entries of the denominator ``name`` over an
     exactly-0 numerator are harmless where rounding made them 0 (a later failure then names an
     entry that does divide by it)."""
-    critical = getattr(observe, "critical", None)
+    critical = g.record.critical
     if critical and critical[-1][0] == name:
         what, formula, hits, prec = critical[-1]
-        mask = np.asarray(zeros, dtype=bool)
-        kept = [h for h in hits if not (mask[h[0]] if mask.shape else bool(mask))]
+        kept = [h for h in hits if not (zeros[h[0]] if zeros.shape else bool(zeros))]
         if kept:
             critical[-1] = (what, formula, kept, prec)
         else:
@@ -259,51 +376,37 @@ def _spare(observe, name: str, zeros):
     return zeros
 
 
-def _quotient(num, den, zeros):
-    """``num / den`` entry by entry, an entry whose numerator is exactly 0 (``zeros``) being
-    exactly 0 without a division: a zero gradient takes a zero step even where carried rounding
-    made the denominator 0 (√0 + 1e−10 written 0.0000).  Any other numerator over 0 still fails
-    (the guard names the rounded denominator)."""
-    num, den = np.asarray(num, dtype=object), np.asarray(den, dtype=object)
-    num, den, zeros = np.broadcast_arrays(num, den, np.asarray(zeros, dtype=bool))
-    out = np.empty(num.shape, dtype=object)
-    for idx in np.ndindex(num.shape):
-        out[idx] = exact.ZERO if zeros[idx] and num[idx] == 0 else num[idx] / den[idx]
-    return out if out.ndim else out.item()
-
-
-def train(net, observe: Observer) -> dict:
+def train(g, net) -> None:
     """All iterations of gradient descent, then one more forward pass (``final.*``)."""
-    params = {l: (exact.array(layer.weights), None if layer.bias is None else exact.array(layer.bias))
-              for l, layer in enumerate(net.layers, start=1)}
     state: dict = {}
-    X_all = exact.array(net.inputs)
-    Y_all = None if net.targets is None else exact.array(net.targets)
+    target = "target" if net.targets is not None else None
     for k in range(1, net.iterations + 1):
         pre = f"it{k}"
-        X, Y, cols = X_all, Y_all, None
+        x, y, cols = "x", target, None
         if net.batch_size:                   # the k-th mini-batch: consecutive samples, cyclically
             cols = minibatch(net, k)
-            X = observe(f"{pre}.x", X_all[:, cols], "activation", "the samples of this mini-batch",
-                        sample_axis=1, rounded=False, given=True)
-            if Y_all is not None:
-                Y = observe(f"{pre}.target", Y_all[:, cols], "activation", "their targets",
-                            sample_axis=1, rounded=False, given=True)
-        acts, zs, yhat, fs = forward(net, params, pre, observe, X, cols, train=True)
-        loss(net, yhat, pre, observe, Y, params)
-        grads = backward(net, params, acts, zs, yhat, pre, observe, Y, fs, cols)
-        params = update(net, params, grads, pre, observe, state, k)
-    for l, (W, b) in list(params.items()):
-        layer = net.layers[l - 1]
-        W = observe(f"final.W{l}", W, "parameter", f"W{l} after {net.iterations} iterations",
-                    rounded=layer.train_weights)
-        if b is not None:
-            b = observe(f"final.b{l}", b, "parameter", f"b{l} after {net.iterations} iterations",
-                        rounded=layer.train_bias)
-        params[l] = (W, b)            # the final pass uses them (a student's own, when grading)
-    acts, zs, yhat, _ = forward(net, params, "final", observe)
-    loss(net, yhat, "final", observe, None, params)
-    return params
+            g.apply("columns", f"{pre}.x", ["x"], "activation", formula="the samples of this mini-batch",
+                    rounded=False, given=True, cols=tuple(cols), note=("x", {"k": k}))
+            x = f"{pre}.x"
+            if target is not None:
+                g.apply("columns", f"{pre}.target", ["target"], "activation", formula="their targets",
+                        rounded=False, given=True, cols=tuple(cols), note=("target", {"k": k}))
+                y = f"{pre}.target"
+        p = _Pass(net, pre, k, x, y, cols, train=True)
+        forward(g, p)
+        loss(g, p)
+        backward(g, p)
+        update(g, p, state)
+    K = net.iterations
+    for l, layer in enumerate(net.layers, start=1):
+        for P, trained, present in ((f"W{l}", layer.train_weights, True),
+                                    (f"b{l}", layer.train_bias, layer.bias is not None)):
+            if present:
+                g.apply("identity", f"final.{P}", [f"it{K}.{P}"], "parameter",
+                        formula=f"{P} after {K} iterations", rounded=trained, note=("final", {"P": P[0], "l": l}))
+    p = _Pass(net, "final", None, "x", target, None, train=False)
+    forward(g, p)
+    loss(g, p)
 
 
 def minibatch(net, k: int) -> list[int]:
@@ -323,24 +426,24 @@ def solve(net, policy, overrides=None) -> ProblemTrace:
             "inputs": int(net.inputs.shape[0]), "output": net.output, "loss": net.loss,
             "learning_rate": net.learning_rate, "mode": policy.mode,
             # δ of the output layer is ŷ − y (sigmoid + BCE, softmax + CCE): as the engine computes it
-            "combined_delta": net.output != "sum" and dense.combined_delta(net.loss, net.layers[-1].activation)}
+            "combined_delta": net.output != "sum" and combined_delta(net.loss, net.layers[-1].activation)}
     problem = ProblemTrace(id=net.id, kind="network", info=info)
-    rec = Recorder(problem, policy, batch=net.batch, overrides=overrides)
-    rec.given("x", net.inputs if net.batch else net.inputs[:, 0], "input")
+    g = Graph(Recorder(problem, policy, batch=net.batch, overrides=overrides))
+    g.given("x", net.inputs if net.batch else net.inputs[:, 0], "input")
     if net.targets is not None:
-        rec.given("target", net.targets if net.batch else net.targets[:, 0], "target")
+        g.given("target", net.targets if net.batch else net.targets[:, 0], "target")
     for l, layer in enumerate(net.layers, start=1):
-        rec.given(f"init.W{l}", layer.weights, f"initial W{l}")
+        g.given(f"init.W{l}", layer.weights, f"initial W{l}")
         if layer.bias is not None:
-            rec.given(f"init.b{l}", layer.bias, f"initial b{l}")
-    rec.given("learning_rate", net.learning_rate, "eta")
-    for l, layer in enumerate(net.layers, start=1):
-        if layer.dropout_mask is not None:
-            with exact.arithmetic():
-                rec.given(f"drop.keep{l}", 1 - exact.D(layer.dropout_p), "1 - p")
-    _optimizer_constants(net, rec)
+            g.given(f"init.b{l}", layer.bias, f"initial b{l}")
+    g.given("learning_rate", net.learning_rate, "eta")
     with training(net.id):
-        train(net, rec)
+        for l, layer in enumerate(net.layers, start=1):
+            if layer.dropout_mask is not None:
+                g.apply("one_minus", f"drop.keep{l}", [], "given", formula="1 - p", rounded=False, given=True,
+                        c=layer.dropout_p)
+        _optimizer_constants(g, net)
+        train(g, net)
     # only losses over the same data (samples, dropout masks) show a trend: schema.comparable
     from .schema import comparable
     pairs = [(problem.dec(a.name + ".loss"), problem.dec(b.name + ".loss"))
@@ -349,18 +452,21 @@ def solve(net, policy, overrides=None) -> ProblemTrace:
     return problem
 
 
-def _optimizer_constants(net, rec) -> None:
+def _optimizer_constants(g, net) -> None:
     """The constants an optimizer's lines print (β, 1 − β, ε, ηλ, and Adam's 1 − βᵗ per step),
-    exact decimals recorded as given values: the templates only format them."""
+    exact and recorded as given values: the templates only format them."""
     opt = net.optimizer
-    with exact.arithmetic():
-        for key, value in opt.settings:
-            rec.given(f"opt.{key}", value, key)
-            if key in ("beta1", "beta2", "rho"):
-                rec.given(f"opt.one_minus_{key}", 1 - exact.D(value), f"1 - {key}")
-        if opt.name == "adamw":
-            rec.given("opt.eta_lambda", exact.D(net.learning_rate) * exact.D(opt.get("weight_decay")), "eta lambda")
-        if opt.name in ("adam", "adamw"):
-            for t in range(1, net.iterations + 1):
-                for key in ("beta1", "beta2"):
-                    rec.given(f"it{t}.bc_{key}", 1 - exact.D(opt.get(key)) ** t, f"1 - {key}^{t}")
+
+    def constant(op, name, operands, formula, **params):
+        g.apply(op, name, operands, "given", formula=formula, rounded=False, given=True, **params)
+
+    for key, value in opt.settings:
+        g.given(f"opt.{key}", value, key)
+        if key in ("beta1", "beta2", "rho"):
+            constant("complement", f"opt.one_minus_{key}", [f"opt.{key}"], f"1 - {key}")
+    if opt.name == "adamw":
+        constant("product", "opt.eta_lambda", ["learning_rate", "opt.weight_decay"], "eta lambda")
+    if opt.name in ("adam", "adamw"):
+        for t in range(1, net.iterations + 1):
+            for key in ("beta1", "beta2"):
+                constant("complement_power", f"it{t}.bc_{key}", [f"opt.{key}"], f"1 - {key}^{t}", count=t)

@@ -1,5 +1,5 @@
-"""The network templates' view: elements of units × samples values, written-out dot products,
-softmax and batch sums, the diagram's layout."""
+"""The network templates' view: the notation of its steps (the printer of each step, ``p.show``,
+writes every computed line), the words of its settings and summaries, the diagram's layout."""
 
 from __future__ import annotations
 
@@ -8,50 +8,138 @@ import numpy as np
 from ...view import View as BaseView
 
 
+class _Form(str):
+    """A notation pattern computed from the note's parameters and the entry's 1-based indices
+    (``format`` as ``generator.ops.latex`` calls it): a layer's input is x for l = 1, a layer's
+    derivative is named by its activation."""
+
+    def __new__(cls, fn):
+        form = super().__new__(cls, "")
+        form.fn = fn
+        return form
+
+    def format(self, *indices, **params):
+        return self.fn(*indices, **params)
+
+
+def _ij(index: str) -> str:
+    """The index of a parameter's entry as a weight is written, w_12 (with commas where an index
+    has two digits or is a whole row, ":")."""
+    parts = index.split(",")
+    return "".join(parts) if all(p.isdigit() and len(p) == 1 for p in parts) else index
+
+
+def _forms(whole, entry):
+    """(whole, entry) notation of a step from two functions: ``whole(**params)`` and
+    ``entry(index text, **params)`` (index text: "2" or "2,3", the 1-based indices)."""
+    return (_Form(lambda **kw: whole(**kw)),
+            _Form(lambda *ix, **kw: entry(",".join(str(i) for i in ix), **kw)))
+
+
+_FNAME = {"sigmoid": r"\sigma", "relu": r"\operatorname{ReLU}", "leaky_relu": r"\operatorname{LReLU}",
+          "tanh": r"\tanh", "softmax": r"\operatorname{softmax}", "identity": r"\operatorname{id}"}
+
+
+def notation(net) -> dict:
+    """The network's notation of its steps, by the note the engine declared on each (key,
+    parameters ``l`` the layer, ``P`` W or b, ``k`` the iteration): units × samples values of a
+    batch are indexed (unit, sample)."""
+    batch = net.batch
+    A = lambda l: ("X" if batch else "x") if l == 0 else f"a^{{({l})}}"                # noqa: E731
+    ell = r"\ell" if batch else "L"                 # the loss of one sample (a batch averages them)
+    yh = "y" if net.output == "sum" else r"\hat{y}"
+    sup = lambda l: f"^{{({l})}}"                                                     # noqa: E731
+
+    def unit(base):                  # a per-unit (per-sample) value of layer l: z⁽ˡ⁾, δ⁽ˡ⁾ …
+        return _forms(lambda l: base + sup(l), lambda i, l: f"{base}{sup(l)}_{{{i}}}")
+
+    def d(of, wrt, loss=ell):        # ∂loss/∂(wrt⁽ˡ⁾), entry ∂loss/∂(wrt⁽ˡ⁾_i)
+        return _forms(lambda l: rf"\frac{{\partial {loss}}}{{\partial {wrt}{sup(l)}}}",
+                      lambda i, l: rf"\frac{{\partial {loss}}}{{\partial {wrt}{sup(l)}_{{{i}}}}}")
+
+    def param(base):                 # a value of parameter P⁽ˡ⁾: v_{W⁽¹⁾} …, entry (v_{W⁽¹⁾})_{ij}
+        def whole(P, l):
+            return base.replace("@", f"{P}{sup(l)}")
+        return _forms(whole, lambda i, P, l: rf"\left({whole(P, l)}\right)_{{{_ij(i)}}}")
+
+    def slope(l):
+        return _FNAME[net.layers[l - 1].activation] + "'"
+
+    step = {"sgd": r"\eta \frac{\partial L}{\partial @}", "momentum": r"\eta\, v_{@}", "nesterov": r"\eta\, d_{@}",
+            "rmsprop": r"\eta\, \frac{\partial L}{\partial @} \Big/ \bigl(\sqrt{s_{@}} + \varepsilon\bigr)",
+            "adam": r"\eta\, \frac{\hat{m}_{@}}{\sqrt{\hat{v}_{@}} + \varepsilon}"}
+    opt = net.optimizer.name
+    opt = {"adagrad": "rmsprop", "adamw": "adam"}.get(opt, opt)
+    i2 = "{0},{1}" if batch else "{0}"      # a units × samples entry, or a unit's
+    return {
+        "Wa": _forms(lambda l: f"W{sup(l)} {A(l - 1)}", lambda i, l: rf"\bigl(W{sup(l)} {A(l - 1)}\bigr)_{{{i}}}"),
+        "z": unit("z"), "a": unit("a"), "f": unit(r"\tilde{a}"), "mask": unit("M"), "delta": unit(r"\delta"),
+        "exp": _forms(lambda l: f"e^{{z{sup(l)}}}", lambda i, l: f"e^{{z{sup(l)}_{{{i}}}}}"),
+        "expsum": _forms(lambda l: rf"\sum_j e^{{z{sup(l)}_j}}",
+                         lambda i, l: rf"\sum_j e^{{z{sup(l)}_{{j,{i}}}}}"),
+        "y": ("y", "y_{{{1}}}" if batch else "y"),
+        "ln_yhat": (r"\ln \hat{y}", r"\ln \hat{{y}}_{{" + i2 + "}}"),
+        "ln_1m_yhat": (r"\ln(1 - \hat{y})", r"\ln(1 - \hat{{y}}_{{" + i2 + "}})"),
+        "loss": ("L", "L"), "loss_data": (r"L_{\text{data}}", r"L_{{\text{{data}}}}"),
+        "sumsq": (r"\sum w^{2}", r"\sum w^{{2}}"), "l2": (r"\frac{\lambda}{2} \sum w^{2}", r"\frac{{\lambda}}{{2}} \sum w^{{2}}"),
+        "dL_dyhat": (rf"\frac{{\partial {ell}}}{{\partial {yh}}}",
+                     _Form(lambda *ix: rf"\frac{{\partial {ell}}}{{\partial {yh}_{{{','.join(map(str, ix))}}}}}")),
+        "dy_da": d("a", "a", "y"), "da": d("a", "a"), "df": d("f", r"\tilde{a}"),
+        "g": _forms(lambda l: rf"{slope(l)}\bigl(z{sup(l)}\bigr)", lambda i, l: rf"{slope(l)}\bigl(z{sup(l)}_{{{i}}}\bigr)"),
+        "J": _forms(lambda l: f"J{sup(l)}", lambda i, l: f"J{sup(l)}_{{{i}}}"),
+        "dWsum": _forms(lambda l: rf"\delta{sup(l)} \bigl({A(l - 1)}\bigr)^{{T}}",
+                        lambda i, l: rf"\Bigl(\delta{sup(l)} \bigl({A(l - 1)}\bigr)^{{T}}\Bigr)_{{{i}}}"),
+        "dW": _forms(lambda l: rf"\frac{{\partial L}}{{\partial W{sup(l)}}}",
+                     lambda i, l: rf"\frac{{\partial L}}{{\partial w{sup(l)}_{{{_ij(i)}}}}}"),
+        "dWdata": _forms(lambda l: rf"\frac{{\partial L_{{\text{{data}}}}}}{{\partial W{sup(l)}}}",
+                         lambda i, l: rf"\frac{{\partial L_{{\text{{data}}}}}}{{\partial w{sup(l)}_{{{_ij(i)}}}}}"),
+        "l2W": _forms(lambda l: rf"\lambda W{sup(l)}", lambda i, l: rf"\lambda w{sup(l)}_{{{_ij(i)}}}"),
+        "db": d("b", "b", "L"),
+        "param": _forms(lambda P, l: rf"{P}^{{({l})\prime}}",
+                        lambda i, P, l: rf"{P.lower()}^{{({l})\prime}}_{{{_ij(i)}}}"),
+        "final": _forms(lambda P, l: f"{P}{sup(l)}", lambda i, P, l: f"{P.lower()}{sup(l)}_{{{_ij(i)}}}"),
+        "step": param(step[opt]), "vel": param("v_{@}"), "dir": param("d_{@}"), "s": param("s_{@}"),
+        "m": param("m_{@}"), "v": param("v_{@}"), "mhat": param(r"\hat{m}_{@}"), "vhat": param(r"\hat{v}_{@}"),
+        "den": param(r"\sqrt{\hat{v}_{@}} + \varepsilon" if opt == "adam" else r"\sqrt{s_{@}} + \varepsilon"),
+        "decay": param(r"@ - \eta \lambda @"),
+    }
+
+
 class View(BaseView):
+    #: A block of a step of more than two axes: the softmax Jacobian of one sample of a batch.
+    BLOCKS = {"J": r"J^{{({l})}} \text{{ (sample {0})}}"}
 
-    def _element(self, name, i, s):
-        value = self.t.dec(name)
-        return value[i][s] if self.model.batch else value[i]
+    @property
+    def NOTATION(self):                # noqa: N802 — the base view's name for it
+        if getattr(self, "_notation", None) is None:
+            self._notation = notation(self.model)
+        return self._notation
 
-    def e(self, name, i, s=0):
-        """Element (unit i, sample s) of a units × samples value (a flat vector for one sample)."""
-        return self.fmt.num(self._element(name, i, s), self._kind(name))
+    def state(self, name, symbol=None):
+        """Step ``name`` stated as its value (``symbol = value``, "≈" where the printed value is
+        rounded): the final parameters, a gradient that is another step's value."""
+        from ...ops.latex import state
+        return state(self, name, symbol)
 
-    def softmax_lines(self, pre, l):
-        """The softmax of layer l written out: e^z entry by entry, the sum per sample, and each
-        quotient; [(lhs, rhs-with-relation), …] for the template to box."""
-        e, total, a = f"{pre}.exp{l}", f"{pre}.expsum{l}", f"{pre}.a{l}"
-        z = np.asarray(self.t.dec(f"{pre}.z{l}"), dtype=object)
-        E = np.asarray(self.t.dec(e), dtype=object)
-        S = np.atleast_1d(np.asarray(self.t.dec(total), dtype=object)).ravel()
-        if z.ndim == 1:
-            z, E = z[:, None], E[:, None]
-        ek, sk = self._kind(e), self._kind(total)
-        zf = self.fit(e, "exp(a)", f"{pre}.z{l}").fmt        # the exponents with the digits e^z needs
-        exps = self.fmt.matrix([[f"e^{{{zf.num(v, self._kind(f'{pre}.z{l}'))}}}" for v in row] for row in z])
-        lines = [(f"e^{{z^{{({l})}}}}", f"{exps} {self.rel_from(e, f'{pre}.z{l}')} {self.m(e)}")]
-        for s in range(E.shape[1]):
-            lhs = r"\sum_j e^{z_j}" + (f" \text{{ (sample {s + 1})}}" if E.shape[1] > 1 else "")
-            lines.append((lhs, self.fmt.terms(E[:, s], ek) + f" {self.rel_from(total, e)} {self.fmt.num(S[s], sk)}"))
-        qf = self.fit(a, "a/b", e, total).fmt                   # the quotients' operands with the digits they need
-        quot = self.fmt.matrix([[f"{qf.num(E[i, s], ek)} / {qf.num(S[s], sk)}"
-                                 for s in range(E.shape[1])] for i in range(E.shape[0])])
-        lines.append((f"a^{{({l})}}", f"{quot} {self.rel_from(a, e, total)} {self.m(a)}"))
-        return lines
+    def logs(self, pre: str):
+        """The logarithms the cross-entropy of pass ``pre`` writes down (``ln_yhat``, and
+        ``ln_1m_yhat`` for BCE) where it needs any (a factor y, or 1 − y, that is not 0), and
+        which entries it does not need: "" none, "marked" some of those written down (printed
+        as a dash), "left out" only those of a logarithm not written down at all."""
+        y = np.asarray(self.t.dec(self.target_name(pre)), dtype=object)
+        names = [(f"{pre}.ln_yhat", y != 0)]
+        if f"{pre}.ln_1m_yhat" in self.t:
+            names.append((f"{pre}.ln_1m_yhat", y != 1))
+        shown = [(n, needed) for n, needed in names if needed.any()]
+        if any(not needed.all() for _, needed in shown):
+            return [n for n, _ in shown], "marked"
+        return [n for n, _ in shown], "left out" if len(shown) < len(names) else ""
 
-    def sample_sums(self, dname, aname):
-        """Entry (i, j) of δ Aᵀ written as its sum over the samples, Σ_s δ_is · a_js: a matrix of
-        sums, and the same entries one by one [(i, j, sum), …] for when the matrix is too wide."""
-        D = np.asarray(self.t.dec(dname), dtype=object)
-        A = np.asarray(self.t.dec(aname), dtype=object)
-        dk, ak = self._kind(dname), self._kind(aname)
-
-        def cell(i, j):
-            return " + ".join(f"{{{self.fmt.factor(D[i, s], dk)} \\cdot {self.fmt.factor(A[j, s], ak)}}}"
-                              for s in range(D.shape[1]))
-        cells = [[cell(i, j) for j in range(A.shape[0])] for i in range(D.shape[0])]
-        return self.fmt.matrix(cells), [(i, j, cells[i][j]) for i in range(D.shape[0]) for j in range(A.shape[0])]
+    def fits(self, *parts) -> bool:
+        """As the base view; in scalar notation no matrix fits (every line is one neuron's)."""
+        if self.model.notation == "scalar" and any(r"\begin{bmatrix}" in part for part in parts):
+            return False
+        return super().fits(*parts)
 
     def act_sym(self, pre: str, l: int) -> str:
         """The symbol of layer l's activation before dropout: ã where this pass masks it, else a."""
@@ -176,18 +264,6 @@ class View(BaseView):
         value = np.asarray(self.t.dec(name), dtype=object)
         return value.shape[1] if self.model.batch and value.ndim == 2 else 1
 
-    def ev(self, name, i, s=0):
-        """The raw value (a Decimal) of element (unit i, sample s) of a units × samples value."""
-        return self._element(name, i, s)
-
-    def erel(self, name, i, s=0):
-        """``rel`` of element (unit i, sample s) of a units × samples value."""
-        return self.rel(name, i, s) if self.model.batch else self.rel(name, i)
-
-    def ef(self, name, i, s=0):
-        """The same element as a factor (negative values in parentheses)."""
-        return self.fmt.factor(self._element(name, i, s), self._kind(name))
-
     def activation_groups(self):
         """The distinct activations of the layers (with their slope and convention at 0), each
         with the layers that use it: every definition is printed once."""
@@ -216,27 +292,6 @@ class View(BaseView):
                      for c in range(1, len(sizes)) for i in range(sizes[c]) for j in range(sizes[c - 1])}
         extra = 0.8 + (1 if net.output == "sum" else 0)
         return layout(sizes, texts, extra)
-
-    def fn(self, name, fn):
-        return self.fmt.fn_cells(self.t.dec(name), fn, self._kind(name))
-
-    def dot(self, wname, aname, transpose=False):
-        return self.fmt.dot_cells(self.t.dec(wname), self.t.dec(aname), self._kind(wname), self._kind(aname),
-                                  transpose=transpose)
-
-    def dot1(self, wname, aname, i, s=0, transpose=False):
-        """The expanded dot product of entry (i, s) alone: ``w_i1 · a_1s + …``."""
-        W = self.t.dec(wname)
-        row = [W[j][i] for j in range(len(W))] if transpose else list(W[i])
-        A = self.t.dec(aname)
-        col = [A[j][s] if self.model.batch else A[j] for j in range(len(row))]
-        return " + ".join(f"{{{self.fmt.factor(w, self._kind(wname))} \\cdot {self.fmt.factor(a, self._kind(aname))}}}"
-                          for w, a in zip(row, col))
-
-    def terms1(self, name, i, s=0):
-        """The sum of the products of entry (i, s) alone."""
-        P = self.t.dec(name)
-        return self.fmt.terms(P[i][s] if self.model.batch else P[i], self._kind(name))
 
 
 def view(model, problem, fmt, spec) -> View:

@@ -1,16 +1,18 @@
-"""What a pool exercise asks: the output and, with an upstream gradient, the gradients."""
+"""What a pool exercise asks: the output and, with an upstream gradient, the gradient of the input."""
 
 from __future__ import annotations
 
 from ..common import upstream_groups, upstream_is_key
 
+#: The inputs whose gradient an upstream ∂L/∂p gives (``grad.<input>``).
+INPUTS = ("input",)
+
 
 def groups(model, p) -> dict[str, list[str]]:
-    return upstream_groups(p)
+    return upstream_groups(model, INPUTS)
 
 
-def is_key(name: str) -> bool:
-    return upstream_is_key(name)
+is_key = upstream_is_key(INPUTS)
 
 
 def given(model, p) -> list[tuple[str, object]]:

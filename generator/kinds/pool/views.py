@@ -1,16 +1,13 @@
-"""The pooling templates' view: each window, with −∞ where it covers padding."""
+"""Pooling's notation: the input x, the output p and the gradient of the input."""
 
 from __future__ import annotations
 
-from ...view import View as BaseView
+from ..common import GridView
 
 
-class View(BaseView):
-
-    def pool_window(self, r, q):
-        """Window (r, q) of a max pooling, with −∞ where it covers padding (never the maximum)."""
-        window = self.t.dec("windows")[r][q]
-        pad = self.info.get("padding_cells")
-        cells = [[r"-\infty" if pad and pad[r][q][a][b] else self.fmt.num(v) for b, v in enumerate(row)]
-                 for a, row in enumerate(window)]
-        return self.fmt.matrix(cells)
+class View(GridView):
+    NOTATION = {
+        "input": (r"\mathbf{x}", "x_{{{0}{1}}}"),
+        "p": (r"\mathbf{p}", "p_{{{0}{1}}}"),
+        "grad.input": (r"\frac{\partial L}{\partial \mathbf{x}}", r"\frac{{\partial L}}{{\partial x_{{{0}{1}}}}}"),
+    }

@@ -1,24 +1,28 @@
-"""What an RNN exercise asks: the losses, the trained parameters, the gradients, the outputs."""
+"""What an RNN exercise asks: the losses, the trained parameters, the gradients, the outputs; every
+list built from the model (its iterations and parameters), no name matched."""
 
 from __future__ import annotations
 
-import re
-
+from ..common import recurrent_is_key
 from .schema import PARAMETERS
 
-_PARAMS = "|".join(PARAMETERS)
+#: Every variant of the same shapes feeds its answers from the same entries, except through values
+#: that are exactly 0: grading learns one dependency table for them (``Kind.shares_structure``).
+SHARED_STRUCTURE = True
 
 
 def groups(model, p) -> dict[str, list[str]]:
-    losses = [f"it{k}.loss" for k in range(1, model.iterations + 1)] + ["final.loss"]
+    iterations = range(1, model.iterations + 1)
+    losses = [f"it{k}.loss" for k in iterations] + ["final.loss"]
     params = [f"final.{name}" for name in model.parameters()]
-    grads = [n for n in p.entries if re.fullmatch(rf"it\d+\.d({_PARAMS})", n)]
+    grads = [f"it{k}.d{name}" for k in iterations for name in model.parameters()]
     return {"key": losses + params, "losses": losses, "parameters": params, "gradients": grads,
             "outputs": ["output"]}
 
 
 def is_key(name: str) -> bool:
-    return bool(re.fullmatch(rf"(it\d+|final)\.loss|final\.({_PARAMS})", name))
+    """A loss (``it<k>.loss``, ``final.loss``) or a trained parameter (``final.<p>``)."""
+    return recurrent_is_key(name, PARAMETERS)
 
 
 def given(model, p) -> list[tuple[str, object]]:

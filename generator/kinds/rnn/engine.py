@@ -1,18 +1,27 @@
-"""An RNN unrolled through time, trained by backpropagation through time, in exact decimal
-arithmetic (``exact``); every value goes through ``observe``.
+"""An RNN unrolled through time, trained by backpropagation through time, composed of the shared
+operations (``generator.ops``): no arithmetic of its own, every value a recorded step.
 
 Forward, step t: z_t = W_xh x_t + W_hh h_{t−1} + b_h, h_t = f(z_t), o_t = W_hy h_t + b_y,
-ŷ_t = g(o_t); the loss is the sum over the steps with a target.  Backward, from t = T down to 1:
-∂L/∂o_t (ŷ_t − y_t for sigmoid + BCE and softmax + CCE), ∂L/∂h_t = W_hyᵀ ∂L/∂o_t + W_hhᵀ δ_{t+1},
-δ_t = ∂L/∂h_t ⊙ f′(z_t); the gradients are sums over the steps: ∂L/∂W_hy = Σ ∂L/∂o_t h_tᵀ,
-∂L/∂W_xh = Σ δ_t x_tᵀ, ∂L/∂W_hh = Σ δ_t h_{t−1}ᵀ, ∂L/∂b_h = Σ δ_t, ∂L/∂b_y = Σ ∂L/∂o_t."""
+ŷ_t = g(o_t) (a softmax written out: ``ops.compose.softmax``); the loss is the sum over the steps
+with a target.  Backward, from t = T down to 1: ∂L/∂o_t (ŷ_t − y_t for sigmoid + BCE and softmax +
+CCE), ∂L/∂h_t = W_hyᵀ ∂L/∂o_t + W_hhᵀ δ_{t+1}, δ_t = ∂L/∂h_t ⊙ f′(z_t); the gradients are sums
+over the steps: ∂L/∂W_hy = Σ ∂L/∂o_t h_tᵀ, ∂L/∂W_xh = Σ δ_t x_tᵀ, ∂L/∂W_hh = Σ δ_t h_{t−1}ᵀ,
+∂L/∂b_h = Σ δ_t, ∂L/∂b_y = Σ ∂L/∂o_t.
+
+Notes (the notation keys of ``views.View.NOTATION``) carry the time step ``t`` and, for the
+updates, the iteration ``k``."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from ...engine import dense, exact
+from ...ops import Graph, compose
 from ...trace import ProblemTrace, Recorder, training
+
+#: The operation of each hidden activation, and that of its slope (and what the slope reads).
+HIDDEN = {"tanh": ("tanh", "tanh_slope", "h"), "relu": ("relu", "relu_slope", "z")}
+#: The operation of the terms (one per output) of each loss; the loss of a step is their scaled sum.
+TERMS = {"sse": "squared_error", "half_sse": "squared_error", "mse": "squared_error",
+         "half_mse": "squared_error", "bce": "bce_terms", "cce": "cce_terms"}
 
 
 def solve(model, policy, overrides=None) -> ProblemTrace:
@@ -21,115 +30,140 @@ def solve(model, policy, overrides=None) -> ProblemTrace:
                             "has_target": [y is not None for y in model.targets],
                             "combined_delta": dense.combined_delta(model.loss, model.output),
                             "divisor": dense.loss_divisor(model.loss, model.W_hy.shape[0])})
-    rec = Recorder(pt, policy, batch=True, overrides=overrides)
     with training(model.id):
-        train(model, rec)
+        train(model, Graph(Recorder(pt, policy, batch=True, overrides=overrides)))
     return pt
 
 
-def _outer_sum(a_list, b_list):
-    """Σ_t a_t b_tᵀ."""
-    out = exact.full((a_list[0].size, b_list[0].size))
-    for a, b in zip(a_list, b_list):
-        out = out + a[:, None] * b[None, :]
+def _yhat(model, pre: str, t: int) -> str:
+    """The trace name of ŷ_t in pass ``pre`` (o_t itself for an identity output)."""
+    return f"{pre}.o{t}" if model.output == "identity" else f"{pre}.yhat{t}"
+
+
+def _h(pre: str, t: int) -> str:
+    """The trace name of h_t in pass ``pre`` (h_0 is given)."""
+    return "h0" if t == 0 else f"{pre}.h{t}"
+
+
+def _count(model) -> dict:
+    """The count n the loss (or its gradient) divides by: the outputs, 1 for a cross-entropy (a
+    step's loss is a sum over the outputs, not a mean)."""
+    if model.loss in ("bce", "cce"):
+        return {"count": exact.ONE}
+    return {"count": exact.D(model.W_hy.shape[0])} if model.loss in ("mse", "half_mse") else {}
+
+
+def forward(model, g, pre: str, P: dict) -> list[str]:
+    """The unrolled forward pass and the loss with the parameters ``P`` ({parameter: trace name});
+    the names of ŷ_1 … ŷ_T."""
+    fn, _, _ = HIDDEN[model.activation]
+    yhats = []
+    for t in range(1, model.steps + 1):
+        at = {"t": t}
+        z = [P["W_xh"], f"x{t}", P["W_hh"], _h(pre, t - 1)] + ([P["b_h"]] if "b_h" in P else [])
+        g.apply("affine", f"{pre}.z{t}", z, "preactivation", formula=f"z_{t} = W_xh x_{t} + W_hh h_{t - 1} + b_h",
+                bias="b_h" in P, note=("z", at))
+        g.apply(fn, f"{pre}.h{t}", [f"{pre}.z{t}"], "activation", formula=f"h_{t} = f(z_{t})",
+                note=("h", at))
+        o = [P["W_hy"], f"{pre}.h{t}"] + ([P["b_y"]] if "b_y" in P else [])
+        g.apply("affine", f"{pre}.o{t}", o, "preactivation", formula=f"o_{t} = W_hy h_{t} + b_y", bias="b_y" in P,
+                note=("o" if model.output != "identity" else "o.identity", at))
+        if model.output == "sigmoid":
+            g.apply("sigmoid", f"{pre}.yhat{t}", [f"{pre}.o{t}"], "activation", formula=f"yhat_{t} = g(o_{t})",
+                    note=("yhat", at))
+        elif model.output == "softmax":
+            compose.softmax(g, f"{pre}.o{t}", exp=f"{pre}.exp{t}", total=f"{pre}.expsum{t}", out=f"{pre}.yhat{t}",
+                            notes=(("exp", at), ("expsum", at), ("yhat", at)), rounded=(True, False, True))
+        yhats.append(_yhat(model, pre, t))
+    losses = [t for t, y in enumerate(model.targets, start=1) if y is not None]
+    for t in losses:
+        yhat = _yhat(model, pre, t)
+        g.apply(TERMS[model.loss], f"{pre}.terms{t}", [yhat, f"target{t}"], "loss", rounded=False,
+                formula=f"loss terms of step {t}", note=("terms", {"t": t}))
+        g.apply(model.loss, f"{pre}.loss{t}", [yhat, f"target{t}"], "loss", formula=f"loss of step {t}",
+                axis=None, note=("loss_t" if len(losses) > 1 else "loss_only", {"t": t}), **_count(model))
+    g.apply("sum", f"{pre}.loss", [f"{pre}.loss{t}" for t in losses], "loss", rounded=False,
+            formula="L = sum of the steps' losses", note=("loss", {}))
+    return yhats
+
+
+def _output_gradient(model, g, pre: str, t: int) -> str:
+    """∂L/∂o_t: 0 without a target; ŷ_t − y_t for sigmoid + BCE and softmax + CCE; else ∂ℓ/∂ŷ_t,
+    through σ′ for a sigmoid output."""
+    name, at = f"{pre}.do{t}", {"t": t, "n": model.W_hy.shape[0]}
+    if model.targets[t - 1] is None:
+        return g.apply("constant", name, [], "gradient", formula=f"dL/do_{t} (no target)",
+                       value=[0] * model.W_hy.shape[0])
+    operands = [_yhat(model, pre, t), f"target{t}"]
+    if dense.combined_delta(model.loss, model.output):
+        return g.apply("difference", name, operands, "gradient", formula=f"dL/do_{t} = yhat_{t} - y_{t}",
+                       note=("do.difference", at))
+    if model.output == "sigmoid":
+        return g.apply("squared_error_sigmoid_grad", name, operands, "gradient",
+                       formula=f"dL/do_{t} = dl/dyhat_{t} * sigma'(o_{t})", note=("do.sigmoid", at),
+                       count=exact.D(dense.loss_divisor(model.loss, model.W_hy.shape[0])))
+    op = f"{model.loss}_grad"
+    return g.apply(op, name, operands, "gradient", formula=f"dL/do_{t}", note=(f"do.{model.loss}", at),
+                   **_count(model))
+
+
+def backward(model, g, pre: str, P: dict, k: int) -> dict:
+    """Backpropagation through time: the gradients of the parameters, summed over the steps."""
+    T = model.steps
+    _, slope, reads = HIDDEN[model.activation]
+    for t in range(T, 0, -1):
+        at = {"t": t}
+        _output_gradient(model, g, pre, t)
+        after = [P["W_hh"], f"{pre}.delta{t + 1}"] if t < T else []
+        g.apply("transposed", f"{pre}.dh{t}", [P["W_hy"], f"{pre}.do{t}"] + after, "gradient",
+                formula=f"dL/dh_{t} = W_hy^T dL/do_{t} + W_hh^T delta_{t + 1}", note=("dh", at))
+        g.apply(slope, f"{pre}.g{t}", [f"{pre}.{reads}{t}"], "gradient", formula=f"f'(z_{t})",
+                note=(f"g.{model.activation}", at))
+        g.apply("product", f"{pre}.delta{t}", [f"{pre}.dh{t}", f"{pre}.g{t}"], "gradient",
+                formula=f"delta_{t} = dL/dh_{t} * f'(z_{t})", note=("delta", at))
+    steps = range(1, T + 1)
+    dos, deltas = [f"{pre}.do{t}" for t in steps], [f"{pre}.delta{t}" for t in steps]
+    sums = {"W_xh": (deltas, [f"x{t}" for t in steps]), "W_hh": (deltas, [_h(pre, t - 1) for t in steps]),
+            "b_h": (deltas, None), "W_hy": (dos, [f"{pre}.h{t}" for t in steps]), "b_y": (dos, None)}
+    out = {}
+    for name in model.parameters():
+        d, v = sums[name]
+        out[name] = f"{pre}.d{name}"
+        if v is None:
+            g.apply("sum", out[name], d, "gradient", formula=f"dL/d{name}, summed over the steps",
+                    note=(f"grad.{name}", {"k": k}))
+        else:
+            g.apply("outer", out[name], [n for pair in zip(d, v) for n in pair], "gradient",
+                    formula=f"dL/d{name}, summed over the steps", note=(f"grad.{name}", {}))
     return out
 
 
-def forward(model, P, pre, observe):
-    """The unrolled forward pass and the loss; (zs, hs, yhats) with hs[0] = h_0."""
-    hs, zs, yhats = [exact.array(model.h0)], [None], [None]
+def train(model, g) -> None:
+    g.given("inputs", model.inputs, "x_1 ... x_T")
+    g.given("h0", model.h0, "h_0")
     for t in range(1, model.steps + 1):
-        x = exact.array(model.inputs[t - 1])
-        z = P["W_xh"].dot(x) + P["W_hh"].dot(hs[-1])
-        if P.get("b_h") is not None:
-            z = z + P["b_h"]
-        z = observe(f"{pre}.z{t}", z, "preactivation", f"z_{t} = W_xh x_{t} + W_hh h_{t - 1} + b_h")
-        h = observe(f"{pre}.h{t}", dense.activate(model.activation, z), "activation", f"h_{t} = f(z_{t})")
-        o = P["W_hy"].dot(h)
-        if P.get("b_y") is not None:
-            o = o + P["b_y"]
-        o = observe(f"{pre}.o{t}", o, "preactivation", f"o_{t} = W_hy h_{t} + b_y")
-        if model.output == "identity":
-            yhat = o
-        else:
-            yhat = observe(f"{pre}.yhat{t}", dense.activate(model.output, o), "activation", f"yhat_{t} = g(o_{t})")
-        zs.append(z)
-        hs.append(h)
-        yhats.append(yhat)
-    total = exact.ZERO
-    for t, y in enumerate(model.targets, start=1):
-        if y is None:
-            continue
-        terms = dense.loss_terms(model.loss, yhats[t], exact.array(y))
-        observe(f"{pre}.terms{t}", terms, "loss", f"loss terms of step {t}", rounded=False)
-        lt = observe(f"{pre}.loss{t}", terms.sum() / exact.D(dense.loss_divisor(model.loss, terms.size)),
-                     "loss", f"loss of step {t}")
-        total = total + lt
-    observe(f"{pre}.loss", total, "loss", "L = sum of the steps' losses", rounded=False)
-    return zs, hs, yhats
-
-
-def backward(model, P, zs, hs, yhats, pre, observe):
-    """Backpropagation through time: the gradients of the five parameters."""
-    T = model.steps
-    dos, deltas = {}, {}
-    after = None                                   # δ_{t+1}
-    for t in range(T, 0, -1):
-        y = model.targets[t - 1]
-        if y is None:
-            do = exact.full(yhats[t].shape)
-        else:
-            y = exact.array(y)
-            if dense.combined_delta(model.loss, model.output):
-                do = yhats[t] - y
-            else:
-                do = dense.loss_grad(model.loss, yhats[t], y)
-                if model.output == "sigmoid":
-                    do = do * dense.derivative("sigmoid", zs[t], yhats[t])
-        dos[t] = observe(f"{pre}.do{t}", do, "gradient", f"dL/do_{t}")
-        dh = P["W_hy"].T.dot(dos[t])
-        if after is not None:
-            dh = dh + P["W_hh"].T.dot(after)
-        dh = observe(f"{pre}.dh{t}", dh, "gradient", f"dL/dh_{t} = W_hy^T dL/do_{t} + W_hh^T delta_{t + 1}")
-        fprime = observe(f"{pre}.g{t}", dense.derivative(model.activation, zs[t], hs[t]), "gradient",
-                         f"f'(z_{t})")
-        deltas[t] = after = observe(f"{pre}.delta{t}", dh * fprime, "gradient", f"delta_{t} = dL/dh_{t} * f'(z_{t})")
-    steps = range(1, T + 1)
-    xs = [exact.array(model.inputs[t - 1]) for t in steps]
-    grads = {"W_hy": _outer_sum([dos[t] for t in steps], [hs[t] for t in steps]),
-             "W_xh": _outer_sum([deltas[t] for t in steps], xs),
-             "W_hh": _outer_sum([deltas[t] for t in steps], [hs[t - 1] for t in steps]),
-             "b_h": sum((deltas[t] for t in steps), exact.full(hs[0].shape)),
-             "b_y": sum((dos[t] for t in steps), exact.full(yhats[1].shape))}
-    return {name: observe(f"{pre}.d{name}", grads[name], "gradient", f"dL/d{name}, summed over the steps")
-            for name in model.parameters()}
-
-
-def train(model, observe) -> None:
-    P = {name: exact.array(getattr(model, name)) if getattr(model, name) is not None else None
-         for name in ("W_xh", "W_hh", "b_h", "W_hy", "b_y")}
-    observe.given("inputs", exact.array(model.inputs), "x_1 ... x_T")
-    observe.given("h0", exact.array(model.h0), "h_0")
-    for t in range(1, model.steps + 1):
-        observe.given(f"x{t}", exact.array(model.inputs[t - 1]), f"x_{t}")
+        g.given(f"x{t}", model.inputs[t - 1], f"x_{t}")
     for t, y in enumerate(model.targets, start=1):
         if y is not None:
-            observe.given(f"target{t}", exact.array(y), f"y_{t}")
+            g.given(f"target{t}", y, f"y_{t}")
     for name in model.parameters():
-        observe.given(f"init.{name}", P[name], f"initial {name}")
-    observe.given("learning_rate", model.learning_rate, "eta")
-    eta = exact.D(model.learning_rate)
+        g.given(f"init.{name}", getattr(model, name), f"initial {name}")
+    g.given("learning_rate", model.learning_rate, "eta")
+    P = {name: f"init.{name}" for name in model.parameters()}
     for k in range(1, model.iterations + 1):
         pre = f"it{k}"
-        zs, hs, yhats = forward(model, P, pre, observe)
+        yhats = forward(model, g, pre, P)
         if k == 1:
-            observe("output", np.stack(yhats[1:]), "activation", "yhat_1 ... yhat_T", rounded=False)
-            observe("hidden", np.stack(hs[1:]), "activation", "h_1 ... h_T", rounded=False)
-        grads = backward(model, P, zs, hs, yhats, pre, observe)
+            g.apply("stack", "output", yhats, "activation", formula="yhat_1 ... yhat_T", rounded=False)
+            g.apply("stack", "hidden", [_h(pre, t) for t in range(1, model.steps + 1)], "activation",
+                    formula="h_1 ... h_T", rounded=False)
+        grads = backward(model, g, pre, P, k)
         for name in model.parameters():
-            step = observe(f"{pre}.step{name}", eta * grads[name], "gradient", f"eta dL/d{name}", rounded=False)
-            P[name] = observe(f"{pre}.{name}", P[name] - step, "parameter", f"{name} <- {name} - eta dL/d{name}")
+            g.apply("product", f"{pre}.step{name}", [("learning_rate", ()), grads[name]], "gradient",
+                    formula=f"eta dL/d{name}", rounded=False)
+            P[name] = g.apply("sgd", f"{pre}.{name}", [P[name], grads[name], ("learning_rate", ())], "parameter",
+                              formula=f"{name} <- {name} - eta dL/d{name}", note=(f"new.{name}", {"k": k}))
     for name in model.parameters():
-        P[name] = observe(f"final.{name}", P[name], "parameter", f"{name} after {model.iterations} iterations",
-                          rounded=False)
-    forward(model, P, "final", observe)
+        P[name] = g.apply("identity", f"final.{name}", [P[name]], "parameter", rounded=False,
+                          formula=f"{name} after {model.iterations} iterations", note=(f"new.{name}", {"k": "final"}))
+    forward(model, g, "final", P)
