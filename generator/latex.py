@@ -367,16 +367,7 @@ class Formatter:
 
     def terms(self, values, kind=None) -> str:
         """``v1 + v2 - v3`` from a list of terms."""
-        out = ""
-        for n, v in enumerate(np.asarray(values, dtype=object).ravel(order="F")):
-            text = self.num(v, kind)
-            if n == 0:
-                out = text
-            elif text.startswith("-"):
-                out += " - " + text[1:]
-            else:
-                out += " + " + text
-        return out
+        return join_terms([self.num(v, kind) for v in np.asarray(values, dtype=object).ravel(order="F")])
 
     def fn_cells(self, value, fn: str, kind=None) -> str:
         """Each entry wrapped in a function: ``\\sigma(0.3)``."""
@@ -387,6 +378,19 @@ class Formatter:
             a = a[:, None]
         cells = self._uniform([[self.num(v, kind) for v in row] for row in a], kind)
         return self.matrix([[f"{fn}({c})" for c in row] for row in cells])
+
+
+def join_terms(parts: list[str]) -> str:
+    """``a + b - c`` from written terms (a term's leading minus joins it with −)."""
+    out = ""
+    for n, t in enumerate(parts):
+        if n == 0:
+            out = t
+        elif t.startswith("-"):
+            out += " - " + t[1:]
+        else:
+            out += " + " + t
+    return out
 
 
 #: About how many digits fit on a line of the page (16.6 cm of 11 pt type).

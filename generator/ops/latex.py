@@ -23,6 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..latex import join_terms
 from ..operands import MAX_EXTRA, finer, holds, printed
 from ..engine import grid
 from .graph import OPS, Elementwise, Product, Reduce, Window
@@ -125,17 +126,7 @@ class Line:
         self.fine, self.again = view.finer(e), again
 
 
-def _terms(parts: list[str]) -> str:
-    """``a + b - c`` from written terms (a leading minus of a term joins it with −)."""
-    out = ""
-    for n, t in enumerate(parts):
-        if n == 0:
-            out = t
-        elif t.startswith("-"):
-            out += " - " + t[1:]
-        else:
-            out += " + " + t
-    return out
+_terms = join_terms      # a + b − c from written terms, as every matrix of the documents writes them
 
 
 def _group_terms(line: Line, index, pattern: str, *ks: int, plain: bool = False) -> str:
