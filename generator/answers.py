@@ -113,8 +113,8 @@ def answers(spec, trace, selection=("key",)) -> list[Answer]:
                 unit = asked_unit(to_decimal(value), precision)
                 index = tuple(int(i) - 1 for i in idx.strip("[]").split(",")) if idx else ()
                 out.append(Answer(
-                    name=f"{pre}{n}{idx}", label=(f"{p.id}: " if multi else "") + label(n, index, tex=False),
-                    label_tex=key_symbol(n, index, p.kind), shown=shown, value=float(printed),
+                    name=f"{pre}{n}{idx}", label=(f"{p.id}: " if multi else "") + label(n, index, tex=False, problem=p),
+                    label_tex=key_symbol(n, index, problem=p), shown=shown, value=float(printed),
                     full=float(fulls[idx]), carried=float(value) if trace.reference is not None else None,
                     tolerance=float(unit), unit=unit, key=printed, full_exact=to_decimal(fulls[idx]),
                     asked=_asked_text(precision)))
@@ -158,13 +158,24 @@ def part_kinds(spec) -> dict:
     return {p.id: p.kind for p in spec.problems}
 
 
-def key_label(name: str, kinds: dict | None = None) -> str:
+def key_label(name: str, kinds: dict | None = None, problems: dict | None = None) -> str:
     """The LaTeX header of an answer name ('final.W1[1,2]', 'part/it1.loss') in the notation of its
-    exercise's kind (``kinds``: ``part_kinds`` of the spec; without it the default kind's)."""
+    exercise's kind (``kinds``: ``part_kinds`` of the spec; without it the default kind's), as its
+    step declares it where ``problems`` (``part_problems`` of a solved variant) holds it."""
     part, trace_name, index = split_answer_name(name)
     kind = (kinds or {}).get(part)
+    problem = (problems or {}).get(part)
     from .labels import key_symbol
-    return (rf"\text{{{part}: }}" if part else "") + key_symbol(trace_name, index, kind)
+    return (rf"\text{{{part}: }}" if part else "") + key_symbol(
+        trace_name, index, kind, problem if problem is not None and trace_name in problem.entries else None)
+
+
+def part_problems(spec, trace) -> dict:
+    """The solved exercises of ``trace`` (a solved variant of ``spec``) by the id their answers'
+    names start with, as ``part_kinds``."""
+    if len(spec.problems) == 1:
+        return {None: trace.problems[0]}
+    return {p.id: p for p in trace.problems}
 
 
 def parse_answers_doc(raw: bytes, where: str) -> dict:

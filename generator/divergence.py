@@ -4,7 +4,7 @@ low for the exercise.  Reads two traces; computes nothing new."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
@@ -28,7 +28,7 @@ class Divergence:
     key: bool             # a key answer (loss, final parameters, outputs …)
     part: str = ""        # the exercise's kind: the notation of its label
     exact: bool = False   # an exact sum of written values (printed with all its digits)
-    optimizer: str | None = None   # the optimizer the trace ran (``labels.optimizer_of``): its step's label
+    problem_trace: object = field(default=None, repr=False, compare=False)   # the solved problem: its notation
 
     @property
     def relative(self) -> Decimal | None:
@@ -51,7 +51,7 @@ class Divergence:
         return None if self.exact else self.kind
 
     def label(self, tex: bool = True) -> str:
-        return label(self.name, self.index, tex=tex, kind=self.part or None, optimizer=self.optimizer)
+        return label(self.name, self.index, tex=tex, kind=self.part or None, problem=self.problem_trace)
 
 
 def is_key(kind: str, name: str) -> bool:
@@ -74,10 +74,8 @@ def divergences(trace, policy) -> list[Divergence]:
 
 
 def _divergences(trace, ref, policy) -> list[Divergence]:
-    from .labels import optimizer_of
     out = []
     for p, q in zip(trace.problems, ref.problems):
-        opt = optimizer_of(p.entries, p.kind)
         for name, e in p.entries.items():
             key = is_key(p.kind, name)
             # an exact sum of written values (an RNN's loss, its final parameters) is a key answer
@@ -92,7 +90,7 @@ def _divergences(trace, ref, policy) -> list[Divergence]:
             for idx in np.ndindex(carried.shape):
                 c, f = carried[idx], full[idx]
                 if round_decimal(f, prec) != (round_decimal(c, prec) if e.full else c):
-                    out.append(Divergence(p.id, name, idx, e.kind, c, f, key, p.kind, e.full, opt))
+                    out.append(Divergence(p.id, name, idx, e.kind, c, f, key, p.kind, e.full, p))
     return out
 
 

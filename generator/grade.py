@@ -955,7 +955,7 @@ def find_slip(v, answers, submitted, marks, impossible=(), coarser_digits: int =
     kind = key_trace.entries[name].kind if name in key_trace.entries else None
     kind = kind if kind in KINDS else None
     entry = f"{prefix}{name}" + (f"[{','.join(str(i + 1) for i in idx)}]" if idx else "")
-    return Slip(entry, label(name, idx, tex=False), x, key, form, got,
+    return Slip(entry, label(name, idx, tex=False, problem=key_trace), x, key, form, got,
                 shown_value=format_number(x, policy, kind), shown_key=format_number(key, policy, kind),
                 itself=itself)
 

@@ -7,28 +7,10 @@ writes with are here too: ``subscript``, ``stage_text``, ``index_text`` and ``up
 
 from __future__ import annotations
 
-import re
-
 from .kinds import DEFAULT_KIND, KINDS
 from .kinds import kind as kind_of
 from .latex import escape_latex
 
-# the values of layer l at a stage (``it2.z1``, ``final.W2``):
-# base name -> (LaTeX with {l} for the layer, plain text with {l})
-_LAYERED = {
-    "loss": ("L", "L"), "z": ("z^{({l})}", "z{l}"), "a": ("a^{({l})}", "a{l}"), "y": ("y", "y"),
-    "err": (r"\hat{y} - y", "yhat - y"), "dL_dyhat": (r"\partial L / \partial \hat{y}", "dL/dyhat"),
-    "da": (r"\partial L / \partial a^{({l})}", "dL/da{l}"), "g": ("f_{l}'(z^{({l})})", "f{l}'(z{l})"),
-    "delta": (r"\delta^{({l})}", "delta{l}"), "dW": (r"\partial L / \partial W^{({l})}", "dL/dW{l}"),
-    "db": (r"\partial L / \partial b^{({l})}", "dL/db{l}"), "W": ("W^{({l})}", "W{l}"),
-    "b": ("b^{({l})}", "b{l}"), "J": ("J^{({l})}", "J{l}"), "loss_terms": (r"\ell", "loss term"),
-    "prod": ("W^{({l})}_{ij} a_j", "W{l}_ij a_j"), "Wa": ("W^{({l})} a", "W{l} a"),
-    "dWsum": (r"\delta^{({l})} a^{T}", "delta{l} a^T"), "stepW": (r"\eta \nabla W^{({l})}", "eta dL/dW{l}"),
-    "stepb": (r"\eta \nabla b^{({l})}", "eta dL/db{l}"), "dy_da": (r"\partial y / \partial a", "dy/da"),
-    # dropout: the activation before the mask is ã (f is the activation function, f_l)
-    "f": (r"\tilde{a}^{({l})}", "atilde{l}"), "df": (r"\partial L / \partial \tilde{a}^{({l})}", "dL/datilde{l}"),
-    "mask": ("M^{({l})}", "M{l}"),
-}
 _OTHER = {
     "output": (r"\mathrm{out}", "output"), "grad.gamma": (r"\partial L / \partial \gamma", "dL/dgamma"),
     "grad.beta": (r"\partial L / \partial \beta", "dL/dbeta"), "grad.tokens": (r"\partial L / \partial X", "dL/dX"),
@@ -45,83 +27,49 @@ def index_text(index, tex: bool) -> str:
     return f"_{{{digits}}}" if tex else f"[{','.join(str(i + 1) for i in index)}]"
 
 
-def kind_label(name: str, index, tex: bool, kind: str | None, optimizer: str | None = None) -> str | None:
+def kind_label(name: str, index, tex: bool, kind: str | None) -> str | None:
     """The symbol of ``name`` in the own notation of ``kind`` (None: the default kind), or None
     where that notation does not name it."""
     kind = kind or DEFAULT_KIND
     if kind not in KINDS:
         return None
-    return kind_of(kind).label(name, index, tex, optimizer)
+    return kind_of(kind).label(name, index, tex)
 
 
-def key_symbol(name: str, index: tuple = (), kind: str | None = None) -> str:
+def key_symbol(name: str, index: tuple = (), kind: str | None = None, problem=None) -> str:
     """The compact LaTeX of trace value ``name`` (entry ``index``, 0-based) in an answer key, in the
-    notation of an exercise of ``kind`` (None: the default kind's): the kind's own key form (its
-    notation's ``key_label``: L_it 2 for the loss before update 2), for a kind that declares none
-    the generic key forms (``_generic_key``); else its label."""
-    kind = kind or DEFAULT_KIND
+    notation of an exercise of ``kind`` (None: the default kind's; given the solved ``problem``,
+    its kind): the kind's own key form (its notation's ``key_label``: L_it k for the loss before
+    update k, a trained parameter's entry), else its label."""
+    kind = problem.kind if problem is not None else (kind or DEFAULT_KIND)
     forms = kind_of(kind).key_label if kind in KINDS else None
-    own = (forms or _generic_key)(name, index)
-    return own if own is not None else label(name, index, tex=True, kind=kind)
+    own = forms(name, index) if forms is not None else None
+    return own if own is not None else label(name, index, tex=True, kind=kind, problem=problem)
 
 
-def _generic_key(name: str, index) -> str | None:
-    """The key forms of the generic names (those of a kind whose notation declares no ``key_label``:
-    the network's): the loss of a pass, L_it k and L_final, and a layer's parameter after training,
-    W^{(l)}_{ij} and b^{(l)}_i (``final.W<l>``, ``final.b<l>``); None for the rest."""
-    loss = loss_key_label(name, index)
-    if loss is not None:
-        return loss
-    stage, _, rest = name.partition(".")
-    base, layer = rest[:1], rest[1:]
-    if stage != "final" or base not in ("W", "b") or not layer.isdigit():
-        return None
-    return f"{base}^{{({layer})}}" + index_text(index, True)
-
-
-def optimizer_of(entries, kind: str | None) -> str | None:
-    """The optimizer a trace of ``kind`` ran, told by its ``entries``, where its notation names
-    steps by it (``label``'s ``optimizer``); else None."""
-    return kind_of(kind).optimizer_of(entries) if kind in KINDS else None
-
-
-def label(name: str, index: tuple = (), *, tex: bool = True, kind: str | None = None,
-          optimizer: str | None = None) -> str:
+def label(name: str, index: tuple = (), *, tex: bool = True, kind: str | None = None, problem=None) -> str:
     """The symbol of trace value ``name`` (entry ``index``, 0-based) with where it stands, in the
-    notation of an exercise of ``kind`` (None: the default kind's).  ``optimizer``
-    (``optimizer_of``) is what the trace ran, for a notation that names a step as the step it
-    takes (η∇W for gradient descent, ΔW for the others)."""
-    own = kind_label(name, index, tex, kind, optimizer)
+    notation of an exercise of ``kind`` (None: the default kind's).  Given the solved ``problem``
+    (a ``ProblemTrace``), a value its kind's notation does not name by its name (``Kind.label``)
+    takes the note its step declared: in LaTeX the symbol its page prints (in its kind's
+    ``View.NOTATION``), in plain text its kind's words for that note (``Kind.note_label``); else
+    its name."""
+    kind = problem.kind if problem is not None else kind
+    own = kind_label(name, index, tex, kind)
     if own is not None:
-        return own
-    m = re.fullmatch(r"(it(\d+)|final)\.([A-Za-z_]+?)(\d*)", name)
-    if m and m.group(3) in _LAYERED:
-        sym = _LAYERED[m.group(3)][0 if tex else 1].replace("{l}", m.group(4))
-        if tex and index:
-            sym = (rf"\left({sym}\right)" if "/" in sym else f"{{{sym}}}") + index_text(index, True)
-        elif index:
-            sym = f"{sym}{index_text(index, False)}"
-        if m.group(1) == "final":
-            where = "after training" if m.group(3) in ("W", "b") else "final pass"
-        else:
-            where = f"iteration {m.group(2)}"
-        return rf"{sym} \text{{ ({where})}}" if tex else f"{sym} ({where})"
-    m = re.fullmatch(r"(it(\d+)|final)\.(d?)([A-Za-z]+)(?:_([a-z]+))?(\d*)", name)
-    if m:                                   # other names of a stage: h6, W_xh, dW_hy, kernels …
-        base, sub, step = m.group(4), m.group(5), m.group(6)
-        sym = {"kernels": "w", "conv_bias": r"b^{\text{conv}}"}.get(
-            base + (f"_{sub}" if sub else ""),
-            base + (f"_{{{sub}}}" if sub else "") + (f"_{{{step}}}" if step and not sub else ""))
-        if m.group(3):
-            sym = rf"\partial L / \partial {sym}"
-        plain = name.split(".", 1)[1]
-        where = ("after training" if m.group(1) == "final" and not step else "final pass") if m.group(1) == "final" \
-            else f"iteration {m.group(2)}"
-        if tex:
-            sym = (rf"\left({sym}\right)" if "/" in sym else f"({sym})" if "_" in sym else f"{{{sym}}}") \
-                + index_text(index, True) if index else sym
-            return rf"{sym} \text{{ ({where})}}"
-        return f"{plain}{index_text(index, False)} ({where})"
+        return inline_fractions(own) if tex else own
+    note = problem.note(name) if problem is not None else None
+    if note is not None:
+        sym = page_symbol(problem, name, index) if tex else kind_of(kind).note_label(note, index, problem.model)
+        if sym is not None:
+            return sym + _where(name, kind) if tex else f"{sym} ({_where(name, kind, tex=False)})"
+    found = split_stage(name)
+    if found is not None:                   # a value of a pass the kind does not name: its name
+        stage, rest = found
+        if not tex:
+            return f"{rest}{index_text(index, False)} ({_where(name, kind, tex=False)})"
+        sym = rf"\text{{{escape_latex(rest)}}}"
+        return (f"{{{sym}}}" + index_text(index, True) if index else sym) + _where(name, kind)
     for prefix, (t, p) in (("updated.", ("{}'", "{}'")), ("grad.", (r"\partial L / \partial {}", "dL/d{}")),
                            ("dL.", (r"\partial L / \partial {}", "dL/d{}")), ("dy.", (r"\partial y / \partial {}", "dy/d{}")),
                            ("node.", ("{}", "{}"))):
@@ -133,6 +81,69 @@ def label(name: str, index: tuple = (), *, tex: bool = True, kind: str | None = 
             return text + index_text(index, tex)
     t, p = _OTHER.get(name, (rf"\text{{{escape_latex(name)}}}", name))
     return (t if tex else p) + index_text(index, tex)
+
+
+def page_symbol(problem, name: str, index: tuple = ()) -> str | None:
+    """The symbol step ``name`` (entry ``index``) has on its page: its declared note in its kind's
+    notation (``View.NOTATION``), written by the printer's own function; None for a step without a
+    note or whose kind has no notation for it."""
+    note = problem.note(name)
+    if note is None or problem.model is None or problem.kind not in KINDS:
+        return None
+    if "view" not in problem.cache:
+        problem.cache["view"] = kind_of(problem.kind).notation_view(problem.model, problem)
+    view = problem.cache["view"]
+    if note[0] not in (getattr(view, "NOTATION", None) or {}):
+        return None
+    from .ops.latex import symbol
+    text = symbol(view, name, tuple(index) if index else None)
+    return None if "=" in text else inline_fractions(text)    # a symbol stating its derivation is no label
+    # (labels stand in text-sized math, a table's rows and headers: fractions inline)
+
+
+def inline_fractions(tex: str) -> str:
+    r"""``tex`` with every ``\frac{a}{b}`` written inline, a / b (a label stands in a table's row or
+    header, in text-sized math): ∂L/∂w⁽¹⁾₁₂ as ``\partial L / \partial w^{(1)}_{12}``; a numerator or
+    denominator of more than one term in parentheses."""
+    out, i = [], 0
+    while True:
+        j = tex.find(r"\frac{", i)
+        if j < 0:
+            return "".join(out) + tex[i:]
+        num, k = _group(tex, j + len(r"\frac"))
+        den, k = _group(tex, k)
+        if num is None or den is None:
+            return "".join(out) + tex[i:]
+        num, den = (inline_fractions(x) for x in (num, den))
+        wrap = lambda x: f"({x})" if any(c in x for c in "+-") or " / " in x else x     # noqa: E731
+        out.append(tex[i:j] + f"{wrap(num)} / {wrap(den)}")
+        i = k
+
+
+def _group(tex: str, at: int):
+    """The braced group of ``tex`` starting at ``at`` (its text, the index after it), or (None, at)."""
+    if at >= len(tex) or tex[at] != "{":
+        return None, at
+    depth = 0
+    for k in range(at, len(tex)):
+        depth += {"{": 1, "}": -1}.get(tex[k], 0)
+        if depth == 0:
+            return tex[at + 1:k], k + 1
+    return None, at
+
+
+def _where(name: str, kind: str | None, tex: bool = True) -> str:
+    """Where a value stands, from its pass (``split_stage``): " (iteration k)", " (after training)"
+    for a trained parameter's final value (a key answer of its kind), " (final pass)"; '' for a
+    value of no pass.  Plain text without the leading space and parentheses' LaTeX."""
+    found = split_stage(name)
+    if found is None:
+        return ""
+    stage, rest = found
+    trained = stage == "final" and rest != "loss" and kind in KINDS and kind_of(kind).is_key(name)
+    if tex:
+        return stage_text(stage, trained)
+    return ("after training" if trained else "final pass") if stage == "final" else f"iteration {stage[2:]}"
 
 
 def subscript(sym: str, index, lead: str = "") -> str:

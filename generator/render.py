@@ -397,12 +397,13 @@ _KEY_SUFFIX = re.compile(r"(?s)(.*?)\s*\\text\{\s*\(([^{}]*)\)\}\s*")
 _KEY_PART = re.compile(r"(?s)\\text\{([^{}]*): \}(.*)")
 
 
-def _key_header(name: str, kinds: dict) -> tuple[str, str]:
+def _key_header(name: str, kinds: dict, problems: dict | None = None) -> tuple[str, str]:
     """An answer's column header in two lines: (what spans its columns: the part and iteration,
     as text; the header proper, math): ``iteration 1`` over ``(∂L/∂W^{(2)})_{11}``, in the notation
-    of its exercise's kind (``kinds``: ``answers.part_kinds``)."""
+    of its exercise's kind (``kinds``: ``answers.part_kinds``; ``problems``: a solved variant's
+    exercises, ``answers.part_problems``, whose steps declare their notation)."""
     from .answers import key_label
-    label, over = key_label(name, kinds), []
+    label, over = key_label(name, kinds, problems), []
     m = _KEY_PART.fullmatch(label)
     if m:
         over.append(m.group(1))
@@ -412,6 +413,33 @@ def _key_header(name: str, kinds: dict) -> tuple[str, str]:
         label = m.group(1)
         over.append(m.group(2))
     return ", ".join(over), label
+
+
+def _key_legend(names, kinds: dict, problems: dict | None) -> str:
+    """What the key's columns are, from the answers it has: the losses of the passes (where it has
+    any) and the trained parameters after training, each written as its columns' headers write it."""
+    from .answers import key_label, split_answer_name
+    from .labels import split_stage
+    losses, params, parts = False, [], []
+    for name in names:
+        part, trace_name, _ = split_answer_name(name)
+        found = split_stage(trace_name)
+        if found is None:
+            continue
+        if found[1] == "loss":
+            losses = True
+        elif found[0] == "final":
+            whole = key_label(f"{part}/{trace_name}" if part else trace_name, kinds, problems)
+            whole = _KEY_PART.sub(r"\2", whole)
+            plain = _KEY_SUFFIX.fullmatch(whole)
+            whole = plain.group(1) if plain else whole
+            if whole not in params:
+                params.append(whole)
+    if losses:
+        parts.append(r"$L_{\text{it}\,k}$: the loss before update $k$; $L_{\text{final}}$: after the last update")
+    if params:
+        parts.append(", ".join(f"${p}$" for p in params) + ": the parameters after training")
+    return "; ".join(parts) + ("." if parts else "")
 
 
 def _breakable(text: str) -> str:
@@ -473,9 +501,12 @@ def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=Non
         body = "" if table_only else (bodies[i] if bodies else render_body(v.spec, v.trace, templates))
         variants.append({"ident": ident, "label": escape_latex(label), "id": _breakable(sid), "keys": keys,
                          "body": body, "_label": escape_latex(label), "_id": escape_latex(sid)})
-    from .answers import key_label, part_kinds
+    from .answers import key_label, part_kinds, part_problems
     kinds = part_kinds(spec)
-    headers = {n: _key_header(n, kinds) for n in names}
+    solved = next((v.trace for v, _ in rows if getattr(v, "trace", None) is not None), None)
+    problems = part_problems(spec, solved) if solved is not None else None
+    headers = {n: _key_header(n, kinds, problems) for n in names}
+    legend = _key_legend([n.split("[", 1)[0] for n in names], kinds, problems)
     values = {n: [v["keys"].get(n, "").replace(",", "{,}") for v in variants] for n in names}
     has_ids = any(v["id"] for v in variants)
     name_w = min(KEY_NAME_MAX, max([_key_pt(r"\textbf{Student}")] + [_key_pt(v["_label"]) for v in variants]))
@@ -494,7 +525,8 @@ def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=Non
     lead = 2 if has_ids else 1
     return _render(env, "key.tex.j2", spec=spec, title=escape_latex("Answer key: " + (spec.title or spec.name)),
                    what="key", groups=groups, chunks=[g["cols"] for g in groups],
-                   labels={n: key_label(n, kinds) for n in names}, header={n: headers[n][1] for n in names},
+                   labels={n: key_label(n, kinds, problems) for n in names}, header={n: headers[n][1] for n in names},
+                   legend=legend,
                    variants=variants,
                    policy=spec.rounding, table_only=table_only, has_ids=has_ids, lead=lead,
                    name_width=f"{name_w:.1f}pt", id_width=f"{id_w:.1f}pt",

@@ -73,6 +73,13 @@ class ProblemTrace:
     kind: str
     entries: dict[str, Entry] = field(default_factory=dict)
     info: dict = field(default_factory=dict)
+    model: object = field(default=None, repr=False, compare=False)   # the validated model it solved
+    cache: dict = field(default_factory=dict, repr=False, compare=False)   # derived, computed once
+
+    def note(self, name: str) -> tuple | None:
+        """The note step ``name`` declared (its notation key, {parameter: value}), or None."""
+        entry = self.entries.get(name)
+        return (entry.params or {}).get("note") if entry is not None else None
 
     def __getitem__(self, name: str):
         """The value as floats (see ``dec`` for the exact decimals)."""

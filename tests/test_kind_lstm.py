@@ -178,7 +178,8 @@ def test_labels_in_the_solutions_notation():
     from generator.labels import label
     assert label("it1.t2.zf", (0,), kind="lstm") == r"z^{(f)}_{2,1} \text{ (iteration 1)}"
     assert label("final.U_o", (1, 0), kind="lstm") == r"(U_{o})_{21} \text{ (after training)}"
-    assert label("it2.grad.b_g", (1,), kind="lstm") == r"\frac{\partial L}{\partial b_{g,2}} \text{ (iteration 2)}"
+    # labels stand in text-sized math (tables, headers): fractions inline
+    assert label("it2.grad.b_g", (1,), kind="lstm") == r"\partial L / \partial b_{g,2} \text{ (iteration 2)}"
 
 
 def _error(**changes) -> SpecError:

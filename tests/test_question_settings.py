@@ -250,15 +250,16 @@ def test_one_symbol_per_meaning_no_f_for_a_value(optimizer):
     """f_l is the activation function; the activation before dropout is ã⁽ˡ⁾ in the equations,
     the steps and the labels; m is the mini-batch wherever mini-batches are used."""
     from generator.labels import label
-    spec, _, docs = _documents(_rich(optimizer))
+    spec, trace, docs = _documents(_rich(optimizer))
+    p = trace.problems[0]
     for what, tex in docs.items():
         assert not re.search(r"(?<![A-Za-z\\])f\^\{\(", tex), what       # no f^{(l)} value
         assert r"\partial f" not in tex, what
     solution = docs["solution"]
     assert r"\step{Derivative of the activation of layer 1: $\partial \tilde{a}^{( 1)} / \partial z^{( 1)}$}" in solution
     assert r"\partial \ell / \partial \tilde{a}^{( 1)} \odot f'" in solution
-    assert label("it1.f1").startswith(r"\tilde{a}^{(1)}")
-    assert "tilde" in label("it1.df1") and "f^" not in label("it1.df1")
+    assert label("it1.f1", problem=p).startswith(r"\tilde{a}^{(1)}")
+    assert "tilde" in label("it1.df1", problem=p) and "f^" not in label("it1.df1", problem=p)
     given = solution.split(r"\section{Given values}", 1)[1].split(r"\section{", 1)[0]
     assert "(4 samples)" in given and "$m = 4" not in given
     assert np.array_equal(spec.problems[0].layers[0].dropout_mask, np.array(MASK, dtype=float))

@@ -15,10 +15,10 @@ and, where the kind has them:
 
 - ``starter.yaml``: the commented example ``dryrun init <kind>`` prints
 - ``notation.py``: ``label(name, index, tex)`` → the symbol of a trace value in the kind's own
-  notation, or None (then the generic names of ``labels.py``); optionally ``optimizer_of(entries)``,
-  the optimizer a trace ran, which ``label`` then takes as ``optimizer=``, and
-  ``key_label(name, index)``, the compact form of a value in an answer key (L_it k for a loss), or
-  None (then its label)
+  notation by its name, or None (then its page symbol: the note its step declared in
+  ``View.NOTATION``, or its name); optionally ``note_label(note, index, model)``, the plain-text
+  symbol of a step by the note it declared, and ``key_label(name, index)``, the compact form of
+  a value in an answer key (L_it k for a loss), or None (then its label)
 - ``constraints.py``: ``holds(name, arg, model, problem)`` → whether a solved variant keeps the
   ``randomize:`` constraint ``name`` (without it, only ``nonzero_gradients`` over ``grad.*``)
 - ``answers.SHARED_STRUCTURE = True``: every variant of the same shapes feeds its answers from the
@@ -63,7 +63,9 @@ class Kind:
         cannot be computed is one ``ComputationError`` naming it, never a traceback."""
         from ..trace import guard
         with guard(model.id):
-            return self._module("engine").solve(model, policy, overrides)
+            problem = self._module("engine").solve(model, policy, overrides)
+        problem.model = model        # labels read the notation of its steps through it
+        return problem
 
     def view(self, model, problem, fmt, spec):
         views = self._module("views")
@@ -107,24 +109,28 @@ class Kind:
         """The kind's ``notation`` module, or None (its values then take the generic names)."""
         return self._optional("notation")
 
-    def label(self, name: str, index, tex: bool, optimizer: str | None = None) -> str | None:
-        """The symbol of trace value ``name`` in the kind's own notation, or None."""
+    def label(self, name: str, index, tex: bool) -> str | None:
+        """The symbol of trace value ``name`` in the kind's own notation, by its name, or None."""
         own = self.notation
-        if own is None:
-            return None
-        return own.label(name, index, tex) if optimizer is None else own.label(name, index, tex, optimizer)
+        return None if own is None or not hasattr(own, "label") else own.label(name, index, tex)
+
+    def note_label(self, note: tuple, index, model) -> str | None:
+        """The plain-text symbol of a step that declared ``note`` (key, {parameter: value}), entry
+        ``index``, in the kind's words (its notation's ``note_label``), or None."""
+        make = getattr(self.notation, "note_label", None)
+        return make(note, index, model) if make else None
+
+    def notation_view(self, model, problem):
+        """The kind's view of a solved ``problem`` as far as its notation needs (``View.NOTATION``,
+        the symbols its pages print): no formatter, no spec."""
+        return self._module("views").View(model, problem, None)
 
     @property
     def key_label(self):
         """The kind's compact form of a value in an answer key, ``key_label(name, index)`` of its
         notation (a loss L_it k …, None for a value it writes as its label); None where its notation
-        declares none (its values then take the generic key forms of ``labels``)."""
+        declares none (its values then take their labels)."""
         return getattr(self.notation, "key_label", None)
-
-    def optimizer_of(self, entries) -> str | None:
-        """The optimizer a trace of the kind ran, told by its ``entries``, for its labels; or None."""
-        make = getattr(self.notation, "optimizer_of", None)
-        return make(entries) if make else None
 
     def holds(self, name: str, arg, model, problem) -> bool | None:
         """Whether a solved variant keeps the ``randomize:`` constraint ``name``; None when the kind

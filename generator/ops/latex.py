@@ -295,7 +295,7 @@ def _window_max(line, index):
     (_, at), = cells[grid.first_max(exact_values)]
     note = (line.view.t.entries[line.operands[0]].params or {}).get("note")
     if (note[0] if note else line.operands[0]) in line.view.NOTATION:
-        remark.append("at $" + _symbol(line.view, line.operands[0], at) + "$")
+        remark.append("at $" + symbol(line.view, line.operands[0], at) + "$")
     return (r"\max(" + ", ".join(line.arg(0, i, factor=False) for (_, i), in cells) + ")", "; ".join(remark))
 
 
@@ -351,9 +351,9 @@ def _block_symbol(view, name: str, at: tuple) -> str:
     key, args = note if note else (name, {})
     pattern = getattr(view, "BLOCKS", {}).get(key)
     if at and key not in view.NOTATION:          # no notation: its name, with the block's index
-        return _symbol(view, name, at)
+        return symbol(view, name, at)
     if not at or pattern is None:
-        return _symbol(view, name)
+        return symbol(view, name)
     return pattern.format(*[int(a) + 1 for a in at], **args)
 
 
@@ -403,19 +403,19 @@ def _show_grid(view, line, value, whole: bool) -> str:
     for at in (np.ndindex(*value.shape[:-2]) if value.ndim > 2 else [()]):
         block = np.asarray(value[at], dtype=object)
         indices = [tuple(at) + i for i in np.ndindex(block.shape)]
-        symbol = _block_symbol(view, name, at)
+        head = _block_symbol(view, name, at)
         if line.entry.op in AS_VALUE:
             out.append(rf"\eqbox{{{state(view, name, at=at)}}}")
             continue
         if block.ndim and line.entry.op in MATRIX_FORMS and isinstance(line.op, Elementwise):
             line.settle(indices)
-            text = f"{symbol} = {_matrix_form(line, at)} {line.rel(indices)} {view.fmt.mat(block, kind)}"
+            text = f"{head} = {_matrix_form(line, at)} {line.rel(indices)} {view.fmt.mat(block, kind)}"
             out.append(rf"\eqbox{{{text}}}")
             continue
         if block.ndim == 0:
             line.settle(indices)
             text, remark = _written(write(line, ()))
-            out.append(rf"\eqbox{{{symbol} = {text} {line.rel(indices)} {line.result()}{_aside(remark)}}}")
+            out.append(rf"\eqbox{{{head} = {text} {line.rel(indices)} {line.result()}{_aside(remark)}}}")
             continue
         if not isinstance(line.op, Reduce):
             line.settle(indices)
@@ -423,7 +423,7 @@ def _show_grid(view, line, value, whole: bool) -> str:
                 if block.ndim == 2 else [[tuple(at) + (i,)] for i in range(block.shape[0])]
             cells = [[_written(write(line, i)) for i in row] for row in rows]
             remarks = {r for row in cells for _, r in row if r}
-            left = f"{symbol} = {_cells(view, [[t for t, _ in row] for row in cells])}"
+            left = f"{head} = {_cells(view, [[t for t, _ in row] for row in cells])}"
             right = f"{line.rel(indices)} {view.fmt.mat(block, kind)}"
             # the line breaks before "=" or "≈" where it must: each side has to fit
             if len(remarks) <= 1 and view.fits(left) and view.fits("xxxx", right, *remarks):
@@ -434,7 +434,7 @@ def _show_grid(view, line, value, whole: bool) -> str:
             line.settle([i])
             text, remark = _written(write(line, i))
             lines.append((i[:-1] if block.ndim == 2 else i,
-                          f"{_symbol(view, name, i)} = {text} {line.rel([i])} {line.result(i)}{_aside(remark)}"))
+                          f"{symbol(view, name, i)} = {text} {line.rel([i])} {line.result(i)}{_aside(remark)}"))
         out += [r"\eqbox{" + r" \eqsep ".join(group) + "}" for group in _packed(view, lines)]
         if whole:
             out.append(rf"\eqbox{{{state(view, name, at=at)}}}")
@@ -584,7 +584,7 @@ def _split(items: list, sizes) -> list[list]:
     return out
 
 
-def _symbol(view, name: str, index=None) -> str:
+def symbol(view, name: str, index=None) -> str:
     """The kind's notation of step ``name`` (entry ``index``, 1-based in the text): the step's
     declared note (key, {parameter: value}) looked up in ``view.NOTATION``, else its name there.
     The entry form is a ``str.format`` pattern of the indices and the parameters; the whole form
@@ -617,12 +617,12 @@ def show(view, name: str, whole: bool = False) -> str:
     live = [i for i in indices if i not in void]
     if value.ndim == 0:
         line.settle([()])
-        return rf"\eqbox{{{_symbol(view, name)} = {write(line, ())} {line.rel([()])} {line.result()}}}"
+        return rf"\eqbox{{{symbol(view, name)} = {write(line, ())} {line.rel([()])} {line.result()}}}"
     if not isinstance(line.op, Reduce):
         line.settle(live)
         cells = [[write(line, (i, j)) for j in range(value.shape[1])] for i in range(value.shape[0])] \
             if value.ndim == 2 else [[write(line, (i,))] for i in range(value.shape[0])]
-        whole = (f"{_symbol(view, name)} = {view.fmt.matrix(cells)} {line.rel(live)} "
+        whole = (f"{symbol(view, name)} = {view.fmt.matrix(cells)} {line.rel(live)} "
                  f"{_mat(view, name, value, void)}")
         if view.fits(whole):
             return rf"\eqbox{{{whole.replace(view.fmt.matrix(cells), _cells(view, cells), 1)}}}"
@@ -634,11 +634,11 @@ def show(view, name: str, whole: bool = False) -> str:
     for i in indices:
         if i in void:
             if void[i] != NOT_NEEDED:      # an entry nobody needs has no line of its own
-                lines.append((i[:1] if value.ndim == 2 else i, f"{_symbol(view, name, i)} = {void[i]}"))
+                lines.append((i[:1] if value.ndim == 2 else i, f"{symbol(view, name, i)} = {void[i]}"))
             continue
         line.settle([i])
         lines.append((i[:1] if value.ndim == 2 else i,
-                      f"{_symbol(view, name, i)} = {write(line, i)} {line.rel([i])} {line.result(i)}"))
+                      f"{symbol(view, name, i)} = {write(line, i)} {line.rel([i])} {line.result(i)}"))
     if isinstance(line.op, Reduce):
         return "\n".join(r"\eqbox{" + text + "}" for _, text in lines)
     return "\n".join(r"\eqbox{" + r" \eqsep ".join(group) + "}" for group in _packed(view, lines))
@@ -652,7 +652,7 @@ def _rows(view, line, name: str, value, cells) -> str | None:
         live = [(i, j) for j in range(value.shape[1])]
         line.settle(live)
         written = [EXPRESSIONS[line.entry.op](line, k) for k in live]
-        text = (f"{_symbol(view, name, (i, ':'))} = {view.fmt.matrix([written])} {line.rel(live)} "
+        text = (f"{symbol(view, name, (i, ':'))} = {view.fmt.matrix([written])} {line.rel(live)} "
                 f"{view.fmt.rowvec(value[i], view._kind(name))}")
         if not view.fits(text):
             return None

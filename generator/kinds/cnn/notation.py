@@ -4,12 +4,30 @@ gradient ∂L/∂ and its step η ∂L/∂ (``it<k>.d<p>``, ``it<k>.step<p>``)."
 
 from __future__ import annotations
 
-from ...labels import loss_key_label, split_stage, stage_text, subscript
+from ...labels import index_text, loss_key_label, split_stage, stage_text, subscript
 
 #: The convolution's parameters, by name: their symbol.
 _CONV = {"kernels": "w", "conv_bias": r"b^{\text{conv}}"}
 #: What a pass writes of a parameter p, by the prefix of its name: p itself, its gradient, its step.
 _OF = {"step": r"\eta \, \partial L / \partial {}", "d": r"\partial L / \partial {}", "": "{}"}
+#: The same in plain text.
+_PLAIN_OF = {"step": "eta dL/d{}", "d": "dL/d{}", "": "{}"}
+#: Plain text of a step by its note's key ({l} the dense layer): the feature maps z, a, p of the
+#: convolution, the dense layers' values, the gradients.
+_PLAIN = {"conv": "z", "act": "a", "pool": "p", "z": "z{l}", "a": "a{l}", "exp": "exp(z{l})",
+          "expsum": "sum exp(z{l})", "loss": "L", "delta": "delta{l}", "dyhat": "dL/dyhat", "dW": "dL/dW{l}",
+          "db": "dL/db{l}", "back": "dL/d{sym}", "dpool": "dL/d{p}", "dact": "dL/da", "dconv": "dL/dz",
+          "dkernels": "dL/dw", "dconv_bias": "dL/db_conv"}
+
+
+def note_label(note: tuple, index, model) -> str | None:
+    """The plain text of a step that declared ``note`` (entry ``index``): ``dL/dW1[1,2]``."""
+    key, params = note
+    form = _PLAIN.get(key)
+    if form is None:
+        return None
+    text = form.format(**{"l": "", "sym": "", "p": "p", **params})
+    return (f"({text})" if " " in text else text) + index_text(index, False) if index else text
 
 
 def parameter_symbol(name: str) -> str | None:
@@ -22,10 +40,17 @@ def parameter_symbol(name: str) -> str | None:
 
 
 def label(name: str, index, tex: bool) -> str | None:
-    where = split_stage(name) if tex else None
+    where = split_stage(name)
     if where is None:
         return None
     stage, rest = where
+    if not tex:
+        prefix = next((p for p in _PLAIN_OF if rest.startswith(p) and parameter_symbol(rest[len(p):])), None)
+        if prefix is None:
+            return None
+        trained = "after training" if not prefix and stage == "final" else (
+            "final pass" if stage == "final" else f"iteration {stage[2:]}")
+        return f"{_PLAIN_OF[prefix].format(rest[len(prefix):])}{index_text(index, False)} ({trained})"
     if rest == "loss":
         return "L" + stage_text(stage, False)
     prefix = next((p for p in _OF if rest.startswith(p) and parameter_symbol(rest[len(p):])), None)

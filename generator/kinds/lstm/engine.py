@@ -25,7 +25,7 @@ WRITTEN = {"sigmoid": "sigma", "tanh": "tanh"}
 
 def solve(model, policy, overrides=None) -> ProblemTrace:
     pt = ProblemTrace(id=model.id, kind=model.kind,
-                      info={"steps": model.steps, "iterations": model.iterations, "units": model.units,
+                      info={"time_steps": model.steps, "iterations": model.iterations, "units": model.units,
                             "features": model.features, "loss": model.loss, "mode": policy.mode})
     g = Graph(Recorder(pt, policy, batch=True, overrides=overrides))
     with training(model.id):

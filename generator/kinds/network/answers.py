@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
-import re
+from ..common import trained_is_key
 
 #: Every variant of the same shapes feeds its answers from the same entries, except through values
 #: that are exactly 0: grading learns one dependency table for them (``Kind.shares_structure``).
 SHARED_STRUCTURE = True
 
 
+def parameters(model) -> list[str]:
+    """The trained parameters of ``model``, as the engine names them: W<l> and b<l> of each layer
+    that trains its weights, its bias."""
+    return [f"{P}{l}" for l, layer in enumerate(model.layers, start=1)
+            for P, trains in (("W", layer.train_weights), ("b", layer.train_bias)) if trains]
+
+
 def groups(model, p) -> dict[str, list[str]]:
-    """Trace names of each answer group of a solved network exercise ``p``."""
-    names = list(p.entries)
-    losses = [f"it{k}.loss" for k in range(1, model.iterations + 1)] + ["final.loss"]
-    params = [n for n in names if re.fullmatch(r"final\.[Wb]\d+", n)
-              and (model.layers[int(n[7:]) - 1].train_weights if n[6] == "W"
-                   else model.layers[int(n[7:]) - 1].train_bias)]
-    grads = [n for n in names if re.fullmatch(r"it\d+\.d[Wb]\d+", n)]
+    """Trace names of each answer group of a solved network exercise ``p``, from its model."""
+    iterations = range(1, model.iterations + 1)
+    losses = [f"it{k}.loss" for k in iterations] + ["final.loss"]
+    params = [f"final.{name}" for name in parameters(model)]
+    asked = {f"it{k}.d{P}{l}" for k in iterations for l in range(1, len(model.layers) + 1) for P in ("W", "b")}
+    grads = [n for n in p.entries if n in asked]          # in the order computed
     outputs = [f"final.{'y' if model.output == 'sum' else 'a' + str(len(model.layers))}"]
     return {"key": losses + params, "losses": losses, "parameters": params,
             "gradients": grads, "outputs": outputs}
 
 
 def is_key(name: str) -> bool:
-    return bool(re.fullmatch(r"(it\d+|final)\.loss|final\.[Wb]\d+", name))
+    """The loss of a pass or a layer's parameter after training (``final.W<l>``, ``final.b<l>``)."""
+    return trained_is_key(name, lambda rest: rest[:1] in ("W", "b") and rest[1:].isdigit())
 
 
 def given(model, p) -> list[tuple[str, object]]:

@@ -1,55 +1,50 @@
-"""A network's own notation: an optimizer's state and step, named after the parameter of layer l
-(``it2.sW1`` → s_{W⁽¹⁾}, ``it1.stepb2`` → η∇b⁽²⁾ or Δb⁽²⁾ by the optimizer); its layer values
-(z⁽ˡ⁾, a⁽ˡ⁾, W⁽ˡ⁾ …) take the generic names of ``labels``."""
+"""A network's own words for its steps in plain text (messages, an LMS's labels), by the note each
+step declared (``engine``: key, {``l`` the layer, ``P`` W or b}): z⁽ˡ⁾ is ``z1``, ∂L/∂W⁽¹⁾ is
+``dL/dW1``, an optimizer's state of W⁽¹⁾ ``sW1``.  Its LaTeX symbols are its pages' own
+(``views.notation``); the answer key writes a loss L_it k and a trained parameter's entry W⁽ˡ⁾ᵢⱼ.
+No trace name is read for its meaning: the note says what a step is."""
 
 from __future__ import annotations
 
-import re
+from ...labels import index_text, loss_key_label, split_stage
 
-from ...labels import index_text
-
-# an optimizer's state and step of W (and the same of b), by name: velW1, sW1, mhatW1, denW1 …
-_OPT_STATE = {"vel": ("v_{{{P}}}", "v{p}"), "dir": ("d_{{{P}}}", "d{p}"), "s": ("s_{{{P}}}", "s{p}"),
-              "m": ("m_{{{P}}}", "m{p}"), "v": ("v_{{{P}}}", "v{p}"), "mhat": (r"\hat{{m}}_{{{P}}}", "mhat{p}"),
-              "vhat": (r"\hat{{v}}_{{{P}}}", "vhat{p}"), "decay": (r"{P} - \eta \lambda {P}", "{p} - eta lambda {p}")}
-_DEN = {"adam": (r"\sqrt{{\hat{{v}}_{{{P}}}}} + \varepsilon", "sqrt(vhat{p}) + epsilon"),
-        None: (r"\sqrt{{s_{{{P}}}}} + \varepsilon", "sqrt(s{p}) + epsilon")}
-#: the step an optimizer subtracts: plain gradient descent's η∇W, else the step Δ it takes
-_STEP = {"sgd": (r"\eta \nabla {P}", "eta dL/d{p}"), None: (r"\Delta {P}", "step {p}")}
-
-
-def optimizer_of(entries) -> str:
-    """The optimizer a network trace ran ('sgd', 'momentum', 'nesterov', 'rmsprop' for Adagrad
-    and RMSProp, 'adam' for Adam and AdamW), told by the state it recorded."""
-    names = {re.sub(r"^(it\d+|final)\.", "", n) for n in entries}
-    for prefix, opt in (("mhatW", "adam"), ("mhatb", "adam"), ("dirW", "nesterov"), ("dirb", "nesterov"),
-                        ("velW", "momentum"), ("velb", "momentum"), ("sW", "rmsprop"), ("sb", "rmsprop")):
-        if any(re.fullmatch(prefix + r"\d+", n) for n in names):
-            return opt
-    return "sgd"
+#: Plain text of a step by its note's key ({l} the layer, {p} the parameter: W1, b2).
+_PLAIN = {
+    "prod": "W{l}_ij a_j", "Wa": "W{l} a", "z": "z{l}", "a": "a{l}", "f": "atilde{l}", "mask": "M{l}",
+    "y": "y", "err": "yhat - y", "ln_yhat": "ln yhat", "ln_1m_yhat": "ln(1 - yhat)", "loss_terms": "loss term",
+    "loss": "L", "loss_data": "L_data", "sumsq": "sum w^2", "l2": "lambda/2 sum w^2", "dL_dyhat": "dL/dyhat",
+    "dy_da": "dy/da", "da": "dL/da{l}", "df": "dL/datilde{l}", "g": "f{l}'(z{l})", "J": "J{l}",
+    "delta": "delta{l}", "dWsum": "delta{l} a^T", "dW": "dL/dW{l}", "dWdata": "dL_data/dW{l}",
+    "l2W": "lambda W{l}", "db": "dL/db{l}", "exp": "exp(z{l})", "expsum": "sum exp(z{l})",
+    "param": "{p}", "final": "{p}", "vel": "v{p}", "dir": "d{p}", "s": "s{p}", "m": "m{p}", "v": "v{p}",
+    "mhat": "mhat{p}", "vhat": "vhat{p}", "decay": "{p} - eta lambda {p}",
+}
+#: The step an optimizer subtracts (plain gradient descent's η∇W, else the step Δ it takes) and the
+#: denominator of an adaptive step, by optimizer.
+_STEP = {"sgd": "eta dL/d{p}"}
+_DEN = {"adam": "sqrt(vhat{p}) + epsilon", "adamw": "sqrt(vhat{p}) + epsilon"}
 
 
-def label(name: str, index, tex: bool, optimizer: str | None = None) -> str | None:
-    """The label of an optimizer's state or step (``it2.sW1``, ``it1.stepb2``), or None.
-    ``optimizer`` (``optimizer_of``) names the step as the step it takes: η∇W for gradient descent,
-    ΔW for the others (RMSProp's step is η g/(√s + ε), not η∇W)."""
-    m = re.fullmatch(r"it(\d+)\.(vel|dir|s|mhat|vhat|m|v|decay|den|step)([Wb])(\d+)", name)
-    if not m:
+def note_label(note: tuple, index, model) -> str | None:
+    """The plain text of a step that declared ``note``, entry ``index``: ``dL/dW1[1,2]``, ``(sW1)[1,2]``."""
+    key, params = note
+    opt = model.optimizer.name if model is not None else "sgd"
+    form = {"step": _STEP.get(opt, "step {p}"), "den": _DEN.get(opt, "sqrt(s{p}) + epsilon")}.get(key, _PLAIN.get(key))
+    if form is None:
         return None
-    k, base, P, l = m.groups()
-    param, plain = (f"{P}^{{({l})}}", f"{P}{l}")
-    if base == "den":
-        t, p = _DEN["adam" if optimizer == "adam" else None]
-    elif base == "step":
-        t, p = _STEP["sgd" if optimizer in (None, "sgd") else None]
-    else:
-        t, p = _OPT_STATE[base]
-    sym = (t if tex else p).format(P=param, p=plain)
-    if index:
-        if tex:
-            sym = (rf"\left({sym}\right)" if any(c in sym for c in "_/+-") or base == "step" and
-                   optimizer not in (None, "sgd") else f"{{{sym}}}") + index_text(index, True)
-        else:
-            sym = (f"({sym})" if " " in sym else sym) + index_text(index, False)
-    where = f"step, iteration {k}" if base == "step" and optimizer not in (None, "sgd") else f"iteration {k}"
-    return rf"{sym} \text{{ ({where})}}" if tex else f"{sym} ({where})"
+    text = form.format(l=params.get("l", ""), p=f"{params.get('P', '')}{params.get('l', '')}")
+    return (f"({text})" if " " in text else text) + index_text(index, False) if index else text
+
+
+def key_label(name: str, index) -> str | None:
+    """A network's answer as the key writes it: the loss of a pass, L_it k and L_final, and a
+    layer's parameter after training, W⁽ˡ⁾ᵢⱼ and b⁽ˡ⁾ᵢ (the parameters ``final.W<l>``, ``final.b<l>``
+    the engine names); None for the rest."""
+    loss = loss_key_label(name, index)
+    if loss is not None:
+        return loss
+    stage, rest = split_stage(name) or ("", "")
+    base, layer = rest[:1], rest[1:]
+    if stage != "final" or base not in ("W", "b") or not layer.isdigit():
+        return None
+    return f"{base}^{{({layer})}}" + index_text(index, True)

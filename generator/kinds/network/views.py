@@ -72,6 +72,9 @@ def notation(net) -> dict:
     opt = {"adagrad": "rmsprop", "adamw": "adam"}.get(opt, opt)
     i2 = "{0},{1}" if batch else "{0}"      # a units × samples entry, or a unit's
     return {
+        "prod": _forms(lambda l: rf"W{sup(l)}_{{ij}} a_j", lambda i, l: rf"\bigl(W{sup(l)}_{{ij}} a_j\bigr)_{{{i}}}"),
+        "err": (f"{yh} - y", _Form(lambda *ix: rf"{yh}_{{{','.join(map(str, ix))}}} - y_{{{','.join(map(str, ix))}}}")),
+        "loss_terms": (r"\ell", _Form(lambda *ix: rf"\ell_{{{','.join(map(str, ix))}}}")),
         "Wa": _forms(lambda l: f"W{sup(l)} {A(l - 1)}", lambda i, l: rf"\bigl(W{sup(l)} {A(l - 1)}\bigr)_{{{i}}}"),
         "z": unit("z"), "a": unit("a"), "f": unit(r"\tilde{a}"), "mask": unit("M"), "delta": unit(r"\delta"),
         "exp": _forms(lambda l: f"e^{{z{sup(l)}}}", lambda i, l: f"e^{{z{sup(l)}_{{{i}}}}}"),

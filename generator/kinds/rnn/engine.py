@@ -26,7 +26,7 @@ TERMS = {"sse": "squared_error", "half_sse": "squared_error", "mse": "squared_er
 
 def solve(model, policy, overrides=None) -> ProblemTrace:
     pt = ProblemTrace(id=model.id, kind="rnn",
-                      info={"steps": model.steps, "iterations": model.iterations, "mode": policy.mode,
+                      info={"time_steps": model.steps, "iterations": model.iterations, "mode": policy.mode,
                             "has_target": [y is not None for y in model.targets],
                             "combined_delta": dense.combined_delta(model.loss, model.output),
                             "divisor": dense.loss_divisor(model.loss, model.W_hy.shape[0])})
