@@ -17,15 +17,23 @@ def parameters(model) -> list[str]:
 
 
 def groups(model, p) -> dict[str, list[str]]:
-    """Trace names of each answer group of a solved network exercise ``p``, from its model."""
+    """Trace names of each answer group of a solved network exercise ``p``, from its model: an
+    exercise that stops (``stop_after``) asks for its one pass's output and loss, and after the
+    gradients for the gradients too; a trained one for the losses and the final parameters."""
     iterations = range(1, model.iterations + 1)
-    losses = [f"it{k}.loss" for k in iterations] + ["final.loss"]
-    params = [f"final.{name}" for name in parameters(model)]
     asked = {f"it{k}.d{P}{l}" for k in iterations for l in range(1, len(model.layers) + 1) for P in ("W", "b")}
     grads = [n for n in p.entries if n in asked]          # in the order computed
-    outputs = [f"final.{'y' if model.output == 'sum' else 'a' + str(len(model.layers))}"]
+    last = "y" if model.output == "sum" else f"a{len(model.layers)}"
+    if model.stop_after is not None:
+        losses = ["it1.loss"] if model.loss is not None else []
+        outputs = [f"it1.{last}"]
+        grads = grads if model.stop_after == "gradients" else []
+        key = losses + (grads if grads else outputs)
+        return {"key": key, "losses": losses, "parameters": [], "gradients": grads, "outputs": outputs}
+    losses = [f"it{k}.loss" for k in iterations] + ["final.loss"]
+    params = [f"final.{name}" for name in parameters(model)]
     return {"key": losses + params, "losses": losses, "parameters": params,
-            "gradients": grads, "outputs": outputs}
+            "gradients": grads, "outputs": [f"final.{last}"]}
 
 
 def is_key(name: str) -> bool:
@@ -42,9 +50,11 @@ def given(model, p) -> list[tuple[str, object]]:
         rows.append((f"W{l} ({layer.activation})", p.dec(f"init.W{l}")))
         if layer.bias is not None:
             rows.append((f"b{l}", p.dec(f"init.b{l}")))
-    rows.append(("learning rate", model.learning_rate))
-    rows.append(("loss", model.loss))
-    rows.append(("iterations", model.iterations))
+    if model.loss is not None:
+        rows.append(("loss", model.loss))
+    if model.stop_after is None:
+        rows.append(("learning rate", model.learning_rate))
+        rows.append(("iterations", model.iterations))
     from .schema import minibatch, settings     # every other setting the numbers depend on, as on the sheet
     for st in settings(model):
         if st.field in ("learning_rate", "iterations"):

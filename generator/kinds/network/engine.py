@@ -377,7 +377,9 @@ def _spare(g, name: str, zeros):
 
 
 def train(g, net) -> None:
-    """All iterations of gradient descent, then one more forward pass (``final.*``)."""
+    """All iterations of gradient descent, then one more forward pass (``final.*``); an exercise
+    that stops (``stop_after``) runs the first pass only, up to its forward pass (and loss) or its
+    gradients."""
     state: dict = {}
     target = "target" if net.targets is not None else None
     for k in range(1, net.iterations + 1):
@@ -394,8 +396,13 @@ def train(g, net) -> None:
                 y = f"{pre}.target"
         p = _Pass(net, pre, k, x, y, cols, train=True)
         forward(g, p)
-        loss(g, p)
+        if net.loss is not None:
+            loss(g, p)
+        if net.stop_after == "forward":
+            return
         backward(g, p)
+        if net.stop_after == "gradients":
+            return
         update(g, p, state)
     K = net.iterations
     for l, layer in enumerate(net.layers, start=1):
@@ -426,7 +433,8 @@ def solve(net, policy, overrides=None) -> ProblemTrace:
             "inputs": int(net.inputs.shape[0]), "output": net.output, "loss": net.loss,
             "learning_rate": net.learning_rate, "mode": policy.mode,
             # δ of the output layer is ŷ − y (sigmoid + BCE, softmax + CCE): as the engine computes it
-            "combined_delta": net.output != "sum" and combined_delta(net.loss, net.layers[-1].activation)}
+            "combined_delta": net.output != "sum" and net.loss is not None
+            and combined_delta(net.loss, net.layers[-1].activation), "stop_after": net.stop_after}
     problem = ProblemTrace(id=net.id, kind="network", info=info)
     g = Graph(Recorder(problem, policy, batch=net.batch, overrides=overrides))
     g.given("x", net.inputs if net.batch else net.inputs[:, 0], "input")
@@ -436,7 +444,8 @@ def solve(net, policy, overrides=None) -> ProblemTrace:
         g.given(f"init.W{l}", layer.weights, f"initial W{l}")
         if layer.bias is not None:
             g.given(f"init.b{l}", layer.bias, f"initial b{l}")
-    g.given("learning_rate", net.learning_rate, "eta")
+    if net.learning_rate is not None:
+        g.given("learning_rate", net.learning_rate, "eta")
     with training(net.id):
         for l, layer in enumerate(net.layers, start=1):
             if layer.dropout_mask is not None:

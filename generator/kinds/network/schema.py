@@ -106,8 +106,8 @@ class Network:
     targets: np.ndarray | None   # outputs × samples
     layers: tuple[Layer, ...]
     output: str                  # "layer" or "sum"
-    loss: str
-    learning_rate: float
+    loss: str | None             # None: a forward-only exercise without a target
+    learning_rate: float | None  # None: an exercise that stops before the update (stop_after)
     iterations: int
     relu_grad_at_zero: float | None = None   # None: 0 for ReLU, the slope for leaky ReLU
     notation: str = "matrix"
@@ -115,6 +115,7 @@ class Network:
     optimizer: Optimizer = Optimizer()
     l2: float = 0.0                    # λ: the loss gains (λ/2)·Σ w² over the weights
     batch_size: int | None = None      # mini-batches of consecutive samples, cyclically
+    stop_after: str | None = None      # "forward" or "gradients": one pass, no update (None: train)
 
     @property
     def samples(self) -> int:
@@ -130,7 +131,12 @@ class Network:
 
 LAYER_KEYS = ("activation", "weights", "bias", "units", "slope", "freeze", "dropout")
 NETWORK_KEYS = ("id", "title", "text", "input", "target", "layers", "output", "loss", "optimizer", "l2", "batch_size",
-                "learning_rate", "iterations", "relu_grad_at_zero", "notation")
+                "learning_rate", "iterations", "relu_grad_at_zero", "notation", "stop_after")
+#: Where an exercise may stop: after the forward pass (and its loss, where it has one), or after
+#: the gradients; absent, it trains (``iterations`` updates and a final pass).
+STOPS = ("forward", "gradients")
+#: What an exercise that stops before the update does not take.
+_TRAINING_ONLY = ("learning_rate", "iterations", "optimizer", "batch_size")
 
 
 def _layer(value, field: str, n_in: int, index: int) -> Layer:
@@ -182,7 +188,17 @@ def _layer(value, field: str, n_in: int, index: int) -> Layer:
 def parse(value, field: str = "network", ident: str = "main", limits=None) -> Network:
     from ...limits import DEFAULT
     limits = limits or DEFAULT
-    m = mapping(value, field, NETWORK_KEYS, ("input", "layers", "loss", "learning_rate", "iterations"))
+    stop = None
+    if isinstance(value, dict) and value.get("stop_after") is not None:
+        stop = choice(value["stop_after"], join(field, "stop_after"), STOPS)
+    required = ("input", "layers") + (("loss",) if stop != "forward" else ()) + \
+        (("learning_rate", "iterations") if stop is None else ())
+    m = mapping(value, field, NETWORK_KEYS, required)
+    for key in _TRAINING_ONLY if stop else ():
+        if key in m:
+            raise SpecError(f"an exercise that stops after the {'forward pass' if stop == 'forward' else 'gradients'} "
+                            f"(stop_after: {stop}) makes no update and takes no {key}; remove it",
+                            field=join(field, key))
     raw_x = m["input"]
     batch = isinstance(raw_x, list) and any(isinstance(r, list) for r in raw_x)
     X = matrix(raw_x, join(field, "input")) if batch else vector(raw_x, join(field, "input"))[:, None]
@@ -219,9 +235,15 @@ def parse(value, field: str = "network", ident: str = "main", limits=None) -> Ne
         layers.append(layer)
         n_in = layer.units
     output = choice(m.get("output", "layer"), join(field, "output"), OUTPUTS)
-    loss = choice(m["loss"], join(field, "loss"), LOSSES, LOSS_ALIASES)
     n_out = 1 if output == "sum" else layers[-1].units
-    Y = _targets(m.get("target"), join(field, "target"), loss, n_out, X.shape[1], batch)
+    if m.get("loss") is None:                # a forward pass only, no loss
+        if m.get("target") is not None:
+            raise SpecError("a target is compared with the output by a loss: give the loss, or remove the target",
+                            field=join(field, "target"))
+        loss, Y = None, None
+    else:
+        loss = choice(m["loss"], join(field, "loss"), LOSSES, LOSS_ALIASES)
+        Y = _targets(m.get("target"), join(field, "target"), loss, n_out, X.shape[1], batch)
     last = layers[-1].activation
     if loss in ("bce", "cce"):
         want = "sigmoid" if loss == "bce" else "softmax"
@@ -230,7 +252,7 @@ def parse(value, field: str = "network", ident: str = "main", limits=None) -> Ne
                             field=join(field, "loss"))
         if Y.min() < 0 or Y.max() > 1:
             raise SpecError(f"targets of loss '{loss}' must lie in [0, 1]", field=join(field, "target"))
-    iterations = iteration_count(m["iterations"], join(field, "iterations"), limits)
+    iterations = iteration_count(m["iterations"], join(field, "iterations"), limits) if stop is None else 1
     r0 = None
     if m.get("relu_grad_at_zero") is not None:
         r0 = number(m["relu_grad_at_zero"], join(field, "relu_grad_at_zero"), nonnegative=True)
@@ -243,6 +265,8 @@ def parse(value, field: str = "network", ident: str = "main", limits=None) -> Ne
                         field=join(field, "notation"))
     optimizer = _optimizer(m.get("optimizer"), join(field, "optimizer"))
     l2 = number(m.get("l2", 0), join(field, "l2"), nonnegative=True)
+    if l2 and loss is None:
+        raise SpecError("L2 adds to a loss; a forward pass without a loss has none", field=join(field, "l2"))
     if l2 and optimizer.name == "adamw":    # one λ per document: AdamW's decay is its own L2
         raise SpecError("AdamW decays the weights itself (optimizer.weight_decay, λ); give that or l2, "
                         "not both", field=join(field, "l2"))
@@ -270,10 +294,10 @@ def parse(value, field: str = "network", ident: str = "main", limits=None) -> Ne
         id=ident, title=text(m.get("title"), join(field, "title"), 300),
         text=text(m.get("text"), join(field, "text")),
         inputs=X, batch=batch, targets=Y, layers=tuple(layers), output=output, loss=loss,
-        learning_rate=number(m["learning_rate"], join(field, "learning_rate"), positive=True),
+        learning_rate=number(m["learning_rate"], join(field, "learning_rate"), positive=True) if stop is None else None,
         optimizer=optimizer, l2=l2, batch_size=batch_size,
         iterations=iterations, relu_grad_at_zero=r0,
-        notation=notation)
+        notation=notation, stop_after=stop)
 
 
 def _targets(value, field, loss, n_out, samples, batch):
@@ -338,6 +362,8 @@ NOT_SETTINGS = {
     "layers.slope": "the leaky ReLU's definition in the equations",
     "layers.train_weights": "Given values: 'weights frozen' in the layer's item",
     "layers.train_bias": "Given values: 'bias frozen' in the layer's item",
+    "stop_after": "Tasks: the sheet asks for the forward pass (and the loss) or the gradients only, and says "
+                  "that the exercise stops there",
 }
 
 
@@ -372,8 +398,9 @@ def settings(net: Network) -> list[Setting]:
     network's form: learning rate and iterations, the optimizer and each of its constants, L2,
     the mini-batches and their order, each layer's dropout rate and mask.  The question sheet and
     the solution's "Given values" print this list, so that no setting is left out."""
-    out = [Setting("learning_rate", "Learning rate", net.learning_rate, r"\eta", group="training"),
-           Setting("iterations", "iterations", net.iterations, group="training")]
+    out = [] if net.stop_after else [
+        Setting("learning_rate", "Learning rate", net.learning_rate, r"\eta", group="training"),
+        Setting("iterations", "iterations", net.iterations, group="training")]
     opt = net.optimizer
     if opt.name != "sgd":
         out.append(Setting("optimizer", "Optimizer", OPTIMIZER_NAMES[opt.name],
@@ -395,8 +422,10 @@ def settings(net: Network) -> list[Setting]:
         if layer.dropout_mask is None:
             continue
         cols = "; a mini-batch takes the columns of its samples" if net.batch_size else ""
-        out.append(Setting("layers.dropout_p", f"Dropout on layer {l} (inverted, in the training passes only; "
-                           "the final pass after training has none)", layer.dropout_p, "p", group=f"dropout{l}",
+        when = ("in the training passes only; the final pass after training has none" if net.stop_after is None
+                else "in training mode: the pass applies the mask")
+        out.append(Setting("layers.dropout_p", f"Dropout on layer {l} (inverted, {when})",
+                           layer.dropout_p, "p", group=f"dropout{l}",
                            note=r", a kept unit is scaled by $1/(1 - p)$"))
         out.append(Setting("layers.dropout_mask", f"mask (units $\\times$ samples, 1 keeps a unit, 0 drops it{cols})",
                            layer.dropout_mask if net.batch else layer.dropout_mask[:, 0],
@@ -439,7 +468,7 @@ def passes(net: Network) -> list[Pass]:
     dropout = any(layer.dropout_mask is not None for layer in net.layers)
     out = [Pass(f"it{k}", tuple(c + 1 for c in minibatch(net, k)) if net.batch_size else every, dropout)
            for k in range(1, net.iterations + 1)]
-    return out + [Pass("final", every, False)]
+    return out + ([Pass("final", every, False)] if net.stop_after is None else [])
 
 
 def comparable(net: Network) -> list[list[Pass]]:
