@@ -109,8 +109,9 @@ def cache_clear():
 
 
 #: What ``dryrun init`` prints: every kind's starter, and those of generator/starters/ that are no one
-#: kind's (a network trained in mini-batches after the default kind's, a homework last).
-STARTERS = (DEFAULT_KIND, "batch", *KINDS[1:], "homework")
+#: kind's (a network trained in mini-batches and the linear and logistic regressions as one-unit
+#: networks after the default kind's, a homework last).
+STARTERS = (DEFAULT_KIND, "batch", "linear-regression", "logistic-regression", *KINDS[1:], "homework")
 
 
 def starter(name: str) -> Path:
