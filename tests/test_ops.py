@@ -168,6 +168,14 @@ CASES = {
     "quotient_masked": (lambda r: [("a", _mat(r), None), ("b", 1.4, ()), ("m", np.ones((2, 3)), None)], {},
                         lambda a, b, m: a / b),
     "squared_error": (lambda r: [("a", _vec(r), None), ("y", _vec(r), None)], {}, lambda a, y: (a - y) ** 2),
+    # the multiclass hinge: 3 classes × 2 samples, the true class's score per sample, one-hot targets
+    "hinge_terms": (lambda r: (lambda y, s: [("s", s, None), ("sc", (s * y).sum(axis=0), (1,)), ("y", y, None)])(
+        _onehot(r, 3, 2), _mat(r, 3, 2)), {},
+        lambda s, sc, y: np.where(y == 0, np.maximum(0, s - sc[None, :] + 1), 0)),
+    "positive_indicator": (lambda r: [("a", np.append(_vec(r), 0.0), None)], {}, lambda a: (a > 0).astype(float)),
+    "hinge_grad": (lambda r: (lambda y: [("act", np.where(y == 0, r.integers(0, 2, (3, 2)), 0).astype(float), None),
+                                         ("y", y, None), ("n", np.array([1.0, 2.0]), (1,))])(_onehot(r, 3, 2)),
+                   {"count": 2}, lambda act, y, n: (act - y * n[None, :]) / 2),
     "bce_terms": (lambda r: [("a", _vec(r, 3, 0.1, 0.9), None), ("y", np.array([0., 1., 0.5]), None)], {},
                   lambda a, y: -(y * np.log(a) + (1 - y) * np.log(1 - a))),
     "cce_terms": (lambda r: [("a", _vec(r, 3, 0.1, 0.9), None), ("y", np.array([0., 1., 0.]), None)], {},
@@ -337,7 +345,8 @@ def _build(name, rng, policy):
 
 #: Operations whose lines the hand-checker skips by design: a convention at a kink (ReLU', LReLU'),
 #: a position, entries only moved (no arithmetic).
-UNCHECKED = {"relu_slope", "relu_slope_at", "leaky_relu_slope_at", "window_argmax", "reshape"}
+UNCHECKED = {"relu_slope", "relu_slope_at", "leaky_relu_slope_at", "window_argmax", "reshape",
+             "positive_indicator"}       # 1[a > 0], the hinge's subgradient convention at a = 0
 
 #: Functions a document defines for the hand-checker (it evaluates LReLU only with its slope
 #: defined), as the worked solution states them: the slope is the case's.

@@ -7,11 +7,11 @@ sample's squared errors is divided by, ``combined_delta`` where the output layer
 from __future__ import annotations
 
 ACTIVATIONS = ("identity", "relu", "leaky_relu", "sigmoid", "tanh", "softmax")
-LOSSES = ("sse", "half_sse", "mse", "half_mse", "square", "bce", "cce")
+LOSSES = ("sse", "half_sse", "mse", "half_mse", "square", "bce", "cce", "multiclass_hinge")
 #: Other names a spec may use for them.
 ACTIVATION_ALIASES = {"linear": "identity", "none": "identity", "leakyrelu": "leaky_relu", "logistic": "sigmoid"}
 LOSS_ALIASES = {"squared_output": "square", "binary_cross_entropy": "bce", "categorical_cross_entropy": "cce",
-                "cross_entropy": "cce"}
+                "cross_entropy": "cce", "hinge": "multiclass_hinge", "svm": "multiclass_hinge"}
 
 #: The per-sample sum of squared errors is divided by this, as a function of the number of outputs n.
 _SQUARED_DIVISOR = {"sse": lambda n: 1, "half_sse": lambda n: 2, "mse": lambda n: n,

@@ -505,6 +505,12 @@ def _times_ln(factor, x):
     return out
 
 
+def _hinge(s, sc):
+    """max(0, s − s_c + 1), entry by entry."""
+    margin = _arr(s) - _arr(sc) + ONE
+    return exact.where(margin > 0, margin, exact.ZERO)
+
+
 def _sq_sum(a, b):
     d = _arr(a) - _arr(b)
     return (d * d).sum()
@@ -558,6 +564,15 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Elementwise("square_grad", "2 yhat", fn=lambda a: 2 * a),
     Elementwise("bce_grad", "(yhat - y) / (yhat (1 - yhat))", fn=lambda a, y: (a - y) / (a * (ONE - a))),
     Elementwise("cce_grad", "-y / yhat", fn=lambda a, y: -y / a),
+    # the multiclass hinge (SVM) loss with margin 1, y one-hot: the terms max(0, s_j − s_c + 1) of
+    # the other classes j (s_c the true class's score), which terms are active (0 at the hinge),
+    # and ∂ℓ/∂s: 1 for an active term's class, minus their count for the true class, over m
+    Elementwise("hinge_terms", "max(0, s_j - s_c + 1) for j not the class, 0 for the class",
+                fn=lambda s, sc, y: exact.where(_arr(y) == 0, _hinge(s, sc), exact.ZERO)),
+    Elementwise("positive_indicator", "1 where a > 0, else 0 (0 at the hinge a = 0)",
+                fn=lambda a: exact.where(_arr(a) > 0, ONE, exact.ZERO)),
+    Elementwise("hinge_grad", "(active - y count_active) / m",
+                fn=lambda act, y, n, count: (_arr(act) - _arr(y) * _arr(n)) / count),
     # reductions along an axis
     Reduce("sum_along", "sum x", fn=lambda x: _arr(x).sum()),
     Reduce("mean_along", "sum x / N", fn=lambda x, count: _arr(x).sum() / count),

@@ -167,6 +167,22 @@ def _cross_entropy(line, index, pattern: str) -> str:
     return (r"-\Bigl( " if n == "1" else rf"-\frac{{1}}{{{n}}} \Bigl( ") + body + r" \Bigr)"
 
 
+def _hinge_terms(line, index) -> str:
+    """max(0, s_j − s_c + 1) for a class j that is not the true one; 0 for the true class."""
+    (_, si), (_, ci), (_, yi) = line.op.depends(index, line._shapes(), line.params)
+    if np.asarray(line.view.t.dec(line.operands[2]), dtype=object)[yi] != 0:
+        return "0"
+    return rf"\max\bigl(0,\ {line.arg(0, si, factor=False)} - {line.arg(1, ci)} + 1\bigr)"
+
+
+def _hinge_grad(line, index) -> str:
+    """(1[ℓ_j > 0] − y_j · n_active) / m: the count of active terms for the true class."""
+    (_, ai), (_, yi), (_, ni) = line.op.depends(index, line._shapes(), line.params)
+    body = f"{line.arg(0, ai, factor=False)} - {line.arg(1, yi)} \\cdot {line.arg(2, ni)}"
+    n = line.count()
+    return body if n == "1" else rf"\frac{{{body}}}{{{n}}}"
+
+
 def _product(line, index):
     parts = []
     deps = line.op.depends(index, line._shapes(), line.params)
@@ -497,6 +513,9 @@ EXPRESSIONS = {
     "square_grad": _elementwise(r"2 \cdot {0}"),
     "bce_grad": _elementwise(r"\frac{{{0} - {1}}}{{{0} \cdot (1 - {0})}}", plain=(0,)),
     "cce_grad": _elementwise(r"-\frac{{{1}}}{{{0}}}", plain=(0, 1)),
+    "hinge_terms": _hinge_terms,
+    "positive_indicator": _elementwise(r"\mathbf{{1}}[{0} > 0]", plain=(0,)),
+    "hinge_grad": _hinge_grad,
     "sum_along": lambda line, i: _group_terms(line, i, "{0}", 0, plain=True),
     "mean_along": lambda line, i: (rf"\frac{{1}}{{{line.count()}}} \Bigl( "
                                    + _group_terms(line, i, "{0}", 0, plain=True) + r" \Bigr)"),

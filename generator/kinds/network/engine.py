@@ -116,7 +116,19 @@ def loss(g, p: _Pass) -> None:
     name = f"{pre}.loss_data" if net.l2 else f"{pre}.loss"
     formula = f"the {net.loss} loss" if net.l2 else f"L = {net.loss}"
     key = "loss_data" if net.l2 else "loss"
-    if net.loss in ("bce", "cce"):
+    if net.loss == "multiclass_hinge":
+        # the true class's score s_c, the terms max(0, s_j − s_c + 1) of the other classes, their mean
+        per = (1,) if net.batch else ()
+        g.apply("dot_along", f"{pre}.score_true", [yhat, y], "loss", formula="s_c = sum_i y_i s_i (y one-hot)",
+                axis=0, rounded=False, note=("score_true", {}))
+        g.apply("hinge_terms", f"{pre}.loss_terms", [yhat, (f"{pre}.score_true", per), y], "loss",
+                formula="max(0, s_j - s_c + 1) for j not the class", rounded=False, note=("loss_terms", {}))
+        if m == 1:
+            g.apply("sum_along", name, [f"{pre}.loss_terms"], "loss", formula=formula, axis=None, note=(key, {}))
+        else:
+            g.apply("mean_along", name, [f"{pre}.loss_terms"], "loss", formula=formula, axis=None, count=m,
+                    note=(key, {}))
+    elif net.loss in ("bce", "cce"):
         # the logarithms are written down (rounded); the terms and the loss are exact in them
         g.apply("ln_where", f"{pre}.ln_yhat", [yhat, y], "loss", formula="ln yhat (where y is not 0)",
                 note=("ln_yhat", {}))
@@ -161,9 +173,21 @@ def backward(g, p: _Pass) -> None:
     batch = net.batch
     last = net.layers[-1]
     yhat, y = p.output(), p.target
-    count = {"count": g.value(yhat).shape[0]} if net.loss in ("mse", "half_mse") else {}
-    g.apply(_GRADS[net.loss], f"{pre}.dL_dyhat", [yhat] if net.loss == "square" else [yhat, y], "gradient",
-            formula="dL/dyhat", note=("dL_dyhat", {}), **count)
+    if net.loss == "multiclass_hinge":
+        # per sample (the batch's 1/m comes with ∂L/∂W, as for every loss): ∂ℓ/∂s_j = 1[ℓ_j > 0] for
+        # the other classes, −(their count) for the true class; 0 at the hinge ℓ_j = 0 (a subgradient)
+        per = (1,) if batch else ()
+        g.apply("positive_indicator", f"{pre}.hinge_active", [f"{pre}.loss_terms"], "gradient",
+                formula="1[l_j > 0]", rounded=False, note=("hinge_active", {}))
+        g.apply("sum_along", f"{pre}.hinge_count", [f"{pre}.hinge_active"], "gradient",
+                formula="the number of active terms", axis=0, rounded=False, note=("hinge_count", {}))
+        g.apply("hinge_grad", f"{pre}.dL_dyhat", [f"{pre}.hinge_active", y, (f"{pre}.hinge_count", per)],
+                "gradient", formula="dl/ds = 1[l_j > 0] - y_j count (per sample)", count=1,
+                note=("dL_dyhat", {}))
+    else:
+        count = {"count": g.value(yhat).shape[0]} if net.loss in ("mse", "half_mse") else {}
+        g.apply(_GRADS[net.loss], f"{pre}.dL_dyhat", [yhat] if net.loss == "square" else [yhat, y], "gradient",
+                formula="dL/dyhat", note=("dL_dyhat", {}), **count)
     if net.output == "sum":
         g.apply("identity_slope", f"{pre}.dy_da", [f"{pre}.a{L}"], "gradient", formula="dy/da = 1", rounded=False,
                 note=("dy_da", {"l": L}))

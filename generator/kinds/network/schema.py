@@ -245,6 +245,16 @@ def parse(value, field: str = "network", ident: str = "main", limits=None) -> Ne
         loss = choice(m["loss"], join(field, "loss"), LOSSES, LOSS_ALIASES)
         Y = _targets(m.get("target"), join(field, "target"), loss, n_out, X.shape[1], batch)
     last = layers[-1].activation
+    if loss == "multiclass_hinge":
+        if output == "sum" or n_out < 2:
+            raise SpecError("the multiclass hinge compares the scores of two or more classes: give the last layer "
+                            "one unit per class", field=join(field, "loss"))
+        if not (set(np.unique(Y)) <= {0.0, 1.0} and np.all(Y.sum(axis=0) == 1)):
+            raise SpecError("targets of the multiclass hinge are one-hot: one 1 (the true class) and 0 elsewhere "
+                            "per sample", field=join(field, "target"))
+        if m.get("notation") == "scalar":
+            raise SpecError("the multiclass hinge is written in matrix notation; use notation: matrix",
+                            field=join(field, "notation"))
     if loss in ("bce", "cce"):
         want = "sigmoid" if loss == "bce" else "softmax"
         if output == "sum" or last not in ("sigmoid", "softmax"):
