@@ -11,7 +11,7 @@ demo: setup
 	$(BIN)/dryrun render specs/*.yaml -o output
 
 test: setup
-	DRYRUN_LOCKED=1 $(BIN)/python -m pytest
+	DRYRUN_LOCKED=1 $(BIN)/python -m pytest -n auto
 
 bench: setup
 	$(BIN)/python scripts/bench.py

@@ -62,7 +62,10 @@ def label(name: str, index: tuple = (), *, tex: bool = True, kind: str | None = 
     if note is not None:
         sym = page_symbol(problem, name, index) if tex else kind_of(kind).note_label(note, index, problem.model)
         if sym is not None:
-            return sym + _where(name, kind) if tex else f"{sym} ({_where(name, kind, tex=False)})"
+            if tex:
+                return sym + _where(name, kind)
+            where = _where(name, kind, tex=False)
+            return f"{sym} ({where})" if where else sym
     found = split_stage(name)
     if found is not None:                   # a value of a pass the kind does not name: its name
         stage, rest = found

@@ -30,6 +30,21 @@ class Limits:
     max_terms: int = 250_000         # the same for all exercises of a spec together
     max_input_bytes: int = 1_000_000  # a roster, a responses file
     max_snapshot_bytes: int = 32_000_000  # a snapshot file (values and the LaTeX of its pages, written and read)
+    # the sizes of a kind's exercise that keep its pages legible (beyond them, lines per row or entry)
+    max_tokens: int = 8          # tokens of a self-attention exercise (rows of X; a row of scores)
+    max_token_width: int = 8     # features of a token, and the columns d_k, d_v of W_q, W_k, W_v
+    max_rnn_steps: int = 12      # time steps of an RNN
+    max_rnn_units: int = 8       # input features, hidden units and outputs of an RNN
+    max_norm_features: int = 8   # features (rows) of a batch or layer normalization
+    max_norm_samples: int = 8    # samples (columns) of a batch or layer normalization
+    max_cell_steps: int = 6      # time steps of an LSTM or GRU cell
+    max_cell_units: int = 4      # hidden units and input features of an LSTM or GRU cell (gates written out)
+    max_cell_iterations: int = 3  # iterations of an LSTM or GRU (each a whole pass through time and back)
+    max_cnn_side: int = 8        # rows and columns of a CNN's input (every map is written out)
+    max_cnn_channels: int = 3    # channels of a CNN's input
+    max_cnn_kernels: int = 4     # kernels of a CNN's convolution
+    max_cnn_flat: int = 12       # values a CNN flattens (a row of its first dense layer's W)
+    max_cnn_units: int = 8       # units of a CNN's dense layer
 
     def with_overrides(self, pairs) -> "Limits":
         """``pairs``: texts NAME=VALUE, e.g. from ``--limit max_units=64``."""
@@ -50,6 +65,13 @@ class Limits:
                 raise DryrunError(f"--limit {text}: the value must be at least 1")
             changes[name] = number
         return replace(self, **changes)
+
+
+def bound(limits: Limits, *names: str) -> tuple[int, str]:
+    """The lowest of the limits ``names`` and its name, the first named where several are as low:
+    the size a spec may reach, and the limit its message tells the operator to raise."""
+    name = min(names, key=lambda n: getattr(limits, n))
+    return getattr(limits, name), name
 
 
 DEFAULT = Limits()

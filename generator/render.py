@@ -435,8 +435,12 @@ def _key_legend(names, kinds: dict, problems: dict | None) -> str:
             whole = plain.group(1) if plain else whole
             if whole not in params:
                 params.append(whole)
-    if losses:
+    trained = any(split_stage(split_answer_name(n)[1]) and split_stage(split_answer_name(n)[1])[0] == "final"
+                  for n in names)
+    if losses and trained:
         parts.append(r"$L_{\text{it}\,k}$: the loss before update $k$; $L_{\text{final}}$: after the last update")
+    elif losses:                 # an exercise that stops before the update: one pass
+        parts.append(r"$L_{\text{it}\,1}$: the loss of the forward pass (the exercise makes no update)")
     if params:
         parts.append(", ".join(f"${p}$" for p in params) + ": the parameters after training")
     return "; ".join(parts) + ("." if parts else "")

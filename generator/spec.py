@@ -127,7 +127,13 @@ def _number(constructor):
     return construct
 
 
-_Loader.add_constructor("tag:yaml.org,2002:int", _number(yaml.SafeLoader.construct_yaml_int))
+def _decimal_int(loader, node):
+    """A YAML 1.2 integer, always decimal: 08 is 8 (YAML 1.1 would read a leading 0 as octal and fail
+    on 8 and 9)."""
+    return int(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _number(_decimal_int))
 _Loader.add_constructor("tag:yaml.org,2002:float", _number(yaml.SafeLoader.construct_yaml_float))
 
 

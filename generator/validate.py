@@ -226,14 +226,19 @@ def sized(value, field: str, n: int, what: str, default: float = 0) -> np.ndarra
     return v
 
 
-def sequence(value, field: str, max_steps: int, max_features: int) -> np.ndarray:
+def sequence(value, field: str, max_steps, max_features) -> np.ndarray:
     """The inputs x_1 … x_T of a recurrent exercise, one row per time step (T × d); a flat list of
-    T numbers is T steps of one feature each."""
+    T numbers is T steps of one feature each.  A maximum is a number, or (number, the limit that
+    sets it: ``limits.bound``), which the refusal names."""
     if isinstance(value, list) and value and not any(isinstance(r, list) for r in value):
         value = [[v] for v in value]
     x = matrix(value, field)
-    if x.shape[0] > max_steps:
-        raise SpecError(f"{x.shape[0]} time steps, more than {max_steps} (one row per step)", field=field)
-    if x.shape[1] > max_features:
-        raise SpecError(f"{x.shape[1]} input features per step, more than {max_features}", field=field)
+    (steps, steps_limit), (features, features_limit) = (m if isinstance(m, tuple) else (m, None)
+                                                        for m in (max_steps, max_features))
+    if x.shape[0] > steps:
+        named = f"limit {steps_limit}; " if steps_limit else ""
+        raise SpecError(f"{x.shape[0]} time steps, more than {steps} ({named}one row per step)", field=field)
+    if x.shape[1] > features:
+        named = f" (limit {features_limit})" if features_limit else ""
+        raise SpecError(f"{x.shape[1]} input features per step, more than {features}{named}", field=field)
     return x

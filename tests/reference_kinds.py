@@ -567,9 +567,12 @@ def _rnn_forward(s: _RnnSpec) -> dict:
 
 
 def _rnn_backward(s: _RnnSpec, f: dict) -> dict[str, np.ndarray]:
+    """The parameters' gradients, and (keys ``inputs``, ``h0``) ∂L/∂x_t = W_xhᵀ δ_t per row and
+    ∂L/∂h_0 = W_hhᵀ δ_1, the dL/dh_t a step before the first."""
     p = s.p
     T = len(s.xs)
     g = {name: np.zeros_like(p[name]) for name in _RNN_PARAMS}
+    g["inputs"] = np.zeros_like(s.xs)
     dh_next = np.zeros(len(s.h0))                   # dL/dh_t coming from step t+1
     for t in reversed(range(T)):
         h = f["hs"][t + 1]
@@ -594,10 +597,14 @@ def _rnn_backward(s: _RnnSpec, f: dict) -> dict[str, np.ndarray]:
             for j in range(d_h):
                 g["W_hh"][i, j] += dz[i] * h_prev[j]
             g["b_h"][i] += dz[i]
+        for j in range(d_x):
+            for i in range(d_h):
+                g["inputs"][t, j] += p["W_xh"][i, j] * dz[i]
         dh_next = np.zeros(d_h)
         for j in range(d_h):
             for i in range(d_h):
                 dh_next[j] += p["W_hh"][i, j] * dz[i]
+    g["h0"] = dh_next
     return g
 
 
@@ -613,6 +620,7 @@ def _rnn_train(part: dict):
         kink = min(kink, f["kink"])
         out[f"it{k}.loss"] = _scalar(f["loss"])
         grads = _rnn_backward(s, f)
+        out[f"it{k}.grad.inputs"], out[f"it{k}.grad.h0"] = grads["inputs"], grads["h0"]
         if k == 1:
             for name in _RNN_PARAMS:
                 if name in s.given:
@@ -636,6 +644,68 @@ def rnn(part: dict) -> dict[str, np.ndarray]:
 
 def rnn_loss(part: dict) -> float:
     return _rnn_forward(_RnnSpec(part))["loss"]
+
+
+# --- an RNN layer given upstream gradients, as CS231n's assignment 3 writes it ------------------
+# rnn_step_forward / rnn_step_backward / rnn_forward / rnn_backward(dh, cache), in its row-vector
+# convention (a minibatch of one): next_h = tanh(x Wx + prev_h Wh + b) with Wx = W_xhᵀ (D × H) and
+# Wh = W_hhᵀ (H × H); dh[t] is the upstream gradient of h_t, added to the gradient dprev_h coming
+# back from step t + 1; dh0 is the last dprev_h.  The ReLU case only changes the step's derivative.
+
+def _upstream_part(part: dict):
+    xs = _f64(part["inputs"])
+    xs = xs[:, None] if xs.ndim == 1 else xs
+    Wx, Wh = _f64(part["W_xh"]).reshape(-1, xs.shape[1]).T, _f64(part["W_hh"]).T
+    H = Wh.shape[0]
+    h0 = np.zeros(H) if part.get("h0") is None else _vector(part["h0"])
+    b = np.zeros(H) if part.get("b_h") is None else _vector(part["b_h"])
+    up = part["upstream"]
+    dh = np.ones((len(xs), H)) if up == "ones" else _f64(up).reshape(len(xs), H)
+    return xs, h0, Wx, Wh, b, dh, part.get("activation", "tanh")
+
+
+def _rnn_step_forward(x, prev_h, Wx, Wh, b, act):
+    a = x @ Wx + prev_h @ Wh + b
+    next_h = np.tanh(a) if act == "tanh" else np.maximum(a, 0.0)
+    return next_h, (x, prev_h, Wx, Wh, a, next_h)
+
+
+def _rnn_step_backward(dnext_h, cache, act):
+    x, prev_h, Wx, Wh, a, next_h = cache
+    da = dnext_h * (1 - next_h ** 2) if act == "tanh" else dnext_h * (a > 0)
+    return da @ Wx.T, da @ Wh.T, np.outer(x, da), np.outer(prev_h, da), da
+
+
+def rnn_upstream(part: dict) -> dict[str, np.ndarray]:
+    """The hidden states and the gradients of an RNN layer given ``upstream`` (T × H): of the
+    inputs (T × D), of h_0 and of W_xh, W_hh, b_h (in dryrun's orientation, W_xh H × D), named as
+    dryrun's trace names them."""
+    xs, h0, Wx, Wh, b, dh, act = _upstream_part(part)
+    h, caches, hs = h0, [], []
+    for x in xs:                                    # rnn_forward
+        h, cache = _rnn_step_forward(x, h, Wx, Wh, b, act)
+        hs.append(h)
+        caches.append(cache)
+    dx, dWx, dWh, db = np.zeros_like(xs), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dprev_h = np.zeros_like(h0)
+    for t in reversed(range(len(xs))):             # rnn_backward(dh, cache)
+        dx[t], dprev_h, dWx_t, dWh_t, db_t = _rnn_step_backward(dh[t] + dprev_h, caches[t], act)
+        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
+    out = {"hidden": np.array(hs), "it1.grad.inputs": dx, "it1.grad.h0": dprev_h, "it1.dW_xh": dWx.T,
+           "it1.dW_hh": dWh.T}
+    if part.get("b_h") is not None:
+        out["it1.db_h"] = db
+    return out
+
+
+def rnn_upstream_loss(part: dict) -> float:
+    """L = Σ_t upstream_t · h_t: the loss whose gradients ``rnn_upstream`` gives."""
+    xs, h0, Wx, Wh, b, dh, act = _upstream_part(part)
+    h, total = h0, 0.0
+    for t, x in enumerate(xs):
+        h, _ = _rnn_step_forward(x, h, Wx, Wh, b, act)
+        total += float(dh[t] @ h)
+    return total
 
 
 # ---------------------------------------------------------------------------------------

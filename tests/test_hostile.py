@@ -102,6 +102,12 @@ def test_fuzz_yaml_text(text):
         assert "\n" not in str(e)
 
 
+def test_a_leading_zero_is_a_decimal_integer_not_a_traceback():
+    """Found by the fuzzer: YAML 1.1 reads 08 as a broken octal number (a ValueError inside the
+    YAML library); a spec's integers are decimal, as in YAML 1.2."""
+    assert parse_yaml("a: 08\nb: -012\nc: 0") == {"a": 8, "b": -12, "c": 0}
+
+
 FORMULA_ALPHABET = "xyw ^T*/+-().,0123456789episnctaqrlogdbhmu_'\"[];:"
 
 

@@ -286,7 +286,8 @@ RULES = {"momentum": r"\theta \leftarrow \theta - \eta v",
          "rmsprop": r"s \leftarrow \rho s + (1 - \rho)\, g^{2}",
          "adagrad": r"s \leftarrow s + g^{2}",
          "adam": r"\hat{m} = \frac{m}{1 - \beta_1^{t}}",
-         "adamw": r"\theta \leftarrow \theta - \eta \lambda \theta \quad\text{(decoupled weight decay, first)}"}
+         "adamw": r"\theta \leftarrow \theta - \eta \lambda \theta \quad\text{(decoupled weight decay, first)}",
+         "nadam": r"\hat{m} = \frac{\mu_{t+1}}{1 - \Pi_{t+1}}\, m + \frac{1 - \mu_t}{1 - \Pi_t}\, g"}
 
 
 def _rule(tex: str) -> str:

@@ -33,7 +33,7 @@ def run(*args):
     ("weights: [[0.1, 0.2], [0.3, 0.4]]", "weights: [[0.1, 0.2, 0], [0.3, 0.4, 0]]", "W1 must be 2×2"),
     ("target: [0.5]", "target: [0.5, 1]", "network.target: target has 2 entries but the output layer has 1 unit"),
     ("activation: sigmoid", "activation: sigmod", "unknown value 'sigmod' (known: identity, relu, leaky_relu, sigmoid, tanh, softmax); did you mean 'sigmoid'?"),
-    ("loss: half_sse", "loss: hinge", "network.loss: unknown value 'hinge' (known: sse, half_sse, mse, half_mse, square, bce, cce)"),
+    ("loss: half_sse", "loss: huber", "network.loss: unknown value 'huber' (known: sse, half_sse, mse, half_mse, square, bce, cce, multiclass_hinge)"),
     ("input: [1, 2]", "input: [1, two]", "network.input[1]: expected a number, got text ('two')"),
     ("input: [1, 2]", "input: [1, .nan]", "network.input[1]: expected a finite number, got nan"),
     ("input: [1, 2]", "input: [1, .inf]", "expected a finite number"),

@@ -38,7 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: Every exercise kind, in the order the documentation lists them.
-KINDS = ("network", "expression", "conv", "pool", "cnn", "rnn", "attention", "batchnorm", "layernorm", "lstm", "gru")
+KINDS = ("network", "expression", "conv", "pool", "cnn", "rnn", "attention", "batchnorm", "layernorm", "lstm", "gru",
+         "params", "skipgram", "optimizer")
 #: The kind of a spec's top-level exercise (``network:`` in a spec) and of a part without ``kind:``.
 DEFAULT_KIND = KINDS[0]
 

@@ -2,7 +2,9 @@
 kinds fed an upstream gradient (conv, pool, attention, the normalizations: the output and the
 gradients ``grad.<input>``, no loss and no training) and of the trained kinds (the losses of the
 passes ``it<k>`` and ``final``, the final parameters), each built from what the kind declares (its
-model, its parameters); the labels of a trained kind's values in its own notation."""
+model, its parameters); the labels of a trained kind's values in its own notation; and what the
+trained kinds share for an exercise that stops early (``stop_after``: its value, the settings it
+refuses, its answer groups)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,63 @@ class GridView(View):
     def channels(self) -> bool:
         """Whether the input has several channels (C × H × W, C > 1): an entry then names its channel."""
         return len(self.model.input.shape) == 3 and self.model.input.shape[0] > 1
+
+
+#: Where an exercise of a trained kind may stop (``stop_after``): after the forward pass (and its
+#: loss, where it has one), or after the gradients; absent, it trains (``iterations`` updates and a
+#: final pass).  The network kind's word for word.
+STOPS = ("forward", "gradients")
+#: What an exercise that stops before the update does not take (cnn, rnn, lstm, gru).
+TRAINING_ONLY = ("learning_rate", "iterations")
+
+
+def stop_after(value, field: str) -> str | None:
+    """The ``stop_after`` of the part ``value`` (a mapping not yet checked): "forward",
+    "gradients", or None (absent or null: the exercise trains).  Read before the part's required
+    keys, which depend on it."""
+    from ..validate import choice, join
+    if isinstance(value, dict) and value.get("stop_after") is not None:
+        return choice(value["stop_after"], join(field, "stop_after"), STOPS)
+    return None
+
+
+def refuse_training(m: dict, field: str, stop: str | None, keys=TRAINING_ONLY) -> None:
+    """A one-line SpecError naming the first of ``keys`` that the part ``m`` gives although it
+    stops before the update (``stop``), as the network kind words it."""
+    from ..errors import SpecError
+    from ..validate import join
+    for key in keys if stop else ():
+        if key in m:
+            raise SpecError(f"an exercise that stops after the {'forward pass' if stop == 'forward' else 'gradients'} "
+                            f"(stop_after: {stop}) makes no update and takes no {key}; remove it",
+                            field=join(field, key))
+
+
+def stopped_groups(model, outputs, gradients) -> dict[str, list[str]]:
+    """The answer groups of an exercise that stops (``model.stop_after``): its one pass's
+    ``outputs`` and loss (``it1.loss``, where ``model.loss`` is given), and after the gradients
+    its ``gradients`` too; the key asks the loss and the outputs, or the loss and the gradients.
+    No parameter is trained, so none is asked."""
+    losses = ["it1.loss"] if model.loss is not None else []
+    grads = list(gradients) if model.stop_after == "gradients" else []
+    return {"key": losses + (grads or list(outputs)), "losses": losses, "parameters": [], "gradients": grads,
+            "outputs": list(outputs)}
+
+
+class Packed:
+    """A view's summary lines (mixed into the views of the trained kinds): pieces of display math
+    side by side, as many to a line as fit the page."""
+
+    def packed(self, items) -> list[str]:
+        """``items`` joined by ``\\eqsep``, in order, into lines that fit (a piece too wide to share
+        a line has one of its own)."""
+        lines: list[list[str]] = []
+        for item in items:
+            if lines and self.fits(*lines[-1], item, "xxxx" * len(lines[-1])):
+                lines[-1].append(item)
+            else:
+                lines.append([item])
+        return [r" \eqsep ".join(line) for line in lines]
 
 
 def upstream_groups(model, inputs) -> dict[str, list[str]]:
@@ -48,7 +107,11 @@ def trained_is_key(name: str, is_parameter) -> bool:
 def recurrent_groups(model, parameters) -> dict[str, list[str]]:
     """The answer groups of a recurrent cell trained on its last hidden state (GRU, LSTM): the loss
     of every iteration and of the final parameters, the final ``parameters``, every iteration's
-    gradients and the hidden states of the first forward pass; built from the model alone."""
+    gradients and the hidden states of the first forward pass; built from the model alone.  An
+    exercise that stops (``stop_after``): ``stopped_groups`` of those hidden states and gradients."""
+    if model.stop_after is not None:
+        return stopped_groups(model, [f"it1.t{t}.h" for t in range(1, model.steps + 1)],
+                              [f"it1.grad.{name}" for name in parameters])
     iterations = range(1, model.iterations + 1)
     losses = [f"it{k}.loss" for k in iterations] + ["final.loss"]
     params = [f"final.{name}" for name in parameters]
@@ -65,11 +128,16 @@ def recurrent_is_key(name: str, parameters) -> bool:
 
 def recurrent_given(model, p, states, parameters) -> list[tuple[str, object]]:
     """The data of a recurrent-cell exercise, as a question states it: the inputs, the initial
-    ``states`` ((label, trace name) pairs), the initial parameters, the target and the training."""
+    ``states`` ((label, trace name) pairs), the initial parameters, the target and the loss (where
+    the exercise has them: a forward pass alone may have neither) and the training (none where it
+    stops before the update, ``stop_after``)."""
     rows = [("inputs x_1 … x_T (one per row)", p.dec("inputs"))] + [(label, p.dec(n)) for label, n in states]
     rows += [(name, p.dec(f"init.{name}")) for name in parameters]
-    return rows + [("target y of h_T", p.dec("target")), ("loss", model.loss),
-                   ("learning rate", model.learning_rate), ("iterations", model.iterations)]
+    if model.loss is not None:
+        rows += [("target y of h_T", p.dec("target")), ("loss", model.loss)]
+    if model.stop_after is None:
+        rows += [("learning rate", model.learning_rate), ("iterations", model.iterations)]
+    return rows
 
 
 def notation_label(name: str, index, tex: bool, notation: dict, note) -> str | None:

@@ -170,9 +170,22 @@ class MatMul(Op):
 
 
 @dataclass(frozen=True)
+class MaskedMatMul(MatMul):
+    """``MatMul`` of its first two operands whose third is a mask of the result's shape: an entry
+    where the mask is not 1 is written as its symbol (−∞, a masked score) and recorded as computed."""
+
+    def compute(self, values, params):
+        return MatMul.compute(self, values[:2], params)
+
+    def depends(self, index, shapes, params):
+        return MatMul.depends(self, index, shapes[:2], params) + [(2, tuple(index))]
+
+
+@dataclass(frozen=True)
 class Product(Op):
     """``affine``: Σ_k W_k v_k (+ b) (operands W_1, v_1, W_2, v_2 …, then b with ``bias``);
-    ``transposed``: Σ_k W_kᵀ d_k; ``outer``: Σ_k d_k v_kᵀ."""
+    ``transposed``: Σ_k W_kᵀ d_k (+ g, a last operand added as it is with ``bias``: an RNN's
+    ∂L/∂h_t = W_hhᵀ δ_{t+1} + the upstream gradient of h_t); ``outer``: Σ_k d_k v_kᵀ."""
     shape_of: str = "affine"
 
     def compute(self, values, params):
@@ -184,8 +197,9 @@ class Product(Op):
                 out = out + _col(values[-1])
             return _arr(out)
         if self.shape_of == "transposed":
-            return _arr(sum((np.dot(_arr(values[2 * k]).T, _col(values[2 * k + 1])) for k in range(pairs)),
-                            start=np.zeros(np.shape(values[0])[1], dtype=object) * exact.ZERO))
+            out = _arr(sum((np.dot(_arr(values[2 * k]).T, _col(values[2 * k + 1])) for k in range(pairs)),
+                           start=np.zeros(np.shape(values[0])[1], dtype=object) * exact.ZERO))
+            return _arr(out + _col(values[-1])) if params.get("bias") else out
         return _arr(sum((np.multiply.outer(_col(values[2 * k]), _col(values[2 * k + 1])) for k in range(pairs)),
                         start=np.zeros((np.size(values[0]), np.size(values[1])), dtype=object) * exact.ZERO))
 
@@ -199,7 +213,7 @@ class Product(Op):
                 out += [(2 * k, (slice(None), index[0])), (2 * k + 1, (slice(None),))]
             else:
                 out += [(2 * k, (index[0],)), (2 * k + 1, (index[1],))]
-        if self.shape_of == "affine" and params.get("bias"):
+        if self.shape_of in ("affine", "transposed") and params.get("bias"):
             out.append((len(shapes) - 1, (index[0],)))
         return out
 
@@ -352,6 +366,47 @@ def _reshape_terms(index, values, params):
     shape = np.empty(x.shape, dtype=object).reshape(params["shape"]).shape
     n = int(np.ravel_multi_index(index, shape)) if shape else 0
     return [[((0, tuple(int(i) for i in np.unravel_index(n, x.shape))),)]], []
+
+
+def _of_sample(values, batched: tuple, n: int) -> list:
+    """The operands of sample ``n``: entry ``n`` of each operand at a position in ``batched`` (those
+    with a leading sample axis), the others as they are (shared by every sample)."""
+    return [v[n] if k in batched else v for k, v in enumerate(values)]
+
+
+@dataclass(frozen=True)
+class Samples(Window):
+    """A window operation over a batch of samples: the operation ``inner`` (a ``Window`` of ``OPS``)
+    applied sample by sample, with the step's own parameters.  Operand k in ``batched`` has a leading
+    sample axis (each sample its own grid, its own upstream gradient); the others (the kernels, a
+    bias) are shared by every sample.  The result is the samples' results stacked along a new
+    leading axis, or with ``summed`` added in sample order (Σ_n: the gradient of what the samples
+    share, a kernel or a bias).  An entry's terms are the inner operation's, each factor of a
+    batched operand at its sample; summed, one group per sample (its bracket on the page)."""
+    inner: str = ""
+    batched: tuple = (0,)
+    summed: bool = False
+
+    def _samples(self, values) -> int:
+        return len(values[self.batched[0]])
+
+    def compute(self, values, params):
+        op = OPS[self.inner]
+        each = [op.compute(_of_sample(values, self.batched, n), params) for n in range(self._samples(values))]
+        return _arr(_sum(*each)) if self.summed else _arr(np.stack(each))
+
+    def terms(self, index, values, params):
+        op, index = OPS[self.inner], tuple(int(i) for i in index)
+        at = index if self.summed else index[1:]
+        groups, tail = [], []
+        for n in (range(self._samples(values)) if self.summed else index[:1]):
+            inner, last = op.terms(at, _of_sample(values, self.batched, n), params)
+            lift = lambda factor, n=n: (factor[0], (n,) + tuple(factor[1]) if factor[0] in self.batched  # noqa: E731
+                                        else factor[1])
+            lifted = [[tuple(lift(f) for f in term) for term in group] for group in inner]
+            groups += [[term for group in lifted for term in group]] if self.summed else lifted
+            tail = [lift(f) for f in last]
+        return groups, tail
 
 
 def _bound(op, params) -> Callable:
@@ -511,9 +566,29 @@ def _hinge(s, sc):
     return exact.where(margin > 0, margin, exact.ZERO)
 
 
+def _nadam_mu(b, psi, n):
+    """μ_n = b (1 − ½·0.96^{nψ}), entry by entry (NAdam's momentum schedule)."""
+    return _arr(b) * (ONE - Decimal("0.5") * Decimal("0.96") ** (n * _arr(psi)))
+
+
 def _sq_sum(a, b):
     d = _arr(a) - _arr(b)
     return (d * d).sum()
+
+
+def _out_size(n, size, stride, padding):
+    """⌊(n + 2p − k)/s⌋ + 1 entry by entry: the positions of a window of size k with stride s over
+    n entries padded by p on each side (PyTorch's output size of a convolution or a pooling)."""
+    from decimal import ROUND_FLOOR
+    out = np.empty(np.shape(n), dtype=object)
+    for i, v in np.ndenumerate(_arr(n)):
+        out[i] = ((v + 2 * padding - size) / stride).to_integral_value(rounding=ROUND_FLOOR) + ONE
+    return out
+
+
+def _neg_ln_sum(*xs):
+    """−Σ ln x over every entry of every operand (a skip-gram pair's loss from its probabilities)."""
+    return -sum((_arr(exact.ln(_arr(x))).sum() for x in xs), start=exact.ZERO)
 
 
 #: Every operation, by the name its printers know it.
@@ -550,6 +625,8 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Elementwise("times_difference", "a (b - c)", fn=lambda a, b, c: a * (b - c)),
     Elementwise("quotient_masked", "a / b where mask is 1, -inf elsewhere (recorded as a / b)",
                 fn=lambda a, b, mask: a / b),
+    Elementwise("product_masked", "a b where mask is 1, -inf elsewhere (recorded as a b)",
+                fn=lambda a, b, mask: a * b),
     Elementwise("squared_error", "(yhat - y)^2", fn=lambda a, y: (a - y) * (a - y)),
     Elementwise("bce_terms", "-[y ln yhat + (1 - y) ln(1 - yhat)]",
                 fn=lambda a, y: -(_times_ln(y, a) + _times_ln(ONE - _arr(y), ONE - _arr(a)))),
@@ -588,6 +665,7 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Reduce("cce", "-sum y ln yhat / n", fn=lambda a, y, count: -_times_ln(y, a).sum() / count),
     # matrix–vector shapes
     MatMul("matmul", "A B (A^T, B^T as asked)"),
+    MaskedMatMul("matmul_masked", "A B where mask is 1, -inf elsewhere (recorded as A B)"),
     Product("affine", "W1 v1 + W2 v2 + ... + b", shape_of="affine"),
     Product("transposed", "W1^T d1 + W2^T d2 + ...", shape_of="transposed"),
     Product("outer", "d1 v1^T + d2 v2^T + ...", shape_of="outer"),
@@ -637,6 +715,18 @@ OPS: dict[str, Op] = {op.name: op for op in (
               fn=_quotient_zeros, keys=("zeros",)),
     Elementwise("decay", "w - c w", fn=lambda w, c: w - c * w),
     Elementwise("complement_power", "1 - a^n", fn=lambda a, count: ONE - a ** count),
+    # NAdam's momentum schedule (torch.optim.NAdam, ψ its momentum decay): μ_n = β(1 − ½·0.96^{nψ}),
+    # the product μ_1 ⋯ μ_n, and the weights of its m̂, μ/(1 − Π) and (1 − μ)/(1 − Π)
+    Elementwise("nadam_mu", "b (1 - 0.5 * 0.96^(n psi))", fn=lambda b, psi, count: _nadam_mu(b, psi, count)),
+    Elementwise("nadam_mu_product", "prod_{i=1..n} b (1 - 0.5 * 0.96^(i psi))",
+                fn=lambda b, psi, count: _prod(*[_nadam_mu(b, psi, i) for i in range(1, int(count) + 1)])),
+    Elementwise("over_complement", "a / (1 - b)", fn=lambda a, b: a / (ONE - b)),
+    Elementwise("complement_over_complement", "(1 - a) / (1 - b)", fn=lambda a, b: (ONE - a) / (ONE - b)),
+    # the size of a layer's output along one axis (a window of size k, stride s, padding p), and the
+    # loss of a skip-gram pair with negative sampling: −ln of every probability, summed
+    Constants("out_size", "floor((n + 2 p - k) / s) + 1", fn=lambda n, size, stride, padding: _out_size(
+        n, size, stride, padding), keys=("size", "stride", "padding")),
+    Reduce("neg_ln_sum", "-(ln a + ln b + ...) over every entry of every operand", fn=_neg_ln_sum),
     # gathering
     Stack("stack", "rows a, b, ... (each as it is)"),
     # windows of a grid (engine.grid)
@@ -663,6 +753,19 @@ OPS: dict[str, Op] = {op.name: op for op in (
            keys=("size", "stride", "padding")),
     Window("reshape", "the entries in reading order, in another shape (flattened, folded into maps)",
            fn=lambda x, shape: _arr(x).reshape(shape), terms_of=_reshape_terms, keys=("shape",)),
+    # the same window operations over a batch of samples (operand 0, and the upstream gradient, with a
+    # leading sample axis): a result per sample, or the gradient of what every sample shares summed
+    # over the samples; ``shape`` of an input gradient is one sample's
+    Samples("pad_samples", "each sample's grid with p zeros on every side", inner="pad"),
+    Samples("windows_samples", "the window of each output position of each sample (padding as 0)",
+            inner="windows"),
+    Samples("correlate_samples", "z_n = sum_c sum_ab k_cab x_n,c[i s + a - p, j s + b - p] (+ b) for each sample n",
+            inner="correlate"),
+    Samples("correlate_kernel_grad_samples", "dL/dk_cab = sum_n sum_ij g_n,ij x_n,c[i s + a - p, j s + b - p]",
+            inner="correlate_kernel_grad", batched=(0, 1), summed=True),
+    Samples("correlate_input_grad_samples", "dL/dx_n,c[r, q] = sum over the windows reaching (r, q) of g_n,ij k_cab",
+            inner="correlate_input_grad"),
+    Samples("grid_sum_samples", "sum_n sum_ij g_n,ij (of each map)", inner="grid_sum", summed=True),
 )}
 
 

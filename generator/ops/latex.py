@@ -18,7 +18,7 @@ A second printer (HTML, MathML) is another table like ``EXPRESSIONS`` and anothe
 
 from __future__ import annotations
 
-from decimal import localcontext
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
 import numpy as np
@@ -191,7 +191,7 @@ def _product(line, index):
             parts.append(rf"{{{line.arg(k, a)} \cdot {line.arg(k + 1, b)}}}")
         else:
             parts += [rf"{{{u} \cdot {v}}}" for u, v in zip(line.args(k, a), line.args(k + 1, b))]
-    if line.op.shape_of == "affine" and line.params.get("bias"):
+    if line.op.shape_of in ("affine", "transposed") and line.params.get("bias"):
         parts.append(line.arg(deps[-1][0], deps[-1][1], factor=False))
     return _terms(parts)
 
@@ -208,6 +208,7 @@ def _two_over(count) -> str:
 #: ({operation: entries(line) → {index: symbol}}): a masked score is −∞.
 VOID = {"quotient_masked": lambda line: {i: r"-\infty" for i, m in np.ndenumerate(
     np.asarray(line.view.t.dec(line.operands[2]), dtype=object)) if m != 1}}
+VOID["product_masked"] = VOID["matmul_masked"] = VOID["quotient_masked"]     # the mask: operand 2
 VOID["ln_where"] = lambda line: _skipped(line, 0)            # ln ŷ where y is 0: not needed
 VOID["ln_complement_where"] = lambda line: _skipped(line, 1)  # ln(1 − ŷ) where y is 1: not needed
 
@@ -261,6 +262,14 @@ def _quotient_or_zero(line, index) -> str:
     return rf"\frac{{{line.arg(0, ia)} \cdot {line.arg(1, ib)}}}{{{line.arg(2, ic, factor=False)}}}"
 
 
+def _nadam_mu(line, index, n: str) -> str:
+    """β · (1 − 0.5 · 0.96^{n · ψ}): NAdam's μ_n with its operands β and ψ (``n`` the step)."""
+    (_, ib), (_, ip) = line.op.depends(index, line._shapes(), line.params)
+    num = line.view.fmt.num
+    return (rf"{line.arg(0, ib)} \cdot \bigl(1 - {num(Decimal('0.5'))} \cdot {num(Decimal('0.96'))}^{{{n} \cdot "
+            rf"{line.arg(1, ip)}}}\bigr)")
+
+
 def _void(line) -> dict:
     return VOID[line.entry.op](line) if line.entry.op in VOID else {}
 
@@ -279,6 +288,20 @@ def _is_zero(line, k: int, index) -> bool:
     """Whether operand ``k``'s entry ``index`` is exactly 0 (as computed and as printed)."""
     value = np.asarray(line.view.t.dec(line.operands[k]), dtype=object)
     return (value.item() if value.ndim == 0 else value[tuple(index)]) == 0
+
+
+def _out_size(line, index) -> str:
+    """⌊(n + 2·p − k)/s⌋ + 1 with the layer's window size k, stride s and padding p."""
+    num = line.view.fmt.num
+    n = line.arg(0, tuple(index), factor=False)
+    k, s, p = (num(line.params[key]) for key in ("size", "stride", "padding"))
+    return rf"\left\lfloor \frac{{{n} + 2 \cdot {p} - {k}}}{{{s}}} \right\rfloor + 1"
+
+
+def _neg_ln_sum(line, index) -> str:
+    """−ln a − ln b − …: every entry of every operand, in order."""
+    values = [v for k, idx in line.op.depends(index, line._shapes(), line.params) for v in line.args(k, idx)]
+    return "-" + " - ".join(rf"\ln {v}" for v in values)
 
 
 def _window_terms(line, index):
@@ -499,6 +522,7 @@ EXPRESSIONS = {
     "times_difference": _elementwise(r"{0} \cdot ({1} - {2})", plain=(1,)),
     "quotient_masked": lambda line, i: (_void(line).get(tuple(i)) or
                                         _elementwise(r"\frac{{{0}}}{{{1}}}", plain=(0, 1))(line, i)),
+    "product_masked": lambda line, i: _void(line).get(tuple(i)) or _elementwise(r"{0} \cdot {1}")(line, i),
     "squared_error": _elementwise(r"({0} - {1})^{{2}}", plain=(0,)),
     "bce_terms": _elementwise(r"-\bigl({1} \cdot \ln {0} + (1 - {1}) \cdot \ln (1 - {0})\bigr)"),
     "cce_terms": _elementwise(r"-{1} \cdot \ln {0}"),
@@ -530,6 +554,8 @@ EXPRESSIONS = {
     "cce": lambda line, i: _cross_entropy(line, i, r"{1} \cdot \ln {0}"),
     "matmul": lambda line, i: _terms([rf"{{{u} \cdot {v}}}" for u, v in zip(
         *[line.args(k, idx) for k, idx in line.op.depends(i, line._shapes(), line.params)])]),
+    "matmul_masked": lambda line, i: _void(line).get(tuple(i)) or _terms([rf"{{{u} \cdot {v}}}" for u, v in zip(
+        *[line.args(k, idx) for k, idx in line.op.depends(i, line._shapes(), line.params)[:2]])]),
     "exp_where": lambda line, i: (rf"e^{{{line.arg(0, i, factor=False)}}}"
                                   if np.asarray(line.view.t.dec(line.operands[1]))[tuple(i)] == 1 else "0"),
     "affine": _product,
@@ -568,8 +594,16 @@ EXPRESSIONS = {
     "add_square": _elementwise(r"{0} + {1}^{{2}}", plain=(0,)),
     "sqrt_plus": _elementwise(r"\sqrt{{{0}}} + {1}", plain=(0,)),
     "scaled_quotient": _quotient_or_zero,
-    "decay": _elementwise(r"{0} - {1} \cdot {0}", plain=(0,)),
+    "decay": lambda line, i: (lambda w, c: rf"{line.arg(0, w, factor=False)} - {line.arg(1, c)} \cdot "
+                              rf"{line.arg(0, w)}")(*[idx for _, idx in line.op.depends(i, line._shapes(),
+                                                                                      line.params)]),
     "complement_power": _elementwise(r"1 - {0}^{{{N}}}"),
+    "nadam_mu": lambda line, i: _nadam_mu(line, i, line.count()),
+    "nadam_mu_product": lambda line, i: rf"\prod_{{i=1}}^{{{line.count()}}} " + _nadam_mu(line, i, "i"),
+    "over_complement": _elementwise(r"\frac{{{0}}}{{1 - {1}}}", plain=(0, 1)),
+    "complement_over_complement": _elementwise(r"\frac{{1 - {0}}}{{1 - {1}}}", plain=(0, 1)),
+    "out_size": _out_size,
+    "neg_ln_sum": _neg_ln_sum,
     "correlate": _window_terms,
     "correlate_kernel_grad": _window_terms,
     "correlate_input_grad": _window_terms,
@@ -582,6 +616,13 @@ EXPRESSIONS = {
     "pad": _window_entry,
     "windows": _window_entry,
     "reshape": _window_entry,
+    # the window operations over a batch of samples (graph.Samples): written as their inner operation
+    "pad_samples": _window_entry,
+    "windows_samples": _window_entry,
+    "correlate_samples": _window_terms,
+    "correlate_kernel_grad_samples": _window_terms,
+    "correlate_input_grad_samples": _window_terms,
+    "grid_sum_samples": _window_terms,
 }
 
 

@@ -6,7 +6,10 @@ feature; and its backward pass from ∂L/∂y.
 Forward: μ = (1/N) Σ x, σ² = (1/N) Σ (x − μ)² (the biased variance), s = √(σ² + ε),
 x̂ = (x − μ)/s, y = γ x̂ + β.  Backward from G = ∂L/∂y (γ and β per feature, so their gradients sum
 over the samples whatever the axis): ∂L/∂β = Σ G, ∂L/∂γ = Σ G x̂, ∂L/∂x̂ = γ G and
-∂L/∂x = (N ∂L/∂x̂ − Σ ∂L/∂x̂ − x̂ Σ ∂L/∂x̂ x̂) / (N s), the sums along ``axis``."""
+∂L/∂x = (N ∂L/∂x̂ − Σ ∂L/∂x̂ − x̂ Σ ∂L/∂x̂ x̂) / (N s), the sums along ``axis``.
+
+Inference mode (batch normalization with given running statistics, ``inference``): s =
+√(running_var + ε), x̂ = (x − running_mean)/s, y = γ x̂ + β; backward ∂L/∂x = γ ∂L/∂y / s."""
 
 from __future__ import annotations
 
@@ -57,9 +60,11 @@ def backward(g, axis: int) -> None:
             count=n)
 
 
-def exercise(model, policy, overrides, axis: int):
+def exercise(model, policy, overrides, axis: int, inference: bool = False):
     """The trace of a normalization exercise (``model``: input, gamma, beta, epsilon and an
-    optional upstream gradient, a features × samples matrix) normalized along ``axis``."""
+    optional upstream gradient, a features × samples matrix) normalized along ``axis``; with
+    ``inference``, batch normalization in inference mode with the model's running_mean and
+    running_var (one per feature) in place of the batch's statistics."""
     from ..trace import ProblemTrace, Recorder
     from .graph import Graph
     pt = ProblemTrace(id=model.id, kind=model.kind,
@@ -70,8 +75,41 @@ def exercise(model, policy, overrides, axis: int):
     g.given("gamma", model.gamma, "gamma")
     g.given("beta", model.beta, "beta")
     g.given("epsilon", model.epsilon, "epsilon")
-    forward(g, axis)
+    if inference:
+        g.given("running_mean", model.running_mean, "running mean (one per feature)")
+        g.given("running_var", model.running_var, "running variance (one per feature)")
+        running(g)
+    else:
+        forward(g, axis)
     if model.upstream is not None:
         g.given("upstream", model.upstream, "dL/dy")
-        backward(g, axis)
+        if inference:
+            running_backward(g)
+        else:
+            backward(g, axis)
     return pt
+
+
+# --------------------------------------------------------------------------- inference mode
+
+def running(g) -> None:
+    """Inference mode of batch normalization (PyTorch's ``nn.BatchNorm1d`` in ``eval()``): steps
+    std, xhat and output from the given steps input, gamma, beta, epsilon, running_mean and
+    running_var (one per feature): s = √(running_var + ε), x̂ = (x − running_mean)/s, y = γ x̂ + β."""
+    g.apply("sqrt_sum", "std", ["running_var", ("epsilon", ())], "activation",
+            formula="sqrt(running_var + eps)", note=("running_std", {}))
+    g.apply("standardize", "xhat", ["input", ("running_mean", (FEATURES,)), ("std", (FEATURES,))], "activation",
+            formula="(x - running_mean) / sqrt(running_var + eps)")
+    g.apply("scale_shift", "output", ["xhat", ("gamma", (FEATURES,)), ("beta", (FEATURES,))], "activation",
+            formula="y = gamma xhat + beta")
+
+
+def running_backward(g) -> None:
+    """Steps grad.beta, grad.gamma, dxhat and grad.input of inference mode: the statistics are
+    constants, so ∂L/∂x = ∂L/∂x̂ / s entry by entry (∂L/∂x̂ = γ ∂L/∂y), no sums over the batch."""
+    g.apply("sum_along", "grad.beta", ["upstream"], "gradient", formula="dL/dbeta = sum dL/dy", axis=SAMPLES)
+    g.apply("dot_along", "grad.gamma", ["upstream", "xhat"], "gradient", formula="dL/dgamma = sum dL/dy xhat",
+            axis=SAMPLES)
+    g.apply("product", "dxhat", [("gamma", (FEATURES,)), "upstream"], "gradient", formula="dL/dxhat = gamma dL/dy")
+    g.apply("quotient", "grad.input", ["dxhat", ("std", (FEATURES,))], "gradient",
+            formula="dL/dx = dL/dxhat / sqrt(running_var + eps)")

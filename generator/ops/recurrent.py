@@ -9,7 +9,10 @@ A model here has ``inputs`` (T × d), ``target`` (n), ``loss`` (half_sse, sse or
 parameters) and ``params`` (their initial values by name).  Names (a public contract): given
 ``inputs``, ``x{t}``, the initial states (``h0`` …), ``target``, ``learning_rate``, ``init.<p>``;
 per iteration k ``it{k}.loss``, ``it{k}.grad.<p>`` and ``it{k}.<p>`` (after its update); then
-``final.<p>`` and the forward pass with them under ``final.``, ending in ``final.loss``.  Notes
+``final.<p>`` and the forward pass with them under ``final.``, ending in ``final.loss``.  A model
+that stops (``stop_after``: "forward" or "gradients", else None) runs the pass ``it1`` alone, up
+to its forward pass and loss (no ``target`` and no loss where ``loss`` is None) or its gradients,
+with no ``learning_rate``, update or ``final.``.  Notes
 (the kinds' notation keys): ``loss``, ``grad.<p>``, ``<p>`` and ``final.<p>``, with the parameter
 ``k`` (the iteration)."""
 
@@ -33,10 +36,12 @@ def givens(g, model, states: tuple[str, ...] = ("h0",)) -> None:
         g.given(f"x{t}", model.inputs[t - 1], f"x_{t}")
     for state in states:
         g.given(state, getattr(model, state), f"{state[0]}_0")
-    g.given("target", model.target, "y (the target of h_T)")
+    if model.target is not None:
+        g.given("target", model.target, "y (the target of h_T)")
     for p in model.parameters():
         g.given(f"init.{p}", model.params[p], f"initial {p}")
-    g.given("learning_rate", model.learning_rate, "eta")
+    if model.learning_rate is not None:
+        g.given("learning_rate", model.learning_rate, "eta")
 
 
 def _count(model, output_size: int) -> dict:
@@ -76,13 +81,21 @@ def train(g, model, forward, backward, states: tuple[str, ...] = ("h0",)) -> Non
     """The whole exercise: the givens, then per iteration k the forward pass
     (``forward(g, pre, P, k)`` → the name of h_T, with ``P`` {parameter: trace name}), the loss,
     the backward pass (``backward(g, pre, P, k)`` → {parameter: (δ names, vector names or None)},
-    summed by ``step_sums``) and the SGD updates; last the final parameters and their forward pass."""
+    summed by ``step_sums``) and the SGD updates; last the final parameters and their forward pass.
+    A model that stops (``stop_after``) returns after the first forward pass and its loss, or after
+    its gradients."""
     givens(g, model, states)
     P = {p: f"init.{p}" for p in model.parameters()}
     for k in range(1, model.iterations + 1):
         pre = f"it{k}"
-        loss(g, model, pre, forward(g, pre, P, k), k)
+        output = forward(g, pre, P, k)
+        if model.loss is not None:
+            loss(g, model, pre, output, k)
+        if model.stop_after == "forward":
+            return
         grads = step_sums(g, pre, backward(g, pre, P, k), k)
+        if model.stop_after == "gradients":
+            return
         for p in model.parameters():
             P[p] = g.apply("sgd", f"{pre}.{p}", [P[p], grads[p], ("learning_rate", ())], "parameter",
                            formula=f"{p} <- {p} - eta dL/d{p}", note=(p, {"k": k}))

@@ -24,6 +24,9 @@ is_key = upstream_is_key(INPUTS)
 def given(model, p) -> list[tuple[str, object]]:
     rows = [("tokens X (one per row)", p.dec("tokens")), ("W_q", p.dec("W_q")), ("W_k", p.dec("W_k")),
             ("W_v", p.dec("W_v")), ("mask", model.mask)]
+    if model.scale != "sqrt_dk":             # the default, 1/sqrt(d_k), goes without saying
+        rows.append(("scale: S = Q K^T" if model.scale == "none" else "scale c: S = c Q K^T",
+                     model.scale if model.scale == "none" else p.dec("scale")))
     if model.upstream is not None:
         rows.append(("dL/dO", p.dec("upstream")))
     return rows

@@ -27,6 +27,7 @@ class View(BaseView):
     NOTATION = {
         "Q": _matrix("Q"), "K": _matrix("K"), "V": _matrix("V"),
         "sqrt_dk": (r"\sqrt{d_k}", r"\sqrt{d_k}"),
+        "scale": ("c", "c"),
         "QK": _matrix(r"Q K^{T}", r"(Q K^{T})"),
         "scores": _matrix("S"),
         "exp": (r"e^{S}", r"e^{{S_{{{0},{1}}}}}"),

@@ -1,14 +1,17 @@
-"""What a CNN exercise asks: the losses, the trained kernels and weights, the gradients, ŷ; every
-list built from the model (its iterations and parameters), no name matched."""
+"""What a CNN exercise asks: the losses, the trained kernels and weights, the gradients, ŷ (an
+exercise that stops early: its one pass's ŷ and loss, or its loss and gradients); every list built
+from the model (its iterations and parameters), no name matched."""
 
 from __future__ import annotations
 
-from ..common import trained_is_key
+from ..common import stopped_groups, trained_is_key
 from .notation import parameter_symbol
 
 
 def groups(model, p) -> dict[str, list[str]]:
     from .engine import parameter_names
+    if model.stop_after is not None:
+        return stopped_groups(model, ["output"], [f"it1.d{name}" for name in parameter_names(model)])
     iterations = range(1, model.iterations + 1)
     losses = [f"it{k}.loss" for k in iterations] + ["final.loss"]
     params = [f"final.{name}" for name in parameter_names(model)]
@@ -29,6 +32,8 @@ def given(model, p) -> list[tuple[str, object]]:
     if model.pool_mode:
         rows.append(("pooling", f"{model.pool_mode} {model.pool_window[0]}×{model.pool_window[1]}, "
                                 f"stride {model.pool_stride}"))
-    rows += [("target", p.dec("target")), ("loss", model.loss), ("learning rate", model.learning_rate),
-             ("iterations", model.iterations)]
+    if model.loss is not None:
+        rows += [("target", p.dec("target")), ("loss", model.loss)]
+    if model.stop_after is None:
+        rows += [("learning rate", model.learning_rate), ("iterations", model.iterations)]
     return rows

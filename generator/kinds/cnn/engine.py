@@ -7,7 +7,9 @@ the maps flattened row-major (map by map, each row by row), then dense layers an
 Backward: the dense layers as in a network, ∂L/∂f = W₁ᵀ δ₁ folded back into the maps, routed
 through the pooling (max: to the first maximum of each window; average: spread evenly), through the
 activation (∂L/∂z = ∂L/∂a ⊙ f′(z)), and onto the kernels: ∂L/∂w_kcab = Σ_ij ∂L/∂z_kij ·
-x_pad[c, i s + a, j s + b], ∂L/∂b_k = Σ_ij ∂L/∂z_kij.  Plain gradient descent on every parameter."""
+x_pad[c, i s + a, j s + b], ∂L/∂b_k = Σ_ij ∂L/∂z_kij.  Plain gradient descent on every parameter.
+An exercise that stops (``stop_after``) runs the pass ``it1`` alone, up to its forward pass (and
+loss, where it has a target) or its gradients."""
 
 from __future__ import annotations
 
@@ -34,7 +36,8 @@ def solve(model, policy, overrides=None) -> ProblemTrace:
                       info={"iterations": model.iterations, "mode": policy.mode,
                             "conv_shape": list(model.conv_shape), "pool_shape": list(model.pool_shape),
                             "combined_delta": ops.combined_delta(model.loss, model.dense[-1].activation),
-                            "divisor": ops.loss_divisor(model.loss, model.target.size)})
+                            "divisor": ops.loss_divisor(model.loss, model.dense[-1].weights.shape[0]),
+                            "stop_after": model.stop_after})
     g = Graph(Recorder(pt, policy, batch=True, overrides=overrides))
     with training(model.id):
         train(model, g, pt.info)
@@ -112,6 +115,8 @@ def forward(model, g, pre: str, P: dict, info: dict) -> None:
         else:
             _activate(g, layer.activation, z, f"{pre}.a{l}", f"a{l} = f(z{l})", ("a", {"l": l}))
         prev = f"{pre}.a{l}"
+    if model.loss is None:                      # a forward pass without a loss
+        return
     g.apply(TERMS.get(model.loss, "squared_error"), f"{pre}.terms", [prev, "target"], "loss", formula="loss terms",
             rounded=False)
     g.apply(model.loss, f"{pre}.loss", [prev, "target"], "loss", formula="L", axis=None, note=("loss", {}),
@@ -181,19 +186,25 @@ def train(model, g, info) -> None:
     for l, layer in enumerate(model.dense, start=1):
         values[f"W{l}"], values[f"b{l}"] = layer.weights, layer.bias
     g.given("input", model.input, "x")
-    g.given("target", model.target, "y")
+    if model.target is not None:
+        g.given("target", model.target, "y")
     g.apply("pad", "padded_input", ["input"], "activation", formula="the input with its zero padding (channels first)",
             rounded=False, given=True, padding=model.padding)
     for name in names:
         g.given(f"init.{name}", values[name], f"initial {name}")
-    g.given("learning_rate", model.learning_rate, "eta")
+    if model.learning_rate is not None:
+        g.given("learning_rate", model.learning_rate, "eta")
     P = {name: f"init.{name}" for name in names}
     for k in range(1, model.iterations + 1):
         pre = f"it{k}"
         forward(model, g, pre, P, info)
         if k == 1:
             g.apply("identity", "output", [f"it1.a{len(model.dense)}"], "activation", formula="yhat", rounded=False)
+        if model.stop_after == "forward":
+            return
         grads = backward(model, g, pre, P)
+        if model.stop_after == "gradients":
+            return
         for name in names:
             g.apply("product", f"{pre}.step{name}", [("learning_rate", ()), grads[name]], "gradient",
                     formula=f"eta dL/d{name}", rounded=False)

@@ -1,5 +1,7 @@
 """The schema of a CNN exercise: an image (or its channels), a convolution with one kernel per
-output channel, an optional pooling, dense layers on the flattened maps, the loss and the training."""
+output channel, an optional pooling, dense layers on the flattened maps, the loss and the training —
+or ``stop_after``: the forward pass alone (with the loss where a target is given) or the gradients,
+no update."""
 
 from __future__ import annotations
 
@@ -11,10 +13,17 @@ from ...engine.dense import ACTIVATION_ALIASES, LOSS_ALIASES, LOSSES
 from ...errors import SpecError
 from ...validate import (iterations as iteration_count, choice, grid, integer, join, mapping, matrix, number, plural, positions, shape_text,
                          text, vector)
+from ...limits import DEFAULT, bound
+from ..common import refuse_training, stop_after
 
 #: Beyond these a map, a kernel or a weight matrix no longer fits on a line of the page.
-MAX_SIDE, MAX_KERNELS, MAX_CHANNELS, MAX_FLAT, MAX_UNITS = 8, 4, 3, 12, 8
-KEYS = ("id", "title", "text", "input", "conv", "pool", "dense", "target", "loss", "learning_rate", "iterations")
+#: The default sizes (``--limit max_cnn_side=N``, ``max_cnn_channels``, ``max_cnn_kernels``,
+#: ``max_cnn_flat``, ``max_cnn_units`` raise them).
+MAX_SIDE, MAX_KERNELS, MAX_CHANNELS, MAX_FLAT, MAX_UNITS = (DEFAULT.max_cnn_side, DEFAULT.max_cnn_kernels,
+                                                           DEFAULT.max_cnn_channels, DEFAULT.max_cnn_flat,
+                                                           DEFAULT.max_cnn_units)
+KEYS = ("id", "title", "text", "input", "conv", "pool", "dense", "target", "loss", "learning_rate", "iterations",
+        "stop_after")
 CONV_KEYS = ("kernels", "bias", "stride", "padding", "activation")
 POOL_KEYS = ("mode", "window", "stride")
 LAYER_KEYS = ("activation", "weights", "bias")
@@ -45,12 +54,13 @@ class CNN:
     pool_window: tuple[int, int]
     pool_stride: int
     dense: tuple[Dense, ...]
-    target: np.ndarray
-    loss: str
-    learning_rate: float
+    target: np.ndarray | None    # None: a forward pass without a loss
+    loss: str | None             # None: a forward pass without a loss (and no target)
+    learning_rate: float | None  # None: an exercise that stops before the update (stop_after)
     iterations: int
     channels_given: bool         # the kernels were given with a channel axis (C × kh × kw each)
     kind: str = "cnn"
+    stop_after: str | None = None   # "forward" or "gradients": one pass, no update (None: train)
 
     @property
     def conv_shape(self) -> tuple[int, int, int]:
@@ -79,8 +89,8 @@ class CNN:
 def _kernels(value, field, C, limits):
     if not isinstance(value, list) or not value:
         raise SpecError("expected a list of kernels (one per output channel)", field=field)
-    if len(value) > MAX_KERNELS:
-        raise SpecError(f"more than {MAX_KERNELS} kernels", field=field)
+    if len(value) > limits.max_cnn_kernels:
+        raise SpecError(f"more than {limits.max_cnn_kernels} kernels (limit max_cnn_kernels)", field=field)
     ks = [grid(k, join(field, i), limits, channels=True) for i, k in enumerate(value)]
     for i, k in enumerate(ks):
         if k.shape[0] != C:
@@ -104,8 +114,9 @@ def _dense(value, field, n_in, limits):
         source = f"the {plural(n_in, 'flattened value')}" if i == 0 else f"the {plural(n_in, 'unit')} of dense layer {i}"
         if W.shape[1] != n_in:
             raise SpecError(f"must have {n_in} columns ({source}), got {shape_text(W)}", field=join(f, "weights"))
-        if W.shape[0] > MAX_UNITS:
-            raise SpecError(f"{W.shape[0]} units, more than {MAX_UNITS}", field=join(f, "weights"))
+        most, limit = bound(limits, "max_cnn_units", "max_units")
+        if W.shape[0] > most:
+            raise SpecError(f"{W.shape[0]} units, more than {most} (limit {limit})", field=join(f, "weights"))
         b = None
         if m.get("bias") is not None:
             b = vector(m["bias"], join(f, "bias"))
@@ -120,13 +131,17 @@ def _dense(value, field, n_in, limits):
 
 
 def parse(value, field: str, ident: str, limits) -> CNN:
-    m = mapping(value, field, KEYS, ("input", "conv", "dense", "target", "loss", "learning_rate", "iterations"))
+    stop = stop_after(value, field)
+    m = mapping(value, field, KEYS, ("input", "conv", "dense") + (("target", "loss") if stop != "forward" else ())
+                + (("learning_rate", "iterations") if stop is None else ()))
+    refuse_training(m, field, stop)
     raw = m["input"]
     x = grid(raw, join(field, "input"), limits, channels=True)
     C, H, W = x.shape
-    if max(H, W) > MAX_SIDE or C > MAX_CHANNELS:
-        raise SpecError(f"at most {MAX_CHANNELS} channels of {MAX_SIDE}×{MAX_SIDE} (every map is written out), got "
-                        f"{C}×{H}×{W}", field=join(field, "input"))
+    if max(H, W) > limits.max_cnn_side or C > limits.max_cnn_channels:
+        raise SpecError(f"at most {limits.max_cnn_channels} channels of {limits.max_cnn_side}×{limits.max_cnn_side} "
+                        f"(every map is written out; limits max_cnn_channels, max_cnn_side), got {C}×{H}×{W}",
+                        field=join(field, "input"))
     cf = join(field, "conv")
     c = mapping(m["conv"], cf, CONV_KEYS, ("kernels",))
     kernels = _kernels(c["kernels"], join(cf, "kernels"), C, limits)
@@ -166,11 +181,22 @@ def parse(value, field: str, ident: str, limits) -> CNN:
     probe = CNN(id=ident, title="", text="", dense=(), target=np.zeros(1), loss="sse", learning_rate=1,
                 iterations=1, channels_given=channels_given, **model_kw)
     n_flat = probe.flat_size
-    if n_flat > MAX_FLAT:
-        raise SpecError(f"{n_flat} flattened values, more than {MAX_FLAT} (a row of W1 must fit on a line)",
+    if n_flat > limits.max_cnn_flat:
+        raise SpecError(f"{n_flat} flattened values, more than {limits.max_cnn_flat} (limit max_cnn_flat; a row of "
+                        "W1 must fit on a line)",
                         field=join(field, "pool" if mode else "conv"))
     dense = _dense(m["dense"], join(field, "dense"), n_flat, limits)
     n_out = dense[-1].weights.shape[0]
+    if stop == "forward" and m.get("loss") is None:    # a forward pass only, no loss
+        if m.get("target") is not None:
+            raise SpecError("a target is compared with the output by a loss: give the loss, or remove the target",
+                            field=join(field, "target"))
+        return CNN(id=ident, title=text(m.get("title"), join(field, "title"), 300),
+                   text=text(m.get("text"), join(field, "text")), dense=dense, target=None, loss=None,
+                   learning_rate=None, iterations=1, channels_given=channels_given, stop_after=stop, **model_kw)
+    if stop == "forward" and m.get("target") is None:
+        raise SpecError("a loss compares the output with a target: give the target, or remove the loss",
+                        field=join(field, "target"))
     loss = choice(m["loss"], join(field, "loss"), CNN_LOSSES, LOSS_ALIASES)
     last = dense[-1].activation
     if loss == "bce" and last != "sigmoid":
@@ -183,11 +209,12 @@ def parse(value, field: str, ident: str, limits) -> CNN:
         raise SpecError(f"expected {plural(n_out, 'target')} (one per output), got {y.size}", field=join(field, "target"))
     if loss in ("bce", "cce") and (y.min() < 0 or y.max() > 1):
         raise SpecError(f"targets of loss '{loss}' must lie in [0, 1]", field=join(field, "target"))
-    iterations = iteration_count(m["iterations"], join(field, "iterations"), limits)
+    iterations = iteration_count(m["iterations"], join(field, "iterations"), limits) if stop is None else 1
     return CNN(id=ident, title=text(m.get("title"), join(field, "title"), 300),
                text=text(m.get("text"), join(field, "text")), dense=dense, target=y, loss=loss,
-               learning_rate=number(m["learning_rate"], join(field, "learning_rate"), positive=True),
-               iterations=iterations, channels_given=channels_given, **model_kw)
+               learning_rate=number(m["learning_rate"], join(field, "learning_rate"), positive=True)
+               if stop is None else None,
+               iterations=iterations, channels_given=channels_given, stop_after=stop, **model_kw)
 
 
 def cost(model: CNN) -> int:

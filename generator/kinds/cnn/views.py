@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common import GridView
+from ..common import GridView, Packed
 
 #: f of each activation, as the slopes' symbols write it.
 FUNCTIONS = {"identity": r"\operatorname{{id}}", "relu": r"\operatorname{{ReLU}}",
@@ -23,7 +23,7 @@ def _grad(symbol: str, entry: str) -> tuple[str, str]:
     return (rf"\frac{{{{\partial L}}}}{{{{\partial {symbol}}}}}", rf"\frac{{{{\partial L}}}}{{{{\partial {entry}}}}}")
 
 
-class View(GridView):
+class View(Packed, GridView):
 
     @property
     def NOTATION(self):

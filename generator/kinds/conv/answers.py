@@ -16,4 +16,10 @@ is_key = upstream_is_key(INPUTS)
 
 
 def given(model, p) -> list[tuple[str, object]]:
-    return [(key, getattr(model, key)) for key in ("input", "kernel", "bias", "upstream", "stride", "padding") if getattr(model, key) is not None]
+    """The data the question states, by the spec's keys: one input (channels × rows × columns) or
+    the samples (``inputs``), one kernel or the kernels, the bias(es), ∂L/∂z, stride and padding."""
+    rows = [("inputs", model.inputs) if model.samples else ("input", model.inputs[0]),
+            ("kernels", model.kernels) if model.filters else ("kernel", model.kernels[0]),
+            ("bias", model.value("bias")), ("upstream", model.value("upstream")),
+            ("stride", model.stride), ("padding", model.padding)]
+    return [(key, value) for key, value in rows if value is not None]

@@ -30,7 +30,8 @@ from ...trace import ProblemTrace, Recorder, training
 def solve(model, policy, overrides=None) -> ProblemTrace:
     pt = ProblemTrace(id=model.id, kind="gru",
                       info={"time_steps": model.steps, "units": model.units, "features": model.features,
-                            "iterations": model.iterations, "loss": model.loss, "mode": policy.mode})
+                            "iterations": model.iterations, "loss": model.loss, "mode": policy.mode,
+                            "stop_after": model.stop_after})
     g = Graph(Recorder(pt, policy, batch=True, overrides=overrides))
     with training(model.id):
         recurrent.train(g, model, lambda g, pre, P, k: forward(g, model, pre, P, k),

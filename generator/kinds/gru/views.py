@@ -5,6 +5,7 @@ bold vectors of time step t (entry i is r_{t,i}), a bar over a gate's argument (
 from __future__ import annotations
 
 from ...view import View as BaseView
+from ..common import Packed
 from .schema import PARAMETERS
 
 #: The placeholders of the patterns below: the step t, the step before it, the iteration k and the
@@ -64,7 +65,7 @@ STEP_KEYS = frozenset(("r", "z", "n", "h", "ar", "az", "an", "xn", "hn", "dh", "
                        "dar", "daz", "zc", "hmn", "gn", "gr", "gz", "dhz", "dhu"))
 
 
-class View(BaseView):
+class View(Packed, BaseView):
     NOTATION = {
         **{gate: _vector(gate) for gate in ("r", "z", "n", "h")},
         "ar": _bar("r"), "az": _bar("z"), "an": _bar("n"),

@@ -26,7 +26,8 @@ WRITTEN = {"sigmoid": "sigma", "tanh": "tanh"}
 def solve(model, policy, overrides=None) -> ProblemTrace:
     pt = ProblemTrace(id=model.id, kind=model.kind,
                       info={"time_steps": model.steps, "iterations": model.iterations, "units": model.units,
-                            "features": model.features, "loss": model.loss, "mode": policy.mode})
+                            "features": model.features, "loss": model.loss, "mode": policy.mode,
+                            "stop_after": model.stop_after})
     g = Graph(Recorder(pt, policy, batch=True, overrides=overrides))
     with training(model.id):
         recurrent.train(g, model, lambda g, pre, P, k: forward(model, g, pre, P, k),

@@ -7,6 +7,7 @@ shared training loop (``ops.recurrent``): ``grad.<p>``, ``<p>`` (after update k)
 from __future__ import annotations
 
 from ...view import View as BaseView
+from ..common import Packed
 from .schema import PARAMETERS
 
 
@@ -38,7 +39,7 @@ def _parameter(name: str, around: str = "@", after: bool = False) -> tuple[str, 
 _GRADIENT = r"\frac{{\partial L}}{{\partial @}}"
 
 
-class View(BaseView):
+class View(Packed, BaseView):
     NOTATION = {
         "z": _step("<z>^{{({gate})}}@"),
         "gate": _step("<{gate}>@"),

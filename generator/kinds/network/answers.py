@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..common import trained_is_key
+from ..common import stopped_groups, trained_is_key
 
 #: Every variant of the same shapes feeds its answers from the same entries, except through values
 #: that are exactly 0: grading learns one dependency table for them (``Kind.shares_structure``).
@@ -25,11 +25,7 @@ def groups(model, p) -> dict[str, list[str]]:
     grads = [n for n in p.entries if n in asked]          # in the order computed
     last = "y" if model.output == "sum" else f"a{len(model.layers)}"
     if model.stop_after is not None:
-        losses = ["it1.loss"] if model.loss is not None else []
-        outputs = [f"it1.{last}"]
-        grads = grads if model.stop_after == "gradients" else []
-        key = losses + (grads if grads else outputs)
-        return {"key": key, "losses": losses, "parameters": [], "gradients": grads, "outputs": outputs}
+        return stopped_groups(model, [f"it1.{last}"], grads)
     losses = [f"it{k}.loss" for k in iterations] + ["final.loss"]
     params = [f"final.{name}" for name in parameters(model)]
     return {"key": losses + params, "losses": losses, "parameters": params,

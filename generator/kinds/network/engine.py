@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ...engine.dense import combined_delta
 from ...ops import Graph
-from ...ops import compose
+from ...ops import compose, optimizers
 from ...trace import ProblemTrace, Recorder, training
 
 #: The operation of a loss of squares that has no divisor of its own, averaged over m > 1 samples:
@@ -271,133 +271,21 @@ def _delta(g, p: _Pass, l: int) -> None:
 
 
 def update(g, p: _Pass, state: dict) -> None:
-    """One step of the network's optimizer (PyTorch's equations, torch.optim); frozen and absent
-    parameters keep their value.  ``state``: the trace names of each parameter's velocity or
-    moments so far."""
+    """One step of the network's optimizer (PyTorch's equations, torch.optim: ``ops.optimizers``);
+    frozen and absent parameters keep their value.  ``state``: the trace names of each parameter's
+    velocity or moments so far."""
     net, pre, k = p.net, p.pre, p.k
     for l, layer in enumerate(net.layers, start=1):
         for P, trained, present in ((f"W{l}", layer.train_weights, True),
                                     (f"b{l}", layer.train_bias, layer.bias is not None)):
             if not present:
                 continue
-            note = ("param", {"P": P[0], "l": l})
             if trained:
-                before = _step(g, net, P, pre, state, k)
-                if net.optimizer.name == "sgd":          # W − η ∂L/∂W, as the rule is written
-                    g.apply("sgd", f"{pre}.{P}", [before, f"{pre}.d{P}", ("learning_rate", ())], "parameter",
-                            formula=f"{P} <- {P} - eta dL/d{P}", note=note)
-                else:
-                    g.apply("difference", f"{pre}.{P}", [before, f"{pre}.step{P}"], "parameter",
-                            formula=f"{P} <- {P} - eta dL/d{P}", note=note)
+                note = lambda key, P=P, l=l: (key, {"P": P[0], "l": l})     # noqa: E731
+                optimizers.update(g, net.optimizer, P, f"{pre}.d{P}", _prev(k, P), f"{pre}.{P}", pre, state, k, note)
             else:
                 g.apply("identity", f"{pre}.{P}", [_prev(k, P)], "parameter", formula=f"{P} (frozen)", rounded=False,
-                        note=note)
-
-
-def _step(g, net, P: str, pre: str, state: dict, k: int) -> str:
-    """The step ``{pre}.step{P}`` of parameter ``P`` (W1, b2 …) and every state variable before it
-    (``it2.mW1``, ``it2.vW1`` …, see docs/trace.md); returns the name of the value the step is
-    taken from (the parameter, or after AdamW's decay)."""
-    opt = net.optimizer
-    grad, value = f"{pre}.d{P}", _prev(k, P)
-    lr = ("learning_rate", ())
-    c = lambda key: (f"opt.{key}", ())           # noqa: E731 — a constant of the optimizer
-    note = lambda key: (key, {"P": P[0], "l": int(P[1:])})   # noqa: E731
-    if opt.name == "sgd":
-        g.apply("product", f"{pre}.step{P}", [lr, grad], "gradient", formula=f"eta dL/d{P}", rounded=False,
-                note=note("step"))
-        return value
-    if opt.name in ("momentum", "nesterov"):
-        before = state.get(f"vel{P}")
-        if before is None:
-            g.apply("identity", f"{pre}.vel{P}", [grad], "gradient", formula=f"v{P} <- beta v{P} + dL/d{P}",
-                    note=note("vel"))
-        else:
-            g.apply("sum_of_products", f"{pre}.vel{P}", [c("beta"), before, grad], "gradient",
-                    formula=f"v{P} <- beta v{P} + dL/d{P}", groups=(2, 1), note=note("vel"))
-        state[f"vel{P}"] = direction = f"{pre}.vel{P}"
-        if opt.name == "nesterov":
-            g.apply("sum_of_products", f"{pre}.dir{P}", [grad, c("beta"), direction], "gradient",
-                    formula=f"dL/d{P} + beta v{P}", groups=(1, 2), note=note("dir"))
-            direction = f"{pre}.dir{P}"
-        g.apply("product", f"{pre}.step{P}", [lr, direction], "gradient", formula=f"eta v{P}", rounded=False,
-                note=note("step"))
-        return value
-    if opt.name in ("rmsprop", "adagrad"):
-        before, s = state.get(f"s{P}"), f"{pre}.s{P}"
-        formula = f"s{P} (accumulated squares)"
-        if opt.name == "rmsprop" and before is None:
-            g.apply("scaled_square", s, [c("one_minus_rho"), grad], "gradient", formula=formula, note=note("s"))
-        elif opt.name == "rmsprop":
-            g.apply("mix_square", s, [c("rho"), before, c("one_minus_rho"), grad], "gradient", formula=formula,
-                    note=note("s"))
-        elif before is None:
-            g.apply("squared", s, [grad], "gradient", formula=formula, note=note("s"))
-        else:
-            g.apply("add_square", s, [before, grad], "gradient", formula=formula, note=note("s"))
-        state[f"s{P}"] = s
-        g.apply("sqrt_plus", f"{pre}.den{P}", [s, c("epsilon")], "gradient", formula=f"sqrt(s{P}) + epsilon",
-                note=note("den"))
-        zeros = _spare(g, f"{pre}.den{P}", _zeros(g, grad))
-        g.apply("scaled_quotient", f"{pre}.step{P}", [lr, grad, f"{pre}.den{P}"], "gradient",
-                formula=f"eta dL/d{P} / (sqrt(s{P}) + epsilon)", zeros=zeros, note=note("step"))
-        return value
-    if opt.name == "adamw":                       # decoupled weight decay, before the Adam step
-        g.apply("decay", f"{pre}.decay{P}", [value, c("eta_lambda")], "parameter", formula=f"{P} - eta lambda {P}",
-                note=note("decay"))
-        value = f"{pre}.decay{P}"
-    m, v = state.get(f"m{P}"), state.get(f"v{P}")
-    formula = f"m{P} <- beta1 m{P} + (1 - beta1) dL/d{P}"
-    if m is None:
-        g.apply("product", f"{pre}.m{P}", [c("one_minus_beta1"), grad], "gradient", formula=formula, note=note("m"))
-    else:
-        g.apply("mix", f"{pre}.m{P}", [c("beta1"), m, c("one_minus_beta1"), grad], "gradient", formula=formula,
-                note=note("m"))
-    formula = f"v{P} <- beta2 v{P} + (1 - beta2) (dL/d{P})^2"
-    if v is None:
-        g.apply("scaled_square", f"{pre}.v{P}", [c("one_minus_beta2"), grad], "gradient", formula=formula,
-                note=note("v"))
-    else:
-        g.apply("mix_square", f"{pre}.v{P}", [c("beta2"), v, c("one_minus_beta2"), grad], "gradient",
-                formula=formula, note=note("v"))
-    state[f"m{P}"], state[f"v{P}"] = f"{pre}.m{P}", f"{pre}.v{P}"
-    g.apply("quotient", f"{pre}.mhat{P}", [f"{pre}.m{P}", (f"{pre}.bc_beta1", ())], "gradient",
-            formula=f"m{P} / (1 - beta1^{k})", note=note("mhat"))
-    g.apply("quotient", f"{pre}.vhat{P}", [f"{pre}.v{P}", (f"{pre}.bc_beta2", ())], "gradient",
-            formula=f"v{P} / (1 - beta2^{k})", note=note("vhat"))
-    g.apply("sqrt_plus", f"{pre}.den{P}", [f"{pre}.vhat{P}", c("epsilon")], "gradient",
-            formula=f"sqrt(vhat{P}) + epsilon", note=note("den"))
-    # m is 0 only where every gradient so far was exactly 0
-    zeros = _zeros(g, grad) & state.get(f"zeros{P}", True)
-    state[f"zeros{P}"] = zeros
-    _spare(g, f"{pre}.den{P}", zeros)
-    g.apply("scaled_quotient", f"{pre}.step{P}", [lr, f"{pre}.mhat{P}", f"{pre}.den{P}"], "gradient",
-            formula=f"eta mhat{P} / (sqrt(vhat{P}) + epsilon)", zeros=zeros, note=note("step"))
-    return value
-
-
-def _zeros(g, grad: str):
-    """Where the gradient ``grad`` is exactly 0 with no rounding involved (an input or an
-    activation that is exactly 0): there the step is exactly 0 (a bool array).  A gradient that
-    carried rounding made 0 (1e−9 written 0.0000) is not: its step is not 0 at full precision."""
-    zero = g.value(grad) == 0
-    mask = g.record.problem.entries[grad].exact_mask
-    return zero & mask if mask.shape == zero.shape else zero
-
-
-def _spare(g, name: str, zeros):
-    """``zeros``, after telling the guard that the entries of the denominator ``name`` over an
-    exactly-0 numerator are harmless where rounding made them 0 (a later failure then names an
-    entry that does divide by it)."""
-    critical = g.record.critical
-    if critical and critical[-1][0] == name:
-        what, formula, hits, prec = critical[-1]
-        kept = [h for h in hits if not (zeros[h[0]] if zeros.shape else bool(zeros))]
-        if kept:
-            critical[-1] = (what, formula, kept, prec)
-        else:
-            critical.pop()
-    return zeros
+                        note=("param", {"P": P[0], "l": l}))
 
 
 def train(g, net) -> None:
@@ -475,7 +363,7 @@ def solve(net, policy, overrides=None) -> ProblemTrace:
             if layer.dropout_mask is not None:
                 g.apply("one_minus", f"drop.keep{l}", [], "given", formula="1 - p", rounded=False, given=True,
                         c=layer.dropout_p)
-        _optimizer_constants(g, net)
+        optimizers.constants(g, net.optimizer, net.iterations)
         train(g, net)
     # only losses over the same data (samples, dropout masks) show a trend: schema.comparable
     from .schema import comparable
@@ -483,23 +371,3 @@ def solve(net, policy, overrides=None) -> ProblemTrace:
              for group in comparable(net) for a, b in zip(group, group[1:])]
     problem.info["loss_decreased"] = bool(pairs) and all(b < a for a, b in pairs)
     return problem
-
-
-def _optimizer_constants(g, net) -> None:
-    """The constants an optimizer's lines print (β, 1 − β, ε, ηλ, and Adam's 1 − βᵗ per step),
-    exact and recorded as given values: the templates only format them."""
-    opt = net.optimizer
-
-    def constant(op, name, operands, formula, **params):
-        g.apply(op, name, operands, "given", formula=formula, rounded=False, given=True, **params)
-
-    for key, value in opt.settings:
-        g.given(f"opt.{key}", value, key)
-        if key in ("beta1", "beta2", "rho"):
-            constant("complement", f"opt.one_minus_{key}", [f"opt.{key}"], f"1 - {key}")
-    if opt.name == "adamw":
-        constant("product", "opt.eta_lambda", ["learning_rate", "opt.weight_decay"], "eta lambda")
-    if opt.name in ("adam", "adamw"):
-        for t in range(1, net.iterations + 1):
-            for key in ("beta1", "beta2"):
-                constant("complement_power", f"it{t}.bc_{key}", [f"opt.{key}"], f"1 - {key}^{t}", count=t)

@@ -7,8 +7,10 @@ No trace name is read for its meaning: the note says what a step is."""
 from __future__ import annotations
 
 from ...labels import index_text, loss_key_label, split_stage
+from ..optimizers import plain
 
-#: Plain text of a step by its note's key ({l} the layer, {p} the parameter: W1, b2).
+#: Plain text of a step by its note's key ({l} the layer, {p} the parameter: W1, b2); an optimizer's
+#: steps take the shared optimizer words (``kinds.optimizers.plain``).
 _PLAIN = {
     "prod": "W{l}_ij a_j", "Wa": "W{l} a", "z": "z{l}", "a": "a{l}", "f": "atilde{l}", "mask": "M{l}",
     "y": "y", "err": "yhat - y", "ln_yhat": "ln yhat", "ln_1m_yhat": "ln(1 - yhat)", "loss_terms": "loss term",
@@ -16,23 +18,18 @@ _PLAIN = {
     "dy_da": "dy/da", "da": "dL/da{l}", "df": "dL/datilde{l}", "g": "f{l}'(z{l})", "J": "J{l}",
     "delta": "delta{l}", "dWsum": "delta{l} a^T", "dW": "dL/dW{l}", "dWdata": "dL_data/dW{l}",
     "l2W": "lambda W{l}", "db": "dL/db{l}", "exp": "exp(z{l})", "expsum": "sum exp(z{l})",
-    "param": "{p}", "final": "{p}", "vel": "v{p}", "dir": "d{p}", "s": "s{p}", "m": "m{p}", "v": "v{p}",
-    "mhat": "mhat{p}", "vhat": "vhat{p}", "decay": "{p} - eta lambda {p}",
+    "param": "{p}", "final": "{p}",
 }
-#: The step an optimizer subtracts (plain gradient descent's η∇W, else the step Δ it takes) and the
-#: denominator of an adaptive step, by optimizer.
-_STEP = {"sgd": "eta dL/d{p}"}
-_DEN = {"adam": "sqrt(vhat{p}) + epsilon", "adamw": "sqrt(vhat{p}) + epsilon"}
 
 
 def note_label(note: tuple, index, model) -> str | None:
     """The plain text of a step that declared ``note``, entry ``index``: ``dL/dW1[1,2]``, ``(sW1)[1,2]``."""
     key, params = note
-    opt = model.optimizer.name if model is not None else "sgd"
-    form = {"step": _STEP.get(opt, "step {p}"), "den": _DEN.get(opt, "sqrt(s{p}) + epsilon")}.get(key, _PLAIN.get(key))
+    form = _PLAIN.get(key) or (plain(model.optimizer, key) if model is not None else None)
     if form is None:
         return None
-    text = form.format(l=params.get("l", ""), p=f"{params.get('P', '')}{params.get('l', '')}")
+    text = form.format(l=params.get("l", ""), p=f"{params.get('P', '')}{params.get('l', '')}",
+                       t=params.get("t", ""), b=params.get("b", ""))
     return (f"({text})" if " " in text else text) + index_text(index, False) if index else text
 
 

@@ -11,6 +11,13 @@ import numpy as np
 from ...engine.dense import ACTIVATION_ALIASES, ACTIVATIONS, LOSS_ALIASES, LOSSES
 from ...errors import SpecError
 from ...validate import iterations as iteration_count, choice, join, mapping, matrix, number, plural, shape_text, text, vector
+from ..optimizers import Setting          # a setting as the documents state it (shared)
+from .. import optimizers
+# the optimizers, their settings and the schema of ``optimizer:`` are shared (``kinds.optimizers``)
+# with the kind that applies one update to given gradients; the names stay importable from here
+from ..optimizers import (EPSILON_OPTIMIZERS, EPSILON_PLACEMENTS, MAX_STATE_STEP, OPTIMIZER_NAMES,  # noqa: F401
+                          OPTIMIZER_STATE, OPTIMIZER_STATE_KEYS, OPTIMIZER_STATE_WORDS, OPTIMIZER_SYMBOLS, OPTIMIZERS,
+                          Optimizer, Shape, optimizer_source)
 
 NOTATIONS = ("matrix", "scalar")
 OUTPUTS = ("layer", "sum")
@@ -31,69 +38,23 @@ class Layer:
         return self.weights.shape[0]
 
 
-#: Optimizers and their settings with PyTorch's defaults (torch.optim).
-OPTIMIZERS = {
-    "sgd": {},
-    "momentum": {"beta": 0.9},
-    "nesterov": {"beta": 0.9},
-    "rmsprop": {"rho": 0.99, "epsilon": 1e-8},
-    "adagrad": {"epsilon": 1e-10},
-    "adam": {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
-    "adamw": {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "weight_decay": 0.01},
-}
-
-
-#: What the documents call each optimizer, and the state variables its update writes down.
-OPTIMIZER_NAMES = {"sgd": "gradient descent", "momentum": "gradient descent with momentum",
-                   "nesterov": "Nesterov momentum", "rmsprop": "RMSProp", "adagrad": "Adagrad",
-                   "adam": "Adam", "adamw": "AdamW"}
-OPTIMIZER_STATE = {"sgd": "", "momentum": "the velocity $v$", "nesterov": "the velocity $v$",
-                   "rmsprop": "the accumulated squares $s$", "adagrad": "the accumulated squares $s$",
-                   "adam": r"the moments $m$, $v$ and their corrections $\hat{m}$, $\hat{v}$",
-                   "adamw": r"the moments $m$, $v$ and their corrections $\hat{m}$, $\hat{v}$"}
-
-#: The symbol and the words of every optimizer setting (each key of OPTIMIZERS has one): the
-#: question sheet, "Given values" and the equations print a setting with this symbol only.
-OPTIMIZER_SYMBOLS = {
-    "beta": (r"\beta", "momentum coefficient"),
-    "beta1": (r"\beta_1", "decay rate of the first moment"),
-    "beta2": (r"\beta_2", "decay rate of the second moment"),
-    "rho": (r"\rho", "decay rate of the mean square"),
-    "epsilon": (r"\varepsilon", "added to the denominator"),
-    "weight_decay": (r"\lambda", "decoupled weight decay"),
-}
-
-
-@dataclass(frozen=True)
-class Optimizer:
-    name: str = "sgd"
-    settings: tuple = ()          # ((key, value), …) as given or defaulted
-
-    def get(self, key: str) -> float:
-        return dict(self.settings)[key]
-
-
-def _optimizer(value, field: str) -> Optimizer:
-    if value is None:
-        return Optimizer()
-    if isinstance(value, str):
-        value = {"name": value}
-    m = mapping(value, field, ("name", "beta", "beta1", "beta2", "rho", "epsilon", "weight_decay"), ("name",))
-    name = choice(m["name"], join(field, "name"), tuple(OPTIMIZERS))
-    settings = dict(OPTIMIZERS[name])
-    for key, v in m.items():
-        if key == "name":
-            continue
-        if key not in settings:
-            raise SpecError(f"'{key}' is not a setting of {name} (its settings: "
-                            f"{', '.join(settings) or 'none'})", field=join(field, key))
-        x = number(v, join(field, key), nonnegative=True)
-        if key in ("beta", "beta1", "beta2", "rho") and not x < 1:
-            raise SpecError(f"must be below 1, got {x}", field=join(field, key))
-        if key == "epsilon" and x <= 0:
-            raise SpecError(f"must be greater than 0, got {x}", field=join(field, key))
-        settings[key] = x
-    return Optimizer(name, tuple(settings.items()))
+def _optimizer(value, field: str, layers=()) -> Optimizer:
+    """The network's ``optimizer``: its state (``optimizer.state``) covers every trained
+    parameter, shaped like it (W⁽ˡ⁾ units × inputs, b⁽ˡ⁾ one per unit)."""
+    shapes, absent = {}, {}
+    for l, layer in enumerate(layers, start=1):
+        n_in = layer.weights.shape[1]
+        for P, trained, present in ((f"W{l}", layer.train_weights, True), (f"b{l}", layer.train_bias,
+                                                                            layer.bias is not None)):
+            if not present:
+                absent[P] = f"layer {l} has no bias"
+            elif not trained:
+                absent[P] = f"{P} is frozen and keeps no optimizer state"
+            elif P[0] == "W":
+                shapes[P] = Shape((layer.units, n_in), f"the shape of {P}")
+            else:
+                shapes[P] = Shape((layer.units,), f"one per unit of layer {l}")
+    return optimizers.parse(value, field, shapes, absent)
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,10 +93,7 @@ class Network:
 LAYER_KEYS = ("activation", "weights", "bias", "units", "slope", "freeze", "dropout")
 NETWORK_KEYS = ("id", "title", "text", "input", "target", "layers", "output", "loss", "optimizer", "l2", "batch_size",
                 "learning_rate", "iterations", "relu_grad_at_zero", "notation", "stop_after")
-#: Where an exercise may stop: after the forward pass (and its loss, where it has one), or after
-#: the gradients; absent, it trains (``iterations`` updates and a final pass).
-STOPS = ("forward", "gradients")
-#: What an exercise that stops before the update does not take.
+#: What an exercise that stops before the update (``stop_after``) does not take.
 _TRAINING_ONLY = ("learning_rate", "iterations", "optimizer", "batch_size")
 
 
@@ -188,17 +146,12 @@ def _layer(value, field: str, n_in: int, index: int) -> Layer:
 def parse(value, field: str = "network", ident: str = "main", limits=None) -> Network:
     from ...limits import DEFAULT
     limits = limits or DEFAULT
-    stop = None
-    if isinstance(value, dict) and value.get("stop_after") is not None:
-        stop = choice(value["stop_after"], join(field, "stop_after"), STOPS)
+    from ..common import refuse_training, stop_after
+    stop = stop_after(value, field)
     required = ("input", "layers") + (("loss",) if stop != "forward" else ()) + \
         (("learning_rate", "iterations") if stop is None else ())
     m = mapping(value, field, NETWORK_KEYS, required)
-    for key in _TRAINING_ONLY if stop else ():
-        if key in m:
-            raise SpecError(f"an exercise that stops after the {'forward pass' if stop == 'forward' else 'gradients'} "
-                            f"(stop_after: {stop}) makes no update and takes no {key}; remove it",
-                            field=join(field, key))
+    refuse_training(m, field, stop, _TRAINING_ONLY)
     raw_x = m["input"]
     batch = isinstance(raw_x, list) and any(isinstance(r, list) for r in raw_x)
     X = matrix(raw_x, join(field, "input")) if batch else vector(raw_x, join(field, "input"))[:, None]
@@ -273,7 +226,7 @@ def parse(value, field: str = "network", ident: str = "main", limits=None) -> Ne
         raise SpecError("scalar notation needs a single sample, no softmax layer and output 'layer'; "
                         "use 'matrix'",
                         field=join(field, "notation"))
-    optimizer = _optimizer(m.get("optimizer"), join(field, "optimizer"))
+    optimizer = _optimizer(m.get("optimizer"), join(field, "optimizer"), layers)
     l2 = number(m.get("l2", 0), join(field, "l2"), nonnegative=True)
     if l2 and loss is None:
         raise SpecError("L2 adds to a loss; a forward pass without a loss has none", field=join(field, "l2"))
@@ -331,10 +284,6 @@ def _targets(value, field, loss, n_out, samples, batch):
     return y[:, None]
 
 
-#: Lines an optimizer writes per parameter entry and step (its state variables and the update).
-_OPTIMIZER_LINES = {"sgd": 3, "momentum": 4, "nesterov": 5, "rmsprop": 6, "adagrad": 6, "adam": 10, "adamw": 12}
-
-
 def cost(net: Network) -> int:
     """The terms the worked solution computes and writes out (each product of a written sum, each
     printed entry), from the shapes alone: limits.max_part_terms bounds it before any work."""
@@ -349,7 +298,7 @@ def cost(net: Network) -> int:
         return sum(2 * n_in * n * m + 6 * n * m for n_in, n in pairs) + soft
 
     m = net.batch_size or net.samples
-    update = _OPTIMIZER_LINES[net.optimizer.name] * sum(n_in * n + n for n_in, n in pairs)
+    update = optimizers.OPTIMIZER_LINES[net.optimizer.name] * sum(n_in * n + n for n_in, n in pairs)
     return net.iterations * (forward(m) + backward(m) + update) + forward(net.samples)
 
 
@@ -377,30 +326,10 @@ NOT_SETTINGS = {
 }
 
 
-@dataclass(frozen=True, eq=False)
-class Setting:
-    """One setting the computation uses, as the documents state it: ``label`` (words, LaTeX) and
-    ``symbol`` with its ``value`` ("momentum coefficient: β = 0.9"), then ``note``.  Settings of
-    one ``group`` share an item of "Given values"."""
-    field: str                 # the model's field: "learning_rate", "optimizer.beta", "layers.dropout_p"
-    label: str
-    value: object              # a number, a text, or a 0/1 matrix
-    symbol: str = ""
-    note: str = ""
-    group: str = ""
-
-    @property
-    def shape(self) -> str:
-        """'number', 'text' or 'matrix': how the value is printed."""
-        if isinstance(self.value, str):
-            return "text"
-        return "matrix" if isinstance(self.value, np.ndarray) else "number"
-
-
 def sample_symbol(net: Network) -> str:
-    """The symbol of the number of samples a pass averages over: m, but N with Adam and AdamW,
-    whose first moment is m (one symbol per meaning)."""
-    return "N" if net.optimizer.name in ("adam", "adamw") else "m"
+    """The symbol of the number of samples a pass averages over: m, but N with Adam, AdamW and
+    NAdam, whose first moment is m (one symbol per meaning)."""
+    return "N" if net.optimizer.name in ("adam", "adamw", "nadam") else "m"
 
 
 def settings(net: Network) -> list[Setting]:
@@ -411,13 +340,7 @@ def settings(net: Network) -> list[Setting]:
     out = [] if net.stop_after else [
         Setting("learning_rate", "Learning rate", net.learning_rate, r"\eta", group="training"),
         Setting("iterations", "iterations", net.iterations, group="training")]
-    opt = net.optimizer
-    if opt.name != "sgd":
-        out.append(Setting("optimizer", "Optimizer", OPTIMIZER_NAMES[opt.name],
-                           note=" (PyTorch's equations, every state variable starting at 0)", group="optimizer"))
-        for key, value in opt.settings:
-            symbol, words = OPTIMIZER_SYMBOLS[key]
-            out.append(Setting(f"optimizer.{key}", words, value, symbol, group="optimizer"))
+    out += optimizers.settings(net.optimizer, Setting, lambda P: f"{P[0]}^{{({P[1:]})}}", "optimizer")
     if net.l2:
         out.append(Setting("l2", "L2 regularization", net.l2, r"\lambda", group="l2",
                            note=r", the loss gains $\frac{\lambda}{2} \sum w^{2}$ over every weight "

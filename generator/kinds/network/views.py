@@ -6,20 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...view import View as BaseView
-
-
-class _Form(str):
-    """A notation pattern computed from the note's parameters and the entry's 1-based indices
-    (``format`` as ``generator.ops.latex`` calls it): a layer's input is x for l = 1, a layer's
-    derivative is named by its activation."""
-
-    def __new__(cls, fn):
-        form = super().__new__(cls, "")
-        form.fn = fn
-        return form
-
-    def format(self, *indices, **params):
-        return self.fn(*indices, **params)
+from .. import optimizers
+from ..optimizers import NotationForm as _Form
 
 
 def _ij(index: str) -> str:
@@ -65,11 +53,6 @@ def notation(net) -> dict:
     def slope(l):
         return _FNAME[net.layers[l - 1].activation] + "'"
 
-    step = {"sgd": r"\eta \frac{\partial L}{\partial @}", "momentum": r"\eta\, v_{@}", "nesterov": r"\eta\, d_{@}",
-            "rmsprop": r"\eta\, \frac{\partial L}{\partial @} \Big/ \bigl(\sqrt{s_{@}} + \varepsilon\bigr)",
-            "adam": r"\eta\, \frac{\hat{m}_{@}}{\sqrt{\hat{v}_{@}} + \varepsilon}"}
-    opt = net.optimizer.name
-    opt = {"adagrad": "rmsprop", "adamw": "adam"}.get(opt, opt)
     i2 = "{0},{1}" if batch else "{0}"      # a units × samples entry, or a unit's
     return {
         "prod": _forms(lambda l: rf"W{sup(l)}_{{ij}} a_j", lambda i, l: rf"\bigl(W{sup(l)}_{{ij}} a_j\bigr)_{{{i}}}"),
@@ -105,14 +88,11 @@ def notation(net) -> dict:
         "param": _forms(lambda P, l: rf"{P}^{{({l})\prime}}",
                         lambda i, P, l: rf"{P.lower()}^{{({l})\prime}}_{{{_ij(i)}}}"),
         "final": _forms(lambda P, l: f"{P}{sup(l)}", lambda i, P, l: f"{P.lower()}{sup(l)}_{{{_ij(i)}}}"),
-        "step": param(step[opt]), "vel": param("v_{@}"), "dir": param("d_{@}"), "s": param("s_{@}"),
-        "m": param("m_{@}"), "v": param("v_{@}"), "mhat": param(r"\hat{m}_{@}"), "vhat": param(r"\hat{v}_{@}"),
-        "den": param(r"\sqrt{\hat{v}_{@}} + \varepsilon" if opt == "adam" else r"\sqrt{s_{@}} + \varepsilon"),
-        "decay": param(r"@ - \eta \lambda @"),
+        **optimizers.notation(net.optimizer, param),          # the update's lines (kinds.optimizers)
     }
 
 
-class View(BaseView):
+class View(optimizers.OptimizerView, BaseView):
     #: A block of a step of more than two axes: the softmax Jacobian of one sample of a batch.
     BLOCKS = {"J": r"J^{{({l})}} \text{{ (sample {0})}}"}
 
@@ -188,21 +168,6 @@ class View(BaseView):
         """The symbol of the number of samples a pass averages over (schema.sample_symbol)."""
         from .schema import sample_symbol
         return sample_symbol(self.model)
-
-    @property
-    def optimizer_name(self) -> str:
-        from .schema import OPTIMIZER_NAMES
-        return OPTIMIZER_NAMES[self.model.optimizer.name]
-
-    @property
-    def optimizer_state(self) -> str:
-        from .schema import OPTIMIZER_STATE
-        return OPTIMIZER_STATE[self.model.optimizer.name]
-
-    def optimizer_symbols(self):
-        """(key, symbol) of each setting of the optimizer, in the order of its settings."""
-        from .schema import OPTIMIZER_SYMBOLS
-        return [(key, OPTIMIZER_SYMBOLS[key][0]) for key, _ in self.model.optimizer.settings]
 
     def dropout_layers(self):
         """(l, layer) of every layer with dropout."""

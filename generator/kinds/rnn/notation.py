@@ -9,8 +9,9 @@ from ...labels import loss_key_label, split_stage, stage_text, subscript
 from .schema import MAX_STEPS
 from .views import View
 
-#: The values that stack the steps of the first pass, (step, entry): ŷ_1 … ŷ_T and h_1 … h_T.
-_STACKED = {"output": r"\hat{y}", "hidden": "h"}
+#: The values that stack the steps of the first pass, (step, entry): ŷ_1 … ŷ_T and h_1 … h_T, and
+#: the given upstream gradients g_1 … g_T (∂L/∂h_t from the layers above).
+_STACKED = {"output": r"\hat{y}", "hidden": "h", "upstream": "g"}
 
 
 def _page(key: str, t: int, index) -> str:
@@ -35,6 +36,7 @@ _STEP = {**{base: (lambda t, index, key=base: _page(key, t, index)) for base in 
          "loss": lambda t, index: _page("loss_t", t, index),
          "terms": lambda t, index: subscript(r"\ell", index, str(t)),
          "do": lambda t, index: _gradient("o", t, index), "dh": lambda t, index: _gradient("h", t, index),
+         "dx": lambda t, index: _gradient("x", t, index),
          "g": _slope}
 #: The symbol of each parameter.
 _PARAMETERS = {"W_xh": "W_{xh}", "W_hh": "W_{hh}", "b_h": "b_h", "W_hy": "W_{hy}", "b_y": "b_y"}
@@ -43,7 +45,11 @@ _PARAMETER = {"": ("{}", True), "d": (r"\partial L / \partial {}", False),
               "step": (r"\eta \, \partial L / \partial {}", False)}
 
 #: Every value of a pass, by its name after the stage: (index → its symbol, a trained parameter?).
-_PASS = {"loss": (lambda index: "L", False)}
+_PASS = {"loss": (lambda index: "L", False),
+         # ∂L/∂x_t stacked (step, entry), and ∂L/∂h_0
+         "grad.inputs": (lambda index: _gradient("x", index[0] + 1, index[1:]) if index
+                         else r"\partial L / \partial x", False),
+         "grad.h0": (lambda index: _gradient("h", 0, index), False)}
 _PASS.update({f"{prefix}{name}": (lambda index, sym=form.format(symbol): subscript(sym, index), trained)
               for name, symbol in _PARAMETERS.items() for prefix, (form, trained) in _PARAMETER.items()})
 _PASS.update({f"{base}{t}": (lambda index, t=t, form=form: form(t, index), False)

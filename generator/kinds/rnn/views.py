@@ -5,6 +5,7 @@ parameters W_xh … b_y with their iteration in parentheses, W_{xh}^{(k)}."""
 from __future__ import annotations
 
 from ...view import View as BaseView
+from ..common import Packed
 
 
 def _vector(symbol: str) -> tuple[str, str]:
@@ -36,7 +37,7 @@ def _gradient(symbol: str, matrix: bool) -> tuple[str, str]:
             rf"\frac{{{{\partial L}}}}{{{{\partial {entry}}}}}")
 
 
-class View(BaseView):
+class View(Packed, BaseView):
     NOTATION = {
         "z": _vector("z"), "h": _vector("h"), "o": _vector("o"), "yhat": _vector(r"\hat{{y}}"),
         "o.identity": (r"\hat{{y}}_{{{t}}} = o_{{{t}}}", r"o_{{{t},{0}}}"),
@@ -53,6 +54,8 @@ class View(BaseView):
         "do.sigmoid": _partial("o", r"\frac{{\partial \ell_{{{t}}}}}{{\partial \hat{{y}}_{{{t}}}}} \odot "
                                     r"\hat{{y}}_{{{t}}} \odot (1 - \hat{{y}}_{{{t}}})"),
         "dh": _partial("h"),
+        "dx": _partial("x"),
+        "dh0": (r"\frac{{\partial L}}{{\partial h_{{0}}}}", r"\frac{{\partial L}}{{\partial h_{{0,{0}}}}}"),
         "g.tanh": (r"\tanh'(z_{{{t}}})", r"\tanh'(z_{{{t},{0}}})"),
         "g.relu": (r"\operatorname{{ReLU}}'(z_{{{t}}})", r"\operatorname{{ReLU}}'(z_{{{t},{0}}})"),
         "delta": (r"\delta_{{{t}}}", r"\delta_{{{t},{0}}}"),
