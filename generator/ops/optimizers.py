@@ -40,7 +40,8 @@ def constants(g, opt, steps: int) -> None:
         for k in range(1, steps + 1):
             t = opt.step + k                      # the step counter goes on from the given state
             for key in ("beta1", "beta2") if opt.name != "nadam" else ("beta2",):
-                if opt.step:                      # resumed, t may be large: 1 − βᵗ written down, rounded
+                if t > 1:                         # 1 − βᵗ written down, rounded (its exact digits grow with t:
+                                                  # 42 at t = 14 for β₂ = 0.999); t = 1 gives 1 − β, exact
                     g.apply("complement_power", f"it{k}.bc_{key}", [f"opt.{key}"], "gradient",
                             formula=f"1 - {key}^{t}", count=t, note=("bc", {"b": key[-1], "t": t}))
                 else:
