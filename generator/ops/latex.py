@@ -472,6 +472,10 @@ def _show_grid(view, line, value, whole: bool) -> str:
         for i in indices:
             line.settle([i])
             text, remark = _written(write(line, i))
+            if text == "0" and np.asarray(view.t.dec(name), dtype=object)[tuple(i)] == 0:
+                # nothing reaches this entry (no window routes to it, or only zeros do): it is 0
+                lines.append((i[:-1] if block.ndim == 2 else i, f"{symbol(view, name, i)} = 0"))
+                continue
             lines.append((i[:-1] if block.ndim == 2 else i,
                           f"{symbol(view, name, i)} = {text} {line.rel([i])} {line.result(i)}{_aside(remark)}"))
         out += [r"\eqbox{" + r" \eqsep ".join(group) + "}" for group in _packed(view, lines)]
