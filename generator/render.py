@@ -415,6 +415,23 @@ def _key_header(name: str, kinds: dict, problems: dict | None = None) -> tuple[s
     return ", ".join(over), label
 
 
+def _in_computed_order(names, spec, problems) -> list[str]:
+    """The answer names in the order the exercise computes them (part by part, a value's entries in
+    order): a column some variants leave out (it equals a given value there) stands where it belongs,
+    not after the columns of the first variant.  Without a solved variant, as they are."""
+    if not problems:
+        return names
+    from .answers import split_answer_name
+    parts = list(problems)
+    order = {part: {n: i for i, n in enumerate(p.entries)} for part, p in problems.items()}
+
+    def place(name):
+        part, trace_name, index = split_answer_name(name)
+        return (parts.index(part) if part in problems else len(parts),
+                order.get(part, {}).get(trace_name, len(order.get(part, {}))), index)
+    return sorted(names, key=place)
+
+
 def _key_legend(names, kinds: dict, problems: dict | None) -> str:
     """What the key's columns are, from the answers it has: the losses of the passes (where it has
     any) and the trained parameters after training, each written as its columns' headers write it."""
@@ -509,6 +526,7 @@ def render_key(spec: Spec, rows, templates: str | Path | None = None, bodies=Non
     kinds = part_kinds(spec)
     solved = next((v.trace for v, _ in rows if getattr(v, "trace", None) is not None), None)
     problems = part_problems(spec, solved) if solved is not None else None
+    names = _in_computed_order(names, spec, problems)
     headers = {n: _key_header(n, kinds, problems) for n in names}
     legend = _key_legend([n.split("[", 1)[0] for n in names], kinds, problems)
     values = {n: [v["keys"].get(n, "").replace(",", "{,}") for v in variants] for n in names}

@@ -187,3 +187,18 @@ def test_the_full_key_has_an_outline_entry_per_student_at_their_solution(tmp_pat
     # what the solutions share (their fonts) is stored once: the key is much smaller than its parts
     parts = sum(p.stat().st_size for p in out.glob("*-solution.pdf"))
     assert (out / "key.pdf").stat().st_size < 0.7 * parts
+
+
+def test_a_column_some_variants_leave_out_stands_where_it_is_computed():
+    """A key column that the first variant leaves out (its value equals a given one there) is not
+    appended after the others: the columns follow the computation (iteration 1's loss, the kernel's
+    entries in order, the final loss last)."""
+    from generator.answers import part_problems
+    from generator.render import _in_computed_order
+    from generator.solve import solve
+    from generator.spec import load_spec
+    spec = load_spec(Path(__file__).resolve().parent.parent / "specs" / "cnn.yaml")
+    solved = part_problems(spec, solve(spec))
+    names = ["it1.loss", "final.kernels[1,1,2]", "final.loss", "final.kernels[1,1,1]"]
+    assert _in_computed_order(names, spec, solved) == [
+        "it1.loss", "final.kernels[1,1,1]", "final.kernels[1,1,2]", "final.loss"]
