@@ -197,13 +197,14 @@ def upstream(value, field, shape):
     return u
 
 
-def iterations(value, field: str, limits) -> int:
-    """The number of gradient-descent iterations: a whole number from 1 to limits.max_iterations."""
+def iterations(value, field: str, limits, what: str = "iterations") -> int:
+    """The number of gradient-descent iterations (or of optimizer ``what``: steps): a whole number
+    from 1 to limits.max_iterations."""
     n = number(value, field, integer=True)
     if n < 1:
         raise SpecError(f"must be at least 1, got {n}", field=field)
     if n > limits.max_iterations:
-        raise SpecError(f"{n} iterations, more than {limits.max_iterations} (limit max_iterations)", field=field)
+        raise SpecError(f"{n} {what}, more than {limits.max_iterations} (limit max_iterations)", field=field)
     return n
 
 

@@ -140,6 +140,20 @@ def recurrent_given(model, p, states, parameters) -> list[tuple[str, object]]:
     return rows
 
 
+def recurrent_answers(parameters, states):
+    """``groups``, ``is_key`` and ``given`` of a recurrent cell's ``answers`` module (GRU, LSTM),
+    from its ``parameters`` and its initial ``states`` ((label, trace name) pairs)."""
+    def groups(model, p) -> dict[str, list[str]]:
+        return recurrent_groups(model, parameters)
+
+    def is_key(name: str) -> bool:
+        return recurrent_is_key(name, parameters)
+
+    def given(model, p) -> list[tuple[str, object]]:
+        return recurrent_given(model, p, states, parameters)
+    return groups, is_key, given
+
+
 def notation_label(name: str, index, tex: bool, notation: dict, note) -> str | None:
     """The symbol of trace value ``name`` (entry ``index``) of a trained kind in its own notation
     table (a ``View.NOTATION``), with where it stands: ``note(stage, rest)`` gives the notation key,

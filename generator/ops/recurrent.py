@@ -77,6 +77,21 @@ def step_sums(g, pre: str, sums: dict, k) -> dict[str, str]:
     return out
 
 
+def solve(model, policy, overrides, forward, backward, states: tuple[str, ...] = ("h0",)):
+    """The trace of a recurrent-cell exercise (GRU, LSTM): its sizes in ``info`` and ``train`` run
+    under the training guard, with the cell's ``forward`` and ``backward`` (as ``train`` takes them)."""
+    from ..trace import ProblemTrace, Recorder, training
+    from .graph import Graph
+    pt = ProblemTrace(id=model.id, kind=model.kind,
+                      info={"time_steps": model.steps, "iterations": model.iterations, "units": model.units,
+                            "features": model.features, "loss": model.loss, "mode": policy.mode,
+                            "stop_after": model.stop_after})
+    g = Graph(Recorder(pt, policy, batch=True, overrides=overrides))
+    with training(model.id):
+        train(g, model, forward, backward, states)
+    return pt
+
+
 def train(g, model, forward, backward, states: tuple[str, ...] = ("h0",)) -> None:
     """The whole exercise: the givens, then per iteration k the forward pass
     (``forward(g, pre, P, k)`` → the name of h_T, with ``P`` {parameter: trace name}), the loss,

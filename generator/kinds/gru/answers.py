@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ..common import recurrent_given, recurrent_groups, recurrent_is_key
+from ..common import recurrent_answers
 from .schema import PARAMETERS
 
 #: Every variant of the same shapes feeds its answers from the same entries, except through values
@@ -11,13 +11,4 @@ from .schema import PARAMETERS
 SHARED_STRUCTURE = True
 
 
-def groups(model, p) -> dict[str, list[str]]:
-    return recurrent_groups(model, PARAMETERS)
-
-
-def is_key(name: str) -> bool:
-    return recurrent_is_key(name, PARAMETERS)
-
-
-def given(model, p) -> list[tuple[str, object]]:
-    return recurrent_given(model, p, (("h_0", "h0"),), PARAMETERS)
+groups, is_key, given = recurrent_answers(PARAMETERS, (("h_0", "h0"),))

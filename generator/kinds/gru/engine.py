@@ -23,20 +23,12 @@ for t > 1, ``.dhz`` (z ⊙ δ^h) and ``.dhu`` (g_t)."""
 from __future__ import annotations
 
 from ...ops import recurrent
-from ...ops.graph import Graph
-from ...trace import ProblemTrace, Recorder, training
+from ...trace import ProblemTrace
 
 
 def solve(model, policy, overrides=None) -> ProblemTrace:
-    pt = ProblemTrace(id=model.id, kind="gru",
-                      info={"time_steps": model.steps, "units": model.units, "features": model.features,
-                            "iterations": model.iterations, "loss": model.loss, "mode": policy.mode,
-                            "stop_after": model.stop_after})
-    g = Graph(Recorder(pt, policy, batch=True, overrides=overrides))
-    with training(model.id):
-        recurrent.train(g, model, lambda g, pre, P, k: forward(g, model, pre, P, k),
-                        lambda g, pre, P, k: backward(g, model, pre, P, k))
-    return pt
+    return recurrent.solve(model, policy, overrides, lambda g, pre, P, k: forward(g, model, pre, P, k),
+                           lambda g, pre, P, k: backward(g, model, pre, P, k))
 
 
 def _previous(pre: str, t: int) -> str:

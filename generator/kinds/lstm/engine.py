@@ -11,8 +11,8 @@ then one step of gradient descent per iteration."""
 
 from __future__ import annotations
 
-from ...ops import Graph, recurrent
-from ...trace import ProblemTrace, Recorder, training
+from ...ops import recurrent
+from ...trace import ProblemTrace
 from .schema import GATES
 
 #: The activation of each gate and the operation of its slope (written with the gate's value:
@@ -24,15 +24,8 @@ WRITTEN = {"sigmoid": "sigma", "tanh": "tanh"}
 
 
 def solve(model, policy, overrides=None) -> ProblemTrace:
-    pt = ProblemTrace(id=model.id, kind=model.kind,
-                      info={"time_steps": model.steps, "iterations": model.iterations, "units": model.units,
-                            "features": model.features, "loss": model.loss, "mode": policy.mode,
-                            "stop_after": model.stop_after})
-    g = Graph(Recorder(pt, policy, batch=True, overrides=overrides))
-    with training(model.id):
-        recurrent.train(g, model, lambda g, pre, P, k: forward(model, g, pre, P, k),
-                        lambda g, pre, P, k: backward(model, g, pre, P, k), states=("h0", "c0"))
-    return pt
+    return recurrent.solve(model, policy, overrides, lambda g, pre, P, k: forward(model, g, pre, P, k),
+                           lambda g, pre, P, k: backward(model, g, pre, P, k), states=("h0", "c0"))
 
 
 def _h(pre: str, t: int) -> str:

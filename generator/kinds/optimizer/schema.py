@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import SpecError
-from ...validate import join, mapping, matrix, number, plural, shape_text, text, typename, vector
+from ...validate import iterations, join, mapping, matrix, number, plural, shape_text, text, typename, vector
 from .. import optimizers
 from ..optimizers import Optimizer, Setting, Shape
 
@@ -134,15 +134,6 @@ def _gradients(value, field: str, params: dict) -> dict[str, np.ndarray]:
     return out
 
 
-def _steps(value, field: str, limits) -> int:
-    n = number(value, field, integer=True)
-    if n < 1:
-        raise SpecError(f"must be at least 1, got {n}", field=field)
-    if n > limits.max_iterations:
-        raise SpecError(f"{n} steps, more than {limits.max_iterations} (limit max_iterations)", field=field)
-    return n
-
-
 def parse(value, field: str = "", ident: str = "main", limits=None) -> OptimizerStep:
     from ...limits import DEFAULT
     limits = limits or DEFAULT
@@ -159,7 +150,7 @@ def parse(value, field: str = "", ident: str = "main", limits=None) -> Optimizer
     return OptimizerStep(id=ident, title=text(m.get("title"), at("title"), 300), text=text(m.get("text"), at("text")),
                          parameters=tuple(params.items()), gradients=tuple(grads.items()),
                          learning_rate=number(m["learning_rate"], at("learning_rate"), positive=True),
-                         optimizer=opt, steps=_steps(m.get("steps", 1), at("steps"), limits))
+                         optimizer=opt, steps=iterations(m.get("steps", 1), at("steps"), limits, "steps"))
 
 
 def cost(model: OptimizerStep) -> int:
