@@ -632,3 +632,34 @@ def check(spec, against, templates, rel_tol, abs_tol, values_only):
                         + ")"))
     for note in result.notices:
         click.echo(terminal(note))
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.argument("document", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="A readable report, or JSON ({checked, not_checked, findings: [{line, printed, expected, "
+                   "cause, value}]}).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here instead of stdout.")
+@click.option("--annotate", type=click.Path(dir_okay=False),
+              help="Write a copy of the document with each wrong number boxed beside its correct value.")
+def audit(spec, document, fmt, output, annotate):
+    """Check a worked solution written by hand (LaTeX, Markdown with $…$ math, or PDF) against the
+    computation of SPEC: every printed number that is wrong, what it should say at its printed
+    precision, and why (slip, rounding, consequence, operand, method, arithmetic).  Exit status 0
+    when nothing is wrong, 1 when something is, 2 for bad input."""
+    from .audit.audit import run
+    from .audit.report import annotated, json_report, text_report
+    from .escape import terminal
+    from .files import write_atomic
+
+    result, doc = run(spec, document, limits=_limits())
+    report = (json_report if fmt == "json" else text_report)(result, document, spec)
+    if annotate:
+        write_atomic(Path(annotate), annotated(result, doc).encode())
+    if output:
+        write_atomic(Path(output), report.encode())
+        click.echo(terminal(f"wrote {output} ({result.checked} checked, {len(result.findings)} wrong)"), err=True)
+    else:
+        click.echo(report if fmt == "json" else terminal(report), nl=False)
+    sys.exit(1 if result.findings else 0)

@@ -1,0 +1,1 @@
+"""dryrun audit: read a hand-written worked solution and find its wrong numbers."""

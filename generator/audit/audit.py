@@ -1,0 +1,437 @@
+"""Audit a worked solution: align its printed numbers with the computation, find the wrong ones and
+say why each is wrong.
+
+1. Every number of the document's mathematics is read with its chain (``numbers``); the
+   computation is solved exactly (display mode) into ``values.Element``s, each with the entries of
+   the operands it is computed from.
+2. Alignment.  A printed result after an expression (``0.1·0.5 + … + 0.2 = 0.6``) is aligned with the
+   entry whose operands the expression's numbers are (the one a teacher would say it computes);
+   a printed vector or matrix with the step whose entries it agrees with best, position by
+   position; any other number with an entry it equals at its printed precision.  Each number is
+   compared both with the exact value and with the value the document's own earlier numbers give
+   (``values.recompute``): a number that follows from an earlier wrong one is still aligned.  This is
+   repeated until the document's values no longer change.
+3. Each aligned number that is not its entry's value at its printed precision is a finding, and
+   its cause is decided: ``arithmetic`` (its printed expression does not give it), ``operand`` (an
+   operand copied wrongly into an expression), ``consequence`` (it follows from an earlier wrong
+   number, named), ``rounding`` (it follows from the document's own correctly rounded numbers but
+   not from the exact values), ``method`` (a factor 2, ½, n, 1/n or the sign away from the value),
+   ``slip`` (none of these).
+Numbers that no entry explains are "not checked" (whole numbers and indices of notation, which
+a document prints for many reasons, are ignored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from . import arithmetic as ar
+from . import numbers as nb
+from .values import Element, at_precision, elements, recompute, rounds_to, unit
+
+CAUSES = ("slip", "rounding", "consequence", "operand", "method", "arithmetic")
+_ROUNDS = 6
+
+
+@dataclass
+class Finding:
+    number: nb.Number
+    expected: str
+    cause: str
+    value: str                     # the trace name of the entry ('it1.z1[1]')
+    label: str                     # its plain-text label ('z1[1]')
+    because: nb.Number | None = None
+    why: str = ""
+
+
+@dataclass
+class Audit:
+    numbers: list[nb.Number]
+    findings: list[Finding]
+    where: object                  # line -> "line 12" / "page 2, line 5"
+
+    @property
+    def checked(self) -> int:
+        return sum(n.status in ("correct", "wrong") for n in self.numbers)
+
+    @property
+    def not_checked(self) -> list[nb.Number]:
+        return [n for n in self.numbers if n.status == "unchecked"]
+
+
+def _fmt(d: Decimal, places: int, comma: bool) -> str:
+    s = format(at_precision(d, places), "f")
+    if s.startswith("-") and Decimal(s) == 0:
+        s = s[1:]
+    return s.replace(".", ",") if comma else s
+
+
+class _Aligner:
+    def __init__(self, trace, doc_numbers, chains):
+        self.trace = trace
+        self.el: dict = elements(trace)
+        self.keys = list(self.el)
+        self.numbers = doc_numbers
+        self.chains = chains
+        self.consumers: dict = {}
+        for e in self.el.values():
+            for o in e.operands:
+                self.consumers.setdefault(o, []).append(e.key)
+        self.world: dict = {}             # each entry as the document's own earlier numbers give it
+        self.printed: dict = {}           # each entry as the document first printed it: (start, value)
+        self._index: dict = {}
+
+    # -- matching
+    def _bucket(self, places: int) -> dict:
+        """{rounded |value|: [keys]} at ``places`` decimals, exact and as the document has it."""
+        if places not in self._index:
+            idx: dict = {}
+            u = unit(places)
+            for k, e in self.el.items():
+                for v in {e.value, self.world.get(k, e.value), self.printed.get(k, (0, e.value))[1]}:
+                    for q in {(abs(v) / u).to_integral_value(rounding="ROUND_HALF_UP"),
+                              (abs(v) / u).to_integral_value(rounding="ROUND_HALF_DOWN")}:
+                        idx.setdefault(q, []).append(k)
+            self._index[places] = idx
+        return self._index[places]
+
+    def matches(self, n: nb.Number, key) -> str | None:
+        """'exact' when ``n`` is entry ``key`` at its printed precision; 'doc' when it is the value
+        the document printed for the entry earlier (a copy), or (two significant digits or more)
+        the value the document's own earlier numbers give.  By magnitude: a document prints -z in
+        e^{-z}, and a minus may belong to the expression (0.140 - 0.041)."""
+        e = self.el[key]
+        if n.signless:
+            near = (lambda v: abs(v) == abs(n.value)) if n.integer else \
+                (lambda v: rounds_to(abs(v), abs(n.value), n.places))  # a whole number: exactly
+        else:
+            near = (lambda v: v == n.value) if n.integer else (lambda v: rounds_to(v, n.value, n.places))
+        if near(e.value):
+            return "exact"
+        src = self.printed.get(key)
+        if src is not None and src[0] < n.tok.start and near(src[1]):
+            return "doc"
+        w = self.world.get(key)
+        if w is not None and _significant(n) >= 2 and near(w):
+            return "doc"
+        return None
+
+    def candidates(self, n: nb.Number) -> list:
+        q = (abs(n.value) / unit(n.places)).to_integral_value()
+        return list(dict.fromkeys(k for k in self._bucket(n.places).get(q, []) if self.matches(n, k)))
+
+    def nearest(self, keys, cursor: int, prefer_exact_of: nb.Number | None = None):
+        def rank(k):
+            e = self.el[k]
+            exact = prefer_exact_of is not None and self.matches(prefer_exact_of, k) == "exact"
+            return (not exact, e.given, abs(e.order - cursor) + (0 if e.order >= cursor else 0.5))
+        return min(keys, key=rank) if keys else None
+
+    # -- one round of alignment
+    def align(self):
+        for n in self.numbers:
+            n.key = None
+        cursor = 0
+        for c in self.chains:
+            for ei, ri in c.pairs:
+                cursor = self._pair(c.segments[ei], c.segments[ri], cursor, c.segments[:ei])
+            for s in c.segments:
+                if s.plain and len(s.numbers) > 1 and all(m.key is None for m in s.numbers):
+                    cursor = self._group(s, cursor)
+        for n in self.numbers:
+            if n.key is None and not n.script and not n.integer:
+                cands = self.candidates(n)
+                if _significant(n) < 2:          # 0.1 stands for a 0.1, not for a 0.0849
+                    cands = [k for k in cands if self._equal(n, k)]
+                if cands:
+                    n.key = self.nearest(cands, cursor, n)
+                    cursor = max(cursor, self.el[n.key].order)
+
+    def _group(self, s: nb.Segment, cursor: int, e: nb.Segment | None = None) -> int:
+        nums = [m for m in s.numbers if not m.script]
+        if not nums:
+            return cursor
+        shape = s.value.shape if s.value is not None else (1, len(nums))
+        best = None
+        by_name: dict = {}
+        for k in self.keys:
+            by_name.setdefault(k[:2], []).append(k)
+        for name, ks in by_name.items():
+            if len(ks) != len(nums):
+                continue
+            orders = [ks]
+            if len(ks[0][2]) == 2 and shape[0] * shape[1] == len(nums):
+                rows = max(i[0] for _, _, i in ks) + 1
+                cols = len(ks) // rows
+                if (cols, rows) == shape and rows > 1 and cols > 1:
+                    orders.append(sorted(ks, key=lambda k: (k[2][1], k[2][0])))
+            told = e.value.cells() if e is not None and e.value is not None else []
+            for ordered in orders:
+                # a decimal that agrees says more than a whole number (0, 1 are everywhere)
+                score = sum((2 if self.matches(m, k) == "exact" else 1 if self.matches(m, k) else 0) *
+                            (1 if m.integer else 2) for m, k in zip(nums, ordered))
+                if len(told) == len(ordered):      # the expression before it computes this entry
+                    half = unit(max(m.places for m in nums)) / 2
+                    score += sum(6 for x, k in zip(told, ordered) if abs(x.mid - self.el[k].value) <= half)
+                if score == 0:
+                    continue
+                order = self.el[ordered[0]].order
+                rank = (score, -abs(order - cursor))
+                if best is None or rank > best[0]:
+                    best = (rank, ordered)
+        if best is None or 2 * best[0][0] < sum(2 if m.integer else 4 for m in nums):   # half agree
+            return cursor
+        for m, k in zip(nums, best[1]):
+            m.key = k
+        return max(cursor, self.el[best[1][-1]].order)
+
+    def _pair(self, e: nb.Segment, r: nb.Segment, cursor: int, before: list) -> int:
+        if len(r.numbers) != 1:
+            if all(m.key is None for m in r.numbers):
+                cursor = self._group(r, cursor, e)
+            self._leaves(e, [m.key for m in r.numbers if m.key is not None])
+            return cursor
+        res = r.numbers[0]
+        leaves = [m for s in before + [e] for m in s.numbers if not m.script]
+        pool: set = set()
+        leaf_cands = {}
+        for m in leaves:
+            leaf_cands[m.id] = self.candidates(m) if m.places or m.value == 0 or True else []
+            for k in leaf_cands[m.id]:
+                pool.update(self.consumers.get(k, ()))
+        pool.update(self.candidates(res))
+        best = None
+        for k in pool:
+            el = self.el[k]
+            if el.given:
+                continue
+            ops = list(el.operands)
+            matched = 0
+            for m in leaves:
+                hit = next((o for o in ops if o in leaf_cands[m.id]), None)
+                if hit is not None:
+                    ops.remove(hit)
+                    matched += 1
+            how = self.matches(res, k)
+            need = min(2, len(el.operands))
+            if matched < need and how is None:
+                continue
+            score = matched + (2.5 if how == "exact" else 2 if how else 0)
+            if e.value is not None and len(e.value.cells()) == 1:
+                x = e.value.cells()[0]
+                if abs(x.mid - el.value) <= unit(res.places) or abs(x.mid - self.world.get(k, el.value)) <= unit(res.places):
+                    score += 1
+            rank = (score, -abs(el.order - cursor))
+            if best is None or rank > best[0]:
+                best = (rank, k)
+        if best is None:
+            return cursor
+        res.key = best[1]
+        self._leaves(e, [best[1]], before)
+        return max(cursor, self.el[best[1]].order)
+
+    def _equal(self, m: nb.Number, key) -> bool:
+        """Whether ``m`` is exactly entry ``key``, or exactly what the document printed for it before."""
+        src = self.printed.get(key)
+        same = (lambda v: abs(v) == abs(m.value)) if m.signless else (lambda v: v == m.value)
+        return same(self.el[key].value) or (src is not None and src[0] < m.tok.start and same(src[1]))
+
+    def _operand(self, m: nb.Number, ops: list):
+        """The operand ``m`` stands for: one equal to it, else (two significant digits or more) one
+        it is a rounding of — a printed 0.1 is the learning rate, not a gradient of 0.0849."""
+        hit = next((o for o in ops if self._equal(m, o)), None)
+        if hit is None and _significant(m) >= 2:
+            hit = next((o for o in ops if self.matches(m, o)), None)
+        return hit
+
+    def _leaves(self, e: nb.Segment, results: list, before: list = ()):
+        """Align the numbers of each expression of a chain with the operands of the entries it
+        computes (each expression on its own: sigma(0.6) = 1/(1 + e^{-0.6}) writes z twice).  Where
+        an expression writes all its entry's operands but one, and one decimal printed number is
+        left over, that number stands for the missing operand (a wrongly copied operand)."""
+        every = [o for k in results for o in self.el[k].operands]
+        for s in list(before) + [e]:
+            ops = list(every)
+            free = []
+            for m in s.numbers:
+                if m.script:
+                    continue
+                hit = self._operand(m, ops)
+                if hit is not None:
+                    ops.remove(hit)
+                    m.key = hit
+                else:
+                    free.append(m)
+            decimals = [m for m in free if not m.integer]
+            if len(results) == 1 and len(decimals) == 1 and len(ops) == 1 and len(every) >= 3:
+                decimals[0].key = ops[0]
+
+
+def audit(trace, document) -> Audit:
+    nums, chains = nb.read(document.text, document.comma)
+    al = _Aligner(trace, nums, chains)
+    for _ in range(_ROUNDS):
+        al.world = recompute(trace, {k: v for k, (_, v) in al.printed.items()}) if al.printed else {}
+        al._index = {}
+        al.align()
+        new = {}
+        for n in sorted(nums, key=lambda n: n.tok.start):
+            if n.key is not None and n.key not in new:
+                new[n.key] = (n.tok.start, n.value.copy_abs() * (-1 if al.el[n.key].value < 0 else 1)
+                              if n.signless else n.value)
+        if new == al.printed:
+            break
+        al.printed = new
+    al.world = recompute(trace, {k: v for k, (_, v) in al.printed.items()})
+    return _classify(al, trace, nums, chains, document)
+
+
+def _classify(al: _Aligner, trace, nums, chains, document) -> Audit:
+    from ..labels import label
+
+    problems = {p.id: p for p in trace.problems}
+    first: dict = {}                      # key -> first number aligned with it
+    for n in nums:
+        if n.key is not None:
+            first.setdefault(n.key, n)
+    pair_of: dict = {}
+    for c in chains:
+        for ei, ri in c.pairs:
+            for m in c.segments[ri].numbers:
+                pair_of[m.id] = (c.segments[ei], c.segments[ri], c.segments[:ei])
+    findings: list[Finding] = []
+    by_id: dict = {}
+
+    def wrong_root(key, seen=None) -> nb.Number | None:
+        """The first printed wrong number the document's value of ``key`` comes from."""
+        seen = seen or set()
+        if key in seen:
+            return None
+        seen.add(key)
+        f = first.get(key)
+        if f is not None and f.id in by_id and f.status == "wrong":
+            return f
+        if f is not None:
+            return None
+        roots = [r for o in al.el[key].operands if (r := wrong_root(o, seen)) is not None]
+        return min(roots, key=lambda r: r.tok.start) if roots else None
+
+    for n in nums:
+        if n.script:
+            n.status = "ignored"
+            continue
+        if n.key is None:
+            n.status = "ignored" if n.integer else "unchecked"
+            continue
+        el = al.el[n.key]
+        if al.matches(n, n.key) == "exact":
+            n.status = "correct"
+            continue
+        n.status = "wrong"
+        exp = el.value if not n.signless else abs(el.value) * (-1 if n.value < 0 else 1)
+        pid, name, idx = n.key
+        value = (f"{pid}/" if len(problems) > 1 else "") + name + (
+            "[" + ",".join(str(i + 1) for i in idx) + "]" if idx else "")
+        try:
+            lab = label(name, idx, tex=False, kind=problems[pid].kind, problem=problems[pid])
+        except Exception:
+            lab = value
+        f = Finding(n, _fmt(exp, n.places, "," in n.printed), "slip", value, lab)
+        f.cause, f.because, f.why = _cause(al, n, el, pair_of.get(n.id), first, by_id, wrong_root)
+        by_id[n.id] = f
+        n.finding = f
+        findings.append(f)
+    return Audit(nums, findings, document.where)
+
+
+def _exact_starts(al: _Aligner, segs) -> frozenset:
+    """The printed numbers of ``segs`` that are exact (not roundings): those equal to the entry
+    they stand for, and those of fewer than three significant digits that stand for none."""
+    out = set()
+    for s in segs:
+        for m in s.numbers:
+            if m.key is not None:
+                if abs(al.el[m.key].value) == abs(m.value):
+                    out.add(m.tok.start)
+            elif _significant(m) < 3:
+                out.add(m.tok.start)
+    return frozenset(out)
+
+
+def _cause(al: _Aligner, n: nb.Number, el: Element, pair, first, by_id, wrong_root):
+    full = el.value
+    # 1. its own printed expression does not give it
+    if pair is not None:
+        e, r, before = pair
+        if len(r.numbers) == len(e.value.cells()) or len(e.value.cells()) == 1:
+            try:
+                v = ar.evaluate(e.toks, 1, ar.document_functions(""), _exact_starts(al, [e]))
+            except (ar.Symbolic, ar.Malformed):
+                v = None
+            if v is not None:
+                cells = v.cells()
+                k = r.numbers.index(n) if len(cells) == len(r.numbers) else 0
+                x = cells[k]
+                half = unit(n.places) / 2
+                if not (x.lo - half <= n.value <= x.hi + half or x.lo - half <= -n.value <= x.hi + half):
+                    return "arithmetic", None, f"the expression before it gives {_short(x.mid)}"
+        wrong_ops = [m for s in before + [e] for m in s.numbers if m.id in by_id]
+        if wrong_ops:
+            m = wrong_ops[0]
+            return "consequence", m, f"follows from {m.printed} ({by_id[m.id].label})"
+    # 2. a copy of an earlier wrong number of the same entry
+    f = first.get(n.key)
+    if f is not None and f is not n and f.id in by_id and f.printed.lstrip("-") == n.printed.lstrip("-"):
+        return "consequence", f, f"copies {f.printed}"
+    # 3. what the document's own earlier numbers give
+    w = al.world.get(n.key)
+    if w is not None and (rounds_to(w, n.value, n.places) or rounds_to(abs(w), abs(n.value), n.places)):
+        root = None
+        for o in el.operands:
+            r = wrong_root(o)
+            if r is not None and (root is None or r.tok.start < root.tok.start):
+                root = r
+        if root is not None:
+            return "consequence", root, f"follows from {root.printed} ({by_id[root.id].label})"
+        if f is not None and f is not n and f.id in by_id:
+            return "consequence", f, f"copies {f.printed}"
+        return "rounding", None, f"follows from the document's rounded numbers ({_short(w)}), not from the exact {_short(full)}"
+    # 4. an operand of an expression that is not the value it stands for
+    if pair is None and any(n in s.numbers for c in al.chains for ei, ri in c.pairs for s in c.segments[:ri]):
+        if f is not None and f is not n and f.id in by_id:
+            return "consequence", f, f"copies {f.printed}"
+        return "operand", None, f"the operand should be {_short(full)}"
+    # 5. another formula
+    for factor, why in ((Decimal(2), "twice"), (Decimal("0.5"), "half")):
+        if full != 0 and _significant(n) >= 2 and rounds_to(abs(full * factor), abs(n.value), n.places):
+            return "method", None, f"it is {why} the value: another formula"
+    return "slip", None, f"the value is {_short(full)}"
+
+
+def _significant(n: nb.Number) -> int:
+    return len(n.tok.text.replace(".", "").lstrip("0"))
+
+
+def _short(d: Decimal) -> str:
+    return format(d.quantize(Decimal("1e-6")).normalize(), "f") if abs(d) < 10 ** 9 else str(d)
+
+
+def run(spec_path: str, document_path: str, limits=None) -> tuple[Audit, object]:
+    """Audit the document at ``document_path`` against the computation of the spec at
+    ``spec_path``: (the audit, the document read)."""
+    from dataclasses import replace
+
+    from ..errors import SpecError
+    from ..solve import solve
+    from ..spec import load_spec
+    from .document import read
+
+    spec = load_spec(spec_path, limits=limits)
+    doc = read(document_path)
+    trace = solve(spec, replace(spec.rounding, mode="display"))
+    result = audit(trace, doc)
+    if result.checked == 0:
+        raise SpecError(f"no number of the document is a value of this spec's computation "
+                        f"(is it the spec of {document_path}?)", where=str(spec_path))
+    return result, doc

@@ -1,0 +1,116 @@
+"""The computation's side of an audit: every entry of every solved step as one ``Element`` (its
+exact value, the entries of the operands it was computed from), and the same steps recomputed
+from the numbers a document printed (``recompute``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+
+Key = tuple            # (problem id, trace name, entry index)
+
+
+@dataclass
+class Element:
+    key: Key
+    value: Decimal                     # exact (full precision)
+    order: int                         # position in the computation
+    operands: list = field(default_factory=list)   # keys of the entries it is computed from
+    given: bool = False
+
+
+def unit(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)
+
+
+def rounds_to(value: Decimal, printed: Decimal, places: int) -> bool:
+    """Whether ``printed`` (with ``places`` decimals) is ``value`` at its printed precision: within
+    half a unit of its last digit (a tie counts as right)."""
+    return abs(value - printed) <= unit(places) / 2
+
+
+def at_precision(value: Decimal, places: int) -> Decimal:
+    return value.quantize(unit(places), rounding=ROUND_HALF_UP)
+
+
+def _entries(arr) -> list[tuple[tuple, Decimal]]:
+    a = np.asarray(arr, dtype=object)
+    return [(idx, a[idx]) for idx in np.ndindex(a.shape)]
+
+
+def _expand(shape: tuple, index: tuple) -> list[tuple]:
+    """The concrete indices an index with slices selects in an array of ``shape``."""
+    if not any(isinstance(i, slice) for i in index):
+        return [tuple(int(i) for i in index)]
+    flat = np.arange(int(np.prod(shape)) if shape else 1).reshape(shape)[index]
+    return [tuple(int(x) for x in np.unravel_index(int(f), shape)) for f in np.ravel(flat)]
+
+
+def elements(trace) -> dict[Key, Element]:
+    """Every entry of every problem of a solved ``trace``, in computation order."""
+    from ..ops.graph import OPS
+
+    out: dict[Key, Element] = {}
+    order = 0
+    for p in trace.problems:
+        for name, entry in p.entries.items():
+            shapes = None
+            if entry.op in OPS and all(o in p.entries for o in entry.operands):
+                shapes = [np.shape(p.entries[o].dec) for o in entry.operands]
+            for idx, v in _entries(entry.dec):
+                if not isinstance(v, Decimal):
+                    try:
+                        v = Decimal(str(v))
+                    except Exception:
+                        continue
+                operands = []
+                if shapes is not None:
+                    try:
+                        for k, sub in OPS[entry.op].depends(idx, shapes, entry.params or {}):
+                            operands += [(p.id, entry.operands[k], i) for i in _expand(shapes[k], sub)]
+                    except Exception:         # an operation whose entries do not map one to one
+                        operands = []
+                out[(p.id, name, idx)] = Element((p.id, name, idx), v, order, operands, entry.kind == "given")
+                order += 1
+    return out
+
+
+def recompute(trace, printed: dict[Key, Decimal]) -> dict[Key, Decimal]:
+    """Each entry of a graph step recomputed from its operands as the document printed them
+    (``printed``; an operand it did not print: as computed from the document's own numbers in turn),
+    never from itself: what the document should have written at each step given what it wrote
+    before."""
+    from ..ops.graph import OPS
+
+    out: dict[Key, Decimal] = {}
+    for p in trace.problems:
+        own: dict[str, np.ndarray] = {}          # each step as the document has it
+        for name, entry in p.entries.items():
+            a = np.array(np.asarray(entry.dec, dtype=object), dtype=object)
+            ok = entry.op in OPS and all(o in own for o in entry.operands)
+            if ok:
+                try:
+                    r = OPS[entry.op].compute([own[o] if own[o].ndim else own[o].item() for o in entry.operands],
+                                              dict(entry.params or {}))
+                    r = np.asarray(r, dtype=object)
+                    if r.shape == a.shape:
+                        for idx in np.ndindex(a.shape):
+                            out[(p.id, name, idx)] = r[idx]
+                except Exception:
+                    pass
+            mine = a.copy()
+            for idx in np.ndindex(a.shape):
+                key = (p.id, name, idx)
+                if key in printed:
+                    mine[idx] = printed[key]
+                elif key in out:
+                    mine[idx] = out[key]
+            own[name] = mine
+    return out
+
+
+def without_entry_rounding(policy):
+    """``policy`` in display mode: the exact values, rounded only where printed."""
+    return replace(policy, mode="display")
