@@ -182,9 +182,43 @@ class _Aligner:
                     best = (rank, ordered)
         if best is None or 2 * best[0][0] < sum(2 if m.integer else 4 for m in nums):   # half agree
             return cursor
+        if all(m.integer for m in nums) and not self._sure(nums, best[1], e):
+            return cursor
         for m, k in zip(nums, best[1]):
             m.key = k
         return max(cursor, self.el[best[1][-1]].order)
+
+    def _sure(self, nums: list, keys: list, e: nb.Segment | None) -> bool:
+        """Whether whole numbers (which agree with many entries by chance) are this entry: the
+        expression before them computes it, or all agree; or all but one of four or more do and
+        they are not a block of another step (a window of a convolution's input)."""
+        told = e.value.cells() if e is not None and e.value is not None else []
+        if len(told) == len(keys) and all(x.mid == self.el[k].value for x, k in zip(told, keys)):
+            return True
+        agree = sum(self.matches(m, k) is not None for m, k in zip(nums, keys))
+        if agree == len(nums):
+            return True
+        if agree < len(nums) - 1 or agree < 3:
+            return False
+        values = [m.value for m in nums]
+        return not any(self._block(values, name) for name in {k[:2] for k in self.keys} if name != keys[0][:2])
+
+    def _block(self, values: list, name: tuple) -> bool:
+        """Whether ``values`` (row-major, a square or a row) are a contiguous block of step ``name``."""
+        cells = {k[2]: self.el[k].value for k in self.keys if k[:2] == name}
+        if not cells or len(next(iter(cells))) != 2 or len(cells) <= len(values):
+            return False
+        side = int(len(values) ** 0.5)
+        if side * side != len(values):
+            return False
+        rows = max(i for i, _ in cells) + 1
+        cols = max(j for _, j in cells) + 1
+        for r0 in range(rows - side + 1):
+            for c0 in range(cols - side + 1):
+                if all(cells.get((r0 + a, c0 + b)) == values[a * side + b]
+                       for a in range(side) for b in range(side)):
+                    return True
+        return False
 
     def _pair(self, e: nb.Segment, r: nb.Segment, cursor: int, before: list) -> int:
         if len(r.numbers) != 1:

@@ -83,6 +83,11 @@ def _scripts(toks: list) -> tuple[set[int], set[int]]:
 
 
 def _plain(seg: list) -> bool:
+    """Only printed numbers (a number, a vector, a matrix): no operator but a sign."""
+    for k, t in enumerate(seg[1:], 1):
+        after_value = seg[k - 1].kind == "num" or seg[k - 1].text in ")]"
+        if t.kind == "ch" and t.text in "-(" and after_value:      # 0.65 - 0.9, 2 (-2)
+            return False
     return any(t.kind == "num" for t in seg) and all(
         t.kind in ("num", "amp", "row", "sep") or (t.kind == "ch" and t.text in _PLAIN_CH) or
         (t.kind in ("begin", "end") and t.text in ar.MATRIX_ENVS) for t in seg)
