@@ -124,9 +124,17 @@ def starter(name: str) -> Path:
 @main.command()
 @click.argument("kind", type=click.Choice(STARTERS), default=DEFAULT_KIND)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: print).")
-def init(kind, output):
-    """Print a commented example spec of KIND that validates and renders, to start from."""
+@click.option("--from", "document", metavar="DOCUMENT",
+              help="Draft a spec from the givens of a hand-written worked solution (Markdown, .tex or .pdf) "
+                   "instead, for you to confirm; KIND is then ignored.")
+def init(kind, output, document=None):
+    """Print a commented example spec of KIND that validates and renders, to start from.
+
+    With --from DOCUMENT: a draft spec read from a worked solution's givens (docs/audit.md)."""
     text = starter(kind).read_text(encoding="utf-8")
+    if document is not None:
+        from .draft import draft_spec
+        text = draft_spec(document)
     if output:
         from .errors import UsageError
         from .files import write_atomic

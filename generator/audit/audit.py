@@ -44,6 +44,15 @@ class Finding:
     because: nb.Number | None = None
     why: str = ""
 
+    @property
+    def root(self) -> nb.Number | None:
+        """The first wrong number a consequence comes from, following ``because`` back."""
+        n, seen = self.because, set()
+        while n is not None and n.finding is not None and n.finding.because is not None and n.id not in seen:
+            seen.add(n.id)
+            n = n.finding.because
+        return n
+
 
 @dataclass
 class Audit:
@@ -79,7 +88,8 @@ class _Aligner:
             for o in e.operands:
                 self.consumers.setdefault(o, []).append(e.key)
         self.world: dict = {}             # each entry as the document's own earlier numbers give it
-        self.printed: dict = {}           # each entry as the document first printed it: (start, value)
+        self.printed: dict = {}           # each entry as the document has it: (start, value, places)
+        self.prints: dict = {}            # every printing of each entry: [(start, value)]
         self._index: dict = {}
 
     # -- matching
@@ -89,7 +99,7 @@ class _Aligner:
             idx: dict = {}
             u = unit(places)
             for k, e in self.el.items():
-                for v in {e.value, self.world.get(k, e.value), self.printed.get(k, (0, e.value))[1]}:
+                for v in {e.value, self.world.get(k, e.value), *(v for _, v in self.prints.get(k, ()))}:
                     for q in {(abs(v) / u).to_integral_value(rounding="ROUND_HALF_UP"),
                               (abs(v) / u).to_integral_value(rounding="ROUND_HALF_DOWN")}:
                         idx.setdefault(q, []).append(k)
@@ -109,17 +119,48 @@ class _Aligner:
             near = (lambda v: v == n.value) if n.integer else (lambda v: rounds_to(v, n.value, n.places))
         if near(e.value):
             return "exact"
-        src = self.printed.get(key)
-        if src is not None and src[0] < n.tok.start and near(src[1]):
+        if any(start < n.tok.start and near(v) for start, v in self.prints.get(key, ())):
             return "doc"
-        w = self.world.get(key)
-        if w is not None and _significant(n) >= 2 and near(w):
+        w = self.world.get(key)        # recomputed from rounded numbers: within a unit, or 0.05 %
+        if w is not None and _significant(n) >= 2 and not n.integer and abs(
+                (abs(w) if n.signless else w) - (abs(n.value) if n.signless else n.value)) <= \
+                max(unit(n.places), abs(w) / 2000):
             return "doc"
         return None
 
+    def follows(self, n: nb.Number, key) -> bool:
+        """Whether ``n`` is what the document's own earlier numbers give for ``key``: its earlier
+        printing, or its recomputation from them within half a unit plus what the rounding of
+        those numbers allows."""
+        value = abs(n.value) if n.signless else n.value
+        if any(start < n.tok.start and (abs(v) if n.signless else v) == value
+               for start, v in self.prints.get(key, ())):
+            return True
+        w = self.world.get(key)
+        if w is None:
+            return False
+        w = abs(w) if n.signless else w
+        return abs(w - value) <= unit(n.places) / 2 + self._slack(key, w)
+
+    def _slack(self, key, w: Decimal) -> Decimal:
+        """How far the rounding of the printed operands of ``key`` can move its recomputation:
+        |w| times the largest relative rounding of one of them."""
+        rel = Decimal(0)
+        for o in self.el[key].operands:
+            src = self.printed.get(o)
+            if src is not None and src[1] != 0 and abs(self.el[o].value) != abs(src[1]) and \
+                    len(str(abs(src[1])).replace(".", "").lstrip("0")) >= 3:
+                rel = max(rel, unit(src[2]) / 2 / abs(src[1]))
+        return abs(w) * rel
+
     def candidates(self, n: nb.Number) -> list:
-        q = (abs(n.value) / unit(n.places)).to_integral_value()
-        return list(dict.fromkeys(k for k in self._bucket(n.places).get(q, []) if self.matches(n, k)))
+        """The entries ``n`` matches (``matches``), looked up by value."""
+        u = unit(n.places)
+        q = int((abs(n.value) / u).to_integral_value())
+        spread = 1 if n.integer or _significant(n) < 2 else min(60, int(abs(n.value) / 2000 / u) + 2)
+        bucket = self._bucket(n.places)
+        near = [k for d in range(-spread, spread + 1) for k in bucket.get(q + d, ())]
+        return list(dict.fromkeys(k for k in near if self.matches(n, k)))
 
     def nearest(self, keys, cursor: int, prefer_exact_of: nb.Number | None = None):
         def rank(k):
@@ -131,7 +172,7 @@ class _Aligner:
     # -- one round of alignment
     def align(self):
         for n in self.numbers:
-            n.key = None
+            n.key, n.via = None, ""
         cursor = 0
         for c in self.chains:
             for ei, ri in c.pairs:
@@ -145,7 +186,7 @@ class _Aligner:
                 if _significant(n) < 2:          # 0.1 stands for a 0.1, not for a 0.0849
                     cands = [k for k in cands if self._equal(n, k)]
                 if cands:
-                    n.key = self.nearest(cands, cursor, n)
+                    n.key, n.via = self.nearest(cands, cursor, n), "value"
                     cursor = max(cursor, self.el[n.key].order)
 
     def _group(self, s: nb.Segment, cursor: int, e: nb.Segment | None = None) -> int:
@@ -235,6 +276,8 @@ class _Aligner:
             for k in leaf_cands[m.id]:
                 pool.update(self.consumers.get(k, ()))
         pool.update(self.candidates(res))
+        said = e.value.cells()[0].mid if e.value is not None and len(e.value.cells()) == 1 else None
+        decimals = sum(not m.integer for m in leaves)
         best = None
         for k in pool:
             el = self.el[k]
@@ -242,20 +285,33 @@ class _Aligner:
                 continue
             ops = list(el.operands)
             matched = 0
-            for m in leaves:
+            weighted = 0
+            for m in leaves:          # an exact agreement counts for more than one with the document's
                 hit = next((o for o in ops if o in leaf_cands[m.id]), None)
                 if hit is not None:
                     ops.remove(hit)
                     matched += 1
+                    weighted += 1 if self.matches(m, hit) == "exact" else 0.6
             how = self.matches(res, k)
-            need = min(2, len(el.operands))
-            if matched < need and how is None:
-                continue
-            score = matched + (2.5 if how == "exact" else 2 if how else 0)
-            if e.value is not None and len(e.value.cells()) == 1:
-                x = e.value.cells()[0]
-                if abs(x.mid - el.value) <= unit(res.places) or abs(x.mid - self.world.get(k, el.value)) <= unit(res.places):
-                    score += 1
+            weight = 2.5 if how == "exact" else 2 if how else 0
+            if how and _significant(res) < 2 and not self._equal(res, k):
+                weight = 1                     # a 0.6 is hardly the 0.6034 of another step
+            if how is None:
+                # the result is neither it nor its value from the document's numbers: then the
+                # expression computes it (the result is wrong), or it is the expression's
+                # operands (most of them, making most of the expression: an operand is wrong)
+                computes = said is not None and any(
+                    v is not None and abs(said - v) <= max(unit(res.places), abs(v) / 50)
+                    for v in (el.value, self.world.get(k)))
+                made_of = matched >= min(2, len(el.operands)) and (
+                    said is None or (matched >= 0.6 * len(el.operands) and matched >= 0.6 * decimals))
+                if not (computes or made_of):
+                    continue
+            score = weighted + weighted / max(1, len(el.operands)) + weight
+            if e.value is not None and len(e.value.cells()) == 1 and _significant(res) >= 2:
+                x, half = e.value.cells()[0], unit(res.places) / 2     # the expression computes it
+                if abs(x.mid - el.value) <= half or abs(x.mid - self.world.get(k, el.value)) <= half:
+                    score += 3
             rank = (score, -abs(el.order - cursor))
             if best is None or rank > best[0]:
                 best = (rank, k)
@@ -267,9 +323,9 @@ class _Aligner:
 
     def _equal(self, m: nb.Number, key) -> bool:
         """Whether ``m`` is exactly entry ``key``, or exactly what the document printed for it before."""
-        src = self.printed.get(key)
         same = (lambda v: abs(v) == abs(m.value)) if m.signless else (lambda v: v == m.value)
-        return same(self.el[key].value) or (src is not None and src[0] < m.tok.start and same(src[1]))
+        return same(self.el[key].value) or any(start < m.tok.start and same(v)
+                                              for start, v in self.prints.get(key, ()))
 
     def _operand(self, m: nb.Number, ops: list):
         """The operand ``m`` stands for: one equal to it, else (two significant digits or more) one
@@ -284,9 +340,10 @@ class _Aligner:
         computes (each expression on its own: sigma(0.6) = 1/(1 + e^{-0.6}) writes z twice).  Where
         an expression writes all its entry's operands but one, and one decimal printed number is
         left over, that number stands for the missing operand (a wrongly copied operand)."""
-        every = [o for k in results for o in self.el[k].operands]
+        direct = [o for k in results for o in self.el[k].operands]
+        deeper = self._closure(direct)
         for s in list(before) + [e]:
-            ops = list(every)
+            ops = list(direct)
             free = []
             for m in s.numbers:
                 if m.script:
@@ -298,26 +355,52 @@ class _Aligner:
                 else:
                     free.append(m)
             decimals = [m for m in free if not m.integer]
-            if len(results) == 1 and len(decimals) == 1 and len(ops) == 1 and len(every) >= 3:
+            if len(results) == 1 and len(decimals) == 1 and len(ops) == 1 and len(direct) >= 3:
                 decimals[0].key = ops[0]
+                continue
+            for m in decimals:            # an operand written twice (a(1 - a)), or the chain rule
+                hit = self._operand(m, direct) or self._operand(m, deeper)   # written out
+                if hit is not None:
+                    m.key = hit
+
+    def _closure(self, keys: list, depth: int = 4, most: int = 200) -> list:
+        """The operands of ``keys``' operands, and theirs, breadth first (not ``keys`` themselves)."""
+        out, seen, level = [], set(keys), list(keys)
+        for _ in range(depth):
+            nxt = []
+            for k in level:
+                for o in self.el[k].operands:
+                    if o not in seen:
+                        seen.add(o)
+                        nxt.append(o)
+            out += nxt
+            level = nxt
+            if len(out) > most:
+                break
+        return out[:most]
 
 
 def audit(trace, document) -> Audit:
     nums, chains = nb.read(document.text, document.comma)
     al = _Aligner(trace, nums, chains)
     for _ in range(_ROUNDS):
-        al.world = recompute(trace, {k: v for k, (_, v) in al.printed.items()}) if al.printed else {}
+        al.world = recompute(trace, {k: v for k, (_, v, _) in al.printed.items()}) if al.printed else {}
         al._index = {}
         al.align()
-        new = {}
+        new, prints = {}, {}    # each entry's last printing with the most decimals; all of them
+        placed = {n.key for n in nums if n.key is not None and n.via != "value"}
         for n in sorted(nums, key=lambda n: n.tok.start):
-            if n.key is not None and n.key not in new:
-                new[n.key] = (n.tok.start, n.value.copy_abs() * (-1 if al.el[n.key].value < 0 else 1)
-                              if n.signless else n.value)
+            if n.key is None or (n.via == "value" and n.key in placed):   # by its value alone: weak
+                continue
+            v = n.value.copy_abs() * (-1 if al.el[n.key].value < 0 else 1) if n.signless else n.value
+            prints.setdefault(n.key, []).append((n.tok.start, v))
+            if n.key not in new or n.places >= new[n.key][2]:
+                new[n.key] = (n.tok.start, v, n.places)
+        al.prints = prints
         if new == al.printed:
             break
         al.printed = new
-    al.world = recompute(trace, {k: v for k, (_, v) in al.printed.items()})
+    al.world = recompute(trace, {k: v for k, (_, v, _) in al.printed.items()})
     return _classify(al, trace, nums, chains, document)
 
 
@@ -337,18 +420,20 @@ def _classify(al: _Aligner, trace, nums, chains, document) -> Audit:
     findings: list[Finding] = []
     by_id: dict = {}
 
-    def wrong_root(key, seen=None) -> nb.Number | None:
-        """The first printed wrong number the document's value of ``key`` comes from."""
+    def wrong_root(key, places: int, seen=None) -> nb.Number | None:
+        """The first printed wrong number the document's value of ``key`` comes from, through
+        entries whose value from the document's numbers is off (at ``places`` decimals)."""
         seen = seen or set()
         if key in seen:
             return None
         seen.add(key)
-        f = first.get(key)
-        if f is not None and f.id in by_id and f.status == "wrong":
-            return f
-        if f is not None:
-            return None
-        roots = [r for o in al.el[key].operands if (r := wrong_root(o, seen)) is not None]
+        wrong = [g.number for g in by_id.values() if g.number.key == key]
+        if wrong:
+            return wrong[0]
+        w = al.world.get(key)
+        if not al.el[key].operands or w is None or abs(w - al.el[key].value) <= unit(places) / 2:
+            return None                   # nothing wrong reaches it
+        roots = [r for o in al.el[key].operands if (r := wrong_root(o, places, seen)) is not None]
         return min(roots, key=lambda r: r.tok.start) if roots else None
 
     for n in nums:
@@ -416,21 +501,25 @@ def _cause(al: _Aligner, n: nb.Number, el: Element, pair, first, by_id, wrong_ro
             return "consequence", m, f"follows from {m.printed} ({by_id[m.id].label})"
     # 2. a copy of an earlier wrong number of the same entry
     f = first.get(n.key)
-    if f is not None and f is not n and f.id in by_id and f.printed.lstrip("-") == n.printed.lstrip("-"):
-        return "consequence", f, f"copies {f.printed}"
+    same = [g.number for g in by_id.values() if g.number.key == n.key and not el.given and
+            g.number.printed.lstrip("-") == n.printed.lstrip("-")]        # a given is miscopied anew
+    if same:
+        return "consequence", same[0], f"copies {same[0].printed}"
     # 3. what the document's own earlier numbers give
     w = al.world.get(n.key)
-    if w is not None and (rounds_to(w, n.value, n.places) or rounds_to(abs(w), abs(n.value), n.places)):
+    if not el.given and al.follows(n, n.key):
         root = None
         for o in el.operands:
-            r = wrong_root(o)
+            r = wrong_root(o, n.places)
             if r is not None and (root is None or r.tok.start < root.tok.start):
                 root = r
         if root is not None:
             return "consequence", root, f"follows from {root.printed} ({by_id[root.id].label})"
         if f is not None and f is not n and f.id in by_id:
             return "consequence", f, f"copies {f.printed}"
-        return "rounding", None, f"follows from the document's rounded numbers ({_short(w)}), not from the exact {_short(full)}"
+        return "rounding", None, (f"follows from the document's rounded numbers ({_short(w)}), "
+                                  f"not from the exact {_short(full)}" if w is not None else
+                                  f"follows from the document's rounded numbers, not from the exact {_short(full)}")
     # 4. an operand of an expression that is not the value it stands for
     if pair is None and any(n in s.numbers for c in al.chains for ei, ri in c.pairs for s in c.segments[:ri]):
         if f is not None and f is not n and f.id in by_id:

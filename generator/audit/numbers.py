@@ -25,6 +25,7 @@ class Number:
     signless: bool = False       # compared by magnitude: after a binary minus, or an exponent
     # filled by the alignment
     key: tuple | None = None
+    via: str = ""                # how: "value" when only its value placed it (the weakest)
     status: str = "unchecked"    # correct | wrong | unchecked | ignored
     finding: object = None
 

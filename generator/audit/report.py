@@ -29,11 +29,14 @@ def _place(where: str) -> dict:
 
 def _finding_line(a: Audit, f: Finding) -> str:
     n = f.number
-    text = f"{a.where(n.line)}: {n.printed} should be {f.expected}  ({f.label})"
+    text = f"{a.where(n.line)}: {n.printed} should be {f.expected} — {f.label}"
     if f.why:
-        text += f": {f.why}"
+        text += f"; {f.why}"
     if f.because is not None:
-        text += f" [{a.where(f.because.line)}]"
+        text += f" ({a.where(f.because.line)})"
+        root = f.root
+        if root is not None and root is not f.because:
+            text += f", which comes from {root.printed} ({a.where(root.line)})"
     return text
 
 
@@ -64,9 +67,10 @@ def json_report(a: Audit, document: str, spec: str) -> str:
     def one(f: Finding) -> dict:
         d = {**_place(a.where(f.number.line)), "where": a.where(f.number.line), "printed": f.number.printed,
              "expected": f.expected, "cause": f.cause, "value": f.value, "label": f.label, "why": f.why}
-        if f.because is not None:
-            d["because"] = {**_place(a.where(f.because.line)), "printed": f.because.printed,
-                            "value": f.because.finding.value if f.because.finding else None}
+        for field, n in (("because", f.because), ("root", f.root)):
+            if n is not None:
+                d[field] = {**_place(a.where(n.line)), "printed": n.printed,
+                            "value": n.finding.value if n.finding else None}
         return d
     doc = {"document": document, "spec": spec, "checked": a.checked, "not_checked": len(a.not_checked),
            "wrong": len(a.findings), "causes": {c: sum(f.cause == c for f in a.findings) for c in CAUSES},
