@@ -46,7 +46,7 @@ def text_report(a: Audit, document: str, spec: str) -> str:
            f"{a.checked} numbers checked: {a.checked - wrong} right, {wrong} wrong; "
            f"{len(a.not_checked)} not checked"]
     if a.findings:
-        out.append("first wrong number: " + _finding_line(a, a.findings[0]) + f" — {a.findings[0].cause}")
+        out.append(f"first wrong number ({a.findings[0].cause}): " + _finding_line(a, a.findings[0]))
     seen = []
     for f in a.findings:
         if f.cause not in seen:
