@@ -217,3 +217,68 @@ def test_the_drafter_is_not_imported_at_start_up():
     code = "import sys, generator.cli; print('generator.draft' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- one draft hook per kind
+
+
+def test_each_kind_that_can_be_drafted_has_its_hook_in_its_folder():
+    from generator.kinds import KINDS, kind_draft
+    hooks = {name: kind_draft(name) for name in KINDS}
+    drafted = {name for name, hook in hooks.items() if hook is not None}
+    assert {"network", "expression", "conv", "pool"} <= drafted
+    for name in drafted:
+        assert hooks[name].__name__ == f"generator.kinds.{name}.draft" and callable(hooks[name].draft)
+    assert drafted == {name for name in KINDS if (ROOT / "generator" / "kinds" / name / "draft.py").is_file()}
+
+
+def test_the_core_of_the_drafter_names_no_kind():
+    """generator/draft/ reads documents; what an exercise of a kind looks like in a spec is its
+    hook's business: no kind's name in the core's strings (not even inside a longer one), no
+    ``kind:`` written there."""
+    import ast
+    from generator.kinds import KINDS
+    named = []
+    for path in sorted((ROOT / "generator" / "draft").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = {id(n.body[0].value) for n in ast.walk(tree)
+                if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and n.body
+                and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+                if set(re.findall(r"[a-z]+", node.value)) & set(KINDS) or "kind:" in node.value:
+                    named.append(f"{path.name}:{node.lineno} {node.value!r}")
+    assert not named, named
+
+
+def test_parts_are_ordered_by_line_and_the_default_kind_is_drafted_only_alone(tmp_path):
+    doc = tmp_path / "two.md"
+    doc.write_text("# Two exercises\n\n"
+                   "$$X = \\begin{bmatrix} 1 & 2 & 0 \\\\ 0 & 1 & 3 \\\\ 2 & 0 & 1 \\end{bmatrix}$$\n"
+                   "$$Y = \\max(X, 2 \\times 2, stride = 1)$$\n\n"
+                   "$$K = \\begin{bmatrix} 1 & 0 \\\\ 0 & -1 \\end{bmatrix}$$\n"
+                   "$$Z = conv(X, K, stride = 1, padding = 0)$$\n\n"
+                   "$$W = \\begin{bmatrix} 0.1 & 0.2 \\end{bmatrix} \\quad x = [1, 2]$$\n", encoding="utf-8")
+    text = draft(doc)
+    validates(text, tmp_path)
+    data = parse_yaml(text)
+    assert "network" not in data and [p["kind"] for p in data["parts"]] == ["pool", "conv"]
+    alone = tmp_path / "alone.md"                  # without the calls: the weights make a network
+    alone.write_text("$$W = \\begin{bmatrix} 0.1 & 0.2 \\end{bmatrix} \\quad x = [1, 2]$$\n", encoding="utf-8")
+    data = parse_yaml(draft(alone))
+    assert "parts" not in data and data["network"]["layers"][0]["weights"] == [[0.1, 0.2]]
+
+
+def test_a_byte_order_mark_is_not_text(tmp_path):
+    doc = tmp_path / "bom.md"
+    doc.write_bytes(b"\xef\xbb\xbf" + seed(0).read_bytes())
+    text = draft(doc)
+    assert 'title: "Neural Network: Diagram and Dry Run Calculations"' in text
+    assert text.split("\n", 1)[1] == draft(seed(0)).split("\n", 1)[1]
+
+
+def test_no_draft_module_is_imported_at_start_up():
+    code = ("import sys, generator.cli; "
+            "print(sorted(m for m in sys.modules if m.startswith('generator.draft') or m.endswith('.draft')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"

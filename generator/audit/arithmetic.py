@@ -123,7 +123,7 @@ _FUNC_NAMES = {"relu": "relu", "lrelu": "lrelu", "leakyrelu": "lrelu", "id": "id
                "sum": "sum", "mean": "mean", "tanh": "tanh", "exp": "exp", "log": "log",
                "ln": "log", "max": "max", "min": "min", "sin": "sin", "cos": "cos"}
 _FRACS = {r"\frac", r"\tfrac", r"\dfrac", r"\cfrac"}
-_NUM_RE = re.compile(r"\d+(?:\{,\}\d+|\.\d+)?")
+_NUM_RE = re.compile(r"\d+(?:\{,\}\d+|\.\d+)?|\.\d+")      # .752: written by hand without its 0
 _SPACE_SYMBOLS = set(",;:! >")
 _ROW_OPTION_RE = re.compile(r"\s*\[[^\]]*\]")          # \\[2pt]
 _COMMAND_RE = re.compile(r"\\([A-Za-z]+\*?)")
@@ -172,7 +172,7 @@ def tokenize(s: str, base: int = 0) -> list[Tok]:
             i, single = i + 1, single - 1
             continue
         single = 0
-        if c.isdigit():
+        if c.isdigit() or (c == "." and s[i + 1:i + 2].isdigit() and not (i and s[i - 1].isdigit())):
             m = _NUM_RE.match(s, i)
             add("num", m.group().replace("{,}", "."), i, m.end())
             i = m.end()

@@ -91,6 +91,7 @@ class _Aligner:
         self.printed: dict = {}           # each entry as the document has it: (start, value, places)
         self.prints: dict = {}            # every printing of each entry: [(start, value)]
         self._index: dict = {}
+        self._seen: dict = {}             # matches() of this round
 
     # -- matching
     def _bucket(self, places: int) -> dict:
@@ -107,6 +108,12 @@ class _Aligner:
         return self._index[places]
 
     def matches(self, n: nb.Number, key) -> str | None:
+        got = self._seen.get((n.id, key), False)
+        if got is False:
+            got = self._seen[(n.id, key)] = self._matches(n, key)
+        return got
+
+    def _matches(self, n: nb.Number, key) -> str | None:
         """'exact' when ``n`` is entry ``key`` at its printed precision; 'doc' when it is the value
         the document printed for the entry earlier (a copy), or (two significant digits or more)
         the value the document's own earlier numbers give.  By magnitude: a document prints -z in
@@ -272,7 +279,7 @@ class _Aligner:
         pool: set = set()
         leaf_cands = {}
         for m in leaves:
-            leaf_cands[m.id] = self.candidates(m) if m.places or m.value == 0 or True else []
+            leaf_cands[m.id] = set(self.candidates(m))
             for k in leaf_cands[m.id]:
                 pool.update(self.consumers.get(k, ()))
         pool.update(self.candidates(res))
@@ -385,7 +392,7 @@ def audit(trace, document) -> Audit:
     al = _Aligner(trace, nums, chains)
     for _ in range(_ROUNDS):
         al.world = recompute(trace, {k: v for k, (_, v, _) in al.printed.items()}) if al.printed else {}
-        al._index = {}
+        al._index, al._seen = {}, {}
         al.align()
         new, prints = {}, {}    # each entry's last printing with the most decimals; all of them
         placed = {n.key for n in nums if n.key is not None and n.via != "value"}
@@ -401,6 +408,7 @@ def audit(trace, document) -> Audit:
             break
         al.printed = new
     al.world = recompute(trace, {k: v for k, (_, v, _) in al.printed.items()})
+    al._seen = {}
     return _classify(al, trace, nums, chains, document)
 
 

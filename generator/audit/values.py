@@ -5,6 +5,7 @@ from the numbers a document printed (``recompute``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -21,6 +22,7 @@ class Element:
     given: bool = False
 
 
+@lru_cache(maxsize=64)
 def unit(places: int) -> Decimal:
     return Decimal(1).scaleb(-places)
 

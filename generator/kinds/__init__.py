@@ -27,6 +27,10 @@ and, where the kind has them:
 - ``reference.py``: ``solve(part)`` and ``loss(part)``, a second implementation the tests check
   the engine against
 - ``bad_specs/``: specs of the kind that must fail, with their one-line errors in ``EXPECTED.tsv``
+- ``draft.py``: ``draft(d)`` → the exercises of the kind a hand-written worked solution states, each
+  (line, its YAML lines), read from ``generator.draft.Draft`` for ``dryrun init --from``; optionally
+  ``WORDS`` (words of its formulas the drafter's tokenizer reads whole) and
+  ``FORMULA_WORDS`` (those that mark a formula, not prose)
 
 The loader, the solver, the renderer and the answer files all find a kind through ``KINDS``:
 adding a kind is one new folder and one entry here."""
@@ -145,6 +149,12 @@ class Kind:
         (``answers.SHARED_STRUCTURE``; False, a table per variant, where the kind does not say)."""
         return bool(getattr(self._module("answers"), "SHARED_STRUCTURE", False))
 
+    @property
+    def draft(self):
+        """The kind's ``draft`` module (``dryrun init --from``), or None where the kind cannot be
+        drafted from a worked solution."""
+        return self._optional("draft")
+
 
 #: The optional modules of the kinds (``Kind._optional``), by module name: the module, or None.
 _OPTIONAL: dict = {}
@@ -155,6 +165,12 @@ def kind(name: str) -> Kind:
     if name not in KINDS:
         raise KeyError(name)
     return Kind(name)
+
+
+def kind_draft(name: str):
+    """The draft module of kind ``name`` (``kinds/<kind>/draft.py``: ``draft(d)``, optionally
+    ``WORDS`` and ``FORMULA_WORDS``), imported when first asked for; None where it has none."""
+    return kind(name).draft
 
 
 def template_dirs() -> dict[str, Path]:
