@@ -651,7 +651,9 @@ def check(spec, against, templates, rel_tol, abs_tol, values_only):
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here instead of stdout.")
 @click.option("--annotate", type=click.Path(dir_okay=False),
               help="Write a copy of the document with each wrong number boxed beside its correct value.")
-def audit(spec, document, fmt, output, annotate):
+@click.option("--force", is_flag=True,
+              help="Audit a document even when most of its numbers look like another exercise's.")
+def audit(spec, document, fmt, output, annotate, force):
     """Check a worked solution written by hand (LaTeX, Markdown with $…$ math, or PDF) against the
     computation of SPEC: every printed number that is wrong, what it should say at its printed
     precision, and why (slip, rounding, consequence, operand, method, arithmetic).  Exit status 0
@@ -661,7 +663,7 @@ def audit(spec, document, fmt, output, annotate):
     from .escape import terminal
     from .files import write_atomic
 
-    result, doc = run(spec, document, limits=_limits())
+    result, doc = run(spec, document, limits=_limits(), force=force)
     report = (json_report if fmt == "json" else text_report)(result, document, spec)
     if annotate:
         write_atomic(Path(annotate), annotated(result, doc).encode())

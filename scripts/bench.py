@@ -1,7 +1,8 @@
 """Benchmark of batches: Python time per document, bare pdflatex per document, and the whole
 pipeline (`dryrun homework`) for 40 variants with 1 and 2 jobs, cold and warm cache.
 
-Run: make bench   (prints a table and the ratios the project targets)."""
+Run: make bench   (prints a table and the ratios the project targets; also the class keys and
+dryrun audit of rendered solutions: `python scripts/bench.py audit` for the audit alone)."""
 
 from __future__ import annotations
 
@@ -157,6 +158,7 @@ def main():
     print(f"  re-run / cold (1 job)                    {a1 / c1:6.3f}   (<= 0.05)")
     print(f"  warm into a new directory / cold         {w1 / c1:6.3f}")
     print_class_keys()
+    print_audit()
 
 
 def print_class_keys(sizes=CLASS_SIZES):
@@ -171,7 +173,57 @@ def print_class_keys(sizes=CLASS_SIZES):
               f"compiled in {r['solutions_s']:.0f} s]")
 
 
+AUDIT_BIG = """title: audit benchmark
+rounding: {mode: display}
+network:
+  input: [0.5, -0.2, 0.1, 0.7, 0.3, -0.4]
+  target: [1, 0, 0.5, 0.2]
+  layers:
+    - activation: sigmoid
+      weights: [[0.1, 0.2, -0.3, 0.4, 0.5, 0.1], [0.2, -0.1, 0.3, 0.2, 0.1, 0.4], [0.3, 0.1, 0.2, -0.5, 0.2, 0.1],
+                [0.1, 0.3, 0.1, 0.2, -0.2, 0.3], [0.2, 0.2, 0.2, 0.1, 0.1, -0.1], [0.4, 0.1, -0.2, 0.3, 0.2, 0.2]]
+      bias: [0.1, 0.1, 0.1, 0.1, 0.1, 0.1]
+    - activation: tanh
+      weights: [[0.1, 0.2, 0.3, 0.1, 0.2, 0.1], [0.2, 0.1, -0.3, 0.2, 0.1, 0.4], [0.3, -0.1, 0.2, 0.5, 0.2, 0.1],
+                [0.1, 0.3, 0.1, 0.2, 0.2, -0.3]]
+      bias: [0.0, 0.1, 0.2, 0.1]
+  loss: half_sse
+  learning_rate: 0.5
+  iterations: 6
+"""
+
+
+def print_audit():
+    """dryrun audit of rendered solutions (display mode): seconds and numbers checked."""
+    sys.path.insert(0, str(ROOT))
+    from dataclasses import replace
+
+    from generator.audit.audit import audit
+    from generator.audit.document import read
+    from generator.render import render
+    from generator.solve import solve
+    from generator.spec import load_spec
+
+    print("dryrun audit of a rendered solution (display mode)")
+    with tempfile.TemporaryDirectory() as work:
+        big = Path(work, "big.yaml")
+        big.write_text(AUDIT_BIG, encoding="utf-8")
+        for path in (ROOT / "specs" / "seed004.yaml", ROOT / "specs" / "lstm.yaml", big):
+            spec = load_spec(path)
+            trace = solve(spec, replace(spec.rounding, mode="display"))
+            doc = Path(work, path.stem + ".tex")
+            doc.write_text(render(spec, trace, "solution"), encoding="utf-8")
+            start = time.perf_counter()
+            result = audit(trace, read(doc))
+            took = time.perf_counter() - start
+            print(f"  {path.name:14s} {result.checked:6d} numbers checked in {took:6.2f} s "
+                  f"({result.checked / took:7.0f} per second), {len(result.findings)} wrong")
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["audit"]:           # python scripts/bench.py audit: the audit only
+        print_audit()
+        sys.exit(0)
     if shutil.which("pdflatex") is None:
         sys.exit("bench: pdflatex is not installed (run make setup)")
     if sys.argv[1:] == ["key"]:             # python scripts/bench.py key: the class keys only

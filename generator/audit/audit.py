@@ -23,15 +23,18 @@ a document prints for many reasons, are ignored).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+
+import numpy as np
 
 from . import arithmetic as ar
 from . import numbers as nb
 from .values import Element, at_precision, elements, recompute, rounds_to, unit
 
 CAUSES = ("slip", "rounding", "consequence", "operand", "method", "arithmetic")
-_ROUNDS = 6
+_ROUNDS = 4
 
 
 @dataclass
@@ -64,6 +67,14 @@ class Audit:
     def checked(self) -> int:
         return sum(n.status in ("correct", "wrong") for n in self.numbers)
 
+    def explained(self) -> tuple[int, int]:
+        """(how many, of the decimals with three significant digits or more) are computed values
+        the document prints right, or follow from its own numbers (consequence, rounding): what a
+        document of this spec's exercise has many of, and a document of another exercise few."""
+        telling = [n for n in self.numbers if not n.script and not n.integer and _significant(n) >= 3]
+        return sum(1 for n in telling if (n.status == "correct" and n.via != "value") or (
+            n.finding is not None and n.finding.cause in ("consequence", "rounding"))), len(telling)
+
     @property
     def not_checked(self) -> list[nb.Number]:
         return [n for n in self.numbers if n.status == "unchecked"]
@@ -79,6 +90,7 @@ def _fmt(d: Decimal, places: int, comma: bool) -> str:
 class _Aligner:
     def __init__(self, trace, doc_numbers, chains):
         self.trace = trace
+        self.problems = {p.id: p for p in trace.problems}
         self.el: dict = elements(trace)
         self.keys = list(self.el)
         self.numbers = doc_numbers
@@ -92,6 +104,7 @@ class _Aligner:
         self.prints: dict = {}            # every printing of each entry: [(start, value)]
         self._index: dict = {}
         self._seen: dict = {}             # matches() of this round
+        self._hints: dict = {}
 
     # -- matching
     def _bucket(self, places: int) -> dict:
@@ -126,7 +139,7 @@ class _Aligner:
             near = (lambda v: v == n.value) if n.integer else (lambda v: rounds_to(v, n.value, n.places))
         if near(e.value):
             return "exact"
-        if any(start < n.tok.start and near(v) for start, v in self.prints.get(key, ())):
+        if not e.given and any(start < n.tok.start and near(v) for start, v in self.prints.get(key, ())):
             return "doc"
         w = self.world.get(key)        # recomputed from rounded numbers: within a unit, or 0.05 %
         if w is not None and _significant(n) >= 2 and not n.integer and abs(
@@ -162,6 +175,12 @@ class _Aligner:
 
     def candidates(self, n: nb.Number) -> list:
         """The entries ``n`` matches (``matches``), looked up by value."""
+        got = self._seen.get(n.id)
+        if got is None:
+            got = self._seen[n.id] = self._candidates(n)
+        return got
+
+    def _candidates(self, n: nb.Number) -> list:
         u = unit(n.places)
         q = int((abs(n.value) / u).to_integral_value())
         spread = 1 if n.integer or _significant(n) < 2 else min(60, int(abs(n.value) / 2000 / u) + 2)
@@ -194,7 +213,6 @@ class _Aligner:
                     cands = [k for k in cands if self._equal(n, k)]
                 if cands:
                     n.key, n.via = self.nearest(cands, cursor, n), "value"
-                    cursor = max(cursor, self.el[n.key].order)
 
     def _group(self, s: nb.Segment, cursor: int, e: nb.Segment | None = None) -> int:
         nums = [m for m in s.numbers if not m.script]
@@ -234,7 +252,7 @@ class _Aligner:
             return cursor
         for m, k in zip(nums, best[1]):
             m.key = k
-        return max(cursor, self.el[best[1][-1]].order)
+        return self.el[best[1][-1]].order          # where the document is in the computation now
 
     def _sure(self, nums: list, keys: list, e: nb.Segment | None) -> bool:
         """Whether whole numbers (which agree with many entries by chance) are this entry: the
@@ -276,14 +294,16 @@ class _Aligner:
             return cursor
         res = r.numbers[0]
         leaves = [m for s in before + [e] for m in s.numbers if not m.script]
-        pool: set = set()
+        uses: Counter = Counter()          # how many of the leaves each step could be made of
         leaf_cands = {}
         for m in leaves:
             leaf_cands[m.id] = set(self.candidates(m))
-            for k in leaf_cands[m.id]:
-                pool.update(self.consumers.get(k, ()))
+            uses.update({c for k in leaf_cands[m.id] for c in self.consumers.get(k, ())})
+        pool = {k for k, n in uses.items() if n >= min(2, len(self.el[k].operands))}
         pool.update(self.candidates(res))
         said = e.value.cells()[0].mid if e.value is not None and len(e.value.cells()) == 1 else None
+        label = before[0].toks if before and before[0].value is None and before[0].toks else None
+        hint, where = (_hint(label), _subscript(label)) if label else (None, None)
         decimals = sum(not m.integer for m in leaves)
         best = None
         for k in pool:
@@ -293,25 +313,37 @@ class _Aligner:
             ops = list(el.operands)
             matched = 0
             weighted = 0
+            subs, spare = {}, []
             for m in leaves:          # an exact agreement counts for more than one with the document's
                 hit = next((o for o in ops if o in leaf_cands[m.id]), None)
                 if hit is not None:
                     ops.remove(hit)
                     matched += 1
                     weighted += 1 if self.matches(m, hit) == "exact" else 0.6
+                    subs.setdefault(hit, m.value.copy_abs().copy_sign(self.el[hit].value) if m.signless
+                                    else m.value)
+                elif not m.integer:
+                    spare.append(m)
             how = self.matches(res, k)
             weight = 2.5 if how == "exact" else 2 if how else 0
-            if how and _significant(res) < 2 and not self._equal(res, k):
+            if how and _significant(res) < 2 and abs(el.value) != abs(res.value):
                 weight = 1                     # a 0.6 is hardly the 0.6034 of another step
             if how is None:
                 # the result is neither it nor its value from the document's numbers: then the
                 # expression computes it (the result is wrong), or it is the expression's
                 # operands (most of them, making most of the expression: an operand is wrong)
                 computes = said is not None and any(
-                    v is not None and abs(said - v) <= max(unit(res.places), abs(v) / 50)
+                    v is not None and abs(said - v) <= max(unit(res.places), abs(v) / 100)
                     for v in (el.value, self.world.get(k)))
                 made_of = matched >= min(2, len(el.operands)) and (
                     said is None or (matched >= 0.6 * len(el.operands) and matched >= 0.6 * decimals))
+                if made_of and said is not None and not computes:
+                    # the expression is this step's operation on the printed operands (one of
+                    # them wrong)? Not when it is another quantity: e^{-0.15}, a sum before /n
+                    if len(ops) == 1 and len(spare) == 1:
+                        subs[ops[0]] = spare[0].value
+                    v = self._apply(k, subs)
+                    made_of = v is not None and abs(said - v) <= max(unit(res.places), abs(v) / 50)
                 if not (computes or made_of):
                     continue
             score = weighted + weighted / max(1, len(el.operands)) + weight
@@ -319,6 +351,10 @@ class _Aligner:
                 x, half = e.value.cells()[0], unit(res.places) / 2     # the expression computes it
                 if abs(x.mid - el.value) <= half or abs(x.mid - self.world.get(k, el.value)) <= half:
                     score += 3
+            if hint is not None and hint == self._hint_of(k):    # the symbol before "=" names it
+                score += 0.75
+            if where is not None and where in _entry_texts(k[2]):  # and its subscript the entry
+                score += 0.75
             rank = (score, -abs(el.order - cursor))
             if best is None or rank > best[0]:
                 best = (rank, k)
@@ -326,13 +362,13 @@ class _Aligner:
             return cursor
         res.key = best[1]
         self._leaves(e, [best[1]], before)
-        return max(cursor, self.el[best[1]].order)
+        return self.el[best[1]].order
 
     def _equal(self, m: nb.Number, key) -> bool:
         """Whether ``m`` is exactly entry ``key``, or exactly what the document printed for it before."""
         same = (lambda v: abs(v) == abs(m.value)) if m.signless else (lambda v: v == m.value)
-        return same(self.el[key].value) or any(start < m.tok.start and same(v)
-                                              for start, v in self.prints.get(key, ()))
+        return same(self.el[key].value) or not self.el[key].given and any(
+            start < m.tok.start and same(v) for start, v in self.prints.get(key, ()))
 
     def _operand(self, m: nb.Number, ops: list):
         """The operand ``m`` stands for: one equal to it, else (two significant digits or more) one
@@ -369,6 +405,42 @@ class _Aligner:
                 hit = self._operand(m, direct) or self._operand(m, deeper)   # written out
                 if hit is not None:
                     m.key = hit
+
+    def _hint_of(self, key) -> str | None:
+        """The letter a document would write for entry ``key`` (its plain label's: 'z', 'b', 'dw',
+        'delta'), for telling apart steps of equal values by the symbol before '='."""
+        if key not in self._hints:
+            from ..labels import label
+            pid, name, idx = key
+            p = self.problems[pid]
+            try:
+                text = label(name, idx, tex=False, kind=p.kind, problem=p)
+            except Exception:
+                text = name
+            self._hints[key] = _plain_hint(text)
+        return self._hints[key]
+
+    def _apply(self, key, subs: dict) -> Decimal | None:
+        """Entry ``key`` computed by its step's operation with the operand entries ``subs`` as the
+        document printed them (the others exact); None for a step without an operation."""
+        from ..ops.graph import OPS
+
+        pid, name, idx = key
+        entry = self.problems[pid].entries[name]
+        if entry.op not in OPS:
+            return None
+        values = []
+        for o in entry.operands:
+            a = np.array(np.asarray(self.problems[pid].entries[o].dec, dtype=object), dtype=object)
+            for (qp, qn, qi), v in subs.items():
+                if qp == pid and qn == o:
+                    a[qi] = v
+            values.append(a if a.ndim else a.item())
+        try:
+            r = np.asarray(OPS[entry.op].compute(values, dict(entry.params or {})), dtype=object)
+            return r[idx] if r.ndim else r.item()
+        except Exception:             # an operation that needs what the subs do not give
+            return None
 
     def _closure(self, keys: list, depth: int = 4, most: int = 200) -> list:
         """The operands of ``keys``' operands, and theirs, breadth first (not ``keys`` themselves)."""
@@ -540,6 +612,70 @@ def _cause(al: _Aligner, n: nb.Number, el: Element, pair, first, by_id, wrong_ro
     return "slip", None, f"the value is {_short(full)}"
 
 
+_GREEK_HINTS = {r"\delta": "delta"}
+_WRAPPERS = {r"\mathbf", r"\boldsymbol", r"\bm", r"\hat", r"\bar", r"\tilde", r"\vec", r"\mathrm", r"\mathit"}
+
+
+def _hint(toks: list) -> str | None:
+    """The symbol a chain's label names, as ``_plain_hint`` writes it: 'z' of z^{(1)}_2, 'dw' of
+    ∂L/∂w_{11}, 'delta' of δ^{(2)}; None when it says nothing clear."""
+    texts = [t.text for t in toks]
+    if r"\partial" in texts:
+        k = len(texts) - 1 - texts[::-1].index(r"\partial")
+        rest = [t for t in toks[k + 1:] if not (t.kind == "ch" and t.text in "{}") and t.text not in _WRAPPERS]
+        first = rest[0] if rest else None
+        if first is not None and first.kind in ("ch", "sym") and first.text[:1].isalpha():
+            return "d" + first.text[:1].lower()
+        return None
+    for t in toks:
+        if t.text in _WRAPPERS or (t.kind == "ch" and t.text in "{}"):
+            continue
+        if t.text in _GREEK_HINTS:
+            return _GREEK_HINTS[t.text]
+        if t.kind in ("ch", "sym") and t.text[:1].isalpha():
+            return t.text[:1].lower()
+        return None
+    return None
+
+
+def _subscript(toks: list) -> str | None:
+    """The digits of a label's last subscript: '41' of w^{(1)}_{41}, '4,1' of W_{4,1}."""
+    last = None
+    for k, t in enumerate(toks):
+        if t.kind == "ch" and t.text == "_" and k + 1 < len(toks):
+            if toks[k + 1].kind == "num":
+                last = toks[k + 1].text
+            elif toks[k + 1].text == "{":
+                depth, out = 0, []
+                for u in toks[k + 1:]:
+                    depth += u.text == "{" if u.kind == "ch" else 0
+                    depth -= u.text == "}" if u.kind == "ch" else 0
+                    if depth == 0:
+                        break
+                    if u.kind == "num" or (u.kind == "ch" and u.text == ","):
+                        out.append(u.text)
+                last = "".join(out) or last
+    return last
+
+
+def _entry_texts(idx: tuple) -> tuple:
+    """How a document writes entry ``idx`` (0-based) in a subscript: '41' and '4,1' for (3, 0)."""
+    one = [str(i + 1) for i in idx]
+    return ("".join(one), ",".join(one)) if one else ()
+
+
+def _plain_hint(text: str) -> str | None:
+    """'z' of 'z1[1] (iteration 1)', 'dw' of 'dL/dW1[1,1]', 'delta' of 'delta2[1]', 'b' of
+    'init.b1[1]'; None of '(W2 a)[1]'."""
+    head = text.split("[")[0].split(" ")[0]
+    head = head.rsplit(".", 1)[-1]
+    if head.startswith("dL/d") and len(head) > 4:
+        return "d" + head[4].lower()
+    if head.startswith("delta"):
+        return "delta"
+    return head[:1].lower() if head[:1].isalpha() else None
+
+
 def _significant(n: nb.Number) -> int:
     return len(n.tok.text.replace(".", "").lstrip("0"))
 
@@ -548,9 +684,10 @@ def _short(d: Decimal) -> str:
     return format(d.quantize(Decimal("1e-6")).normalize(), "f") if abs(d) < 10 ** 9 else str(d)
 
 
-def run(spec_path: str, document_path: str, limits=None) -> tuple[Audit, object]:
+def run(spec_path: str, document_path: str, limits=None, force: bool = False) -> tuple[Audit, object]:
     """Audit the document at ``document_path`` against the computation of the spec at
-    ``spec_path``: (the audit, the document read)."""
+    ``spec_path``: (the audit, the document read).  A document most of whose numbers the
+    computation does not explain is refused as the wrong spec's, unless ``force``."""
     from dataclasses import replace
 
     from ..errors import SpecError
@@ -565,4 +702,10 @@ def run(spec_path: str, document_path: str, limits=None) -> tuple[Audit, object]
     if result.checked == 0:
         raise SpecError(f"no number of the document is a value of this spec's computation "
                         f"(is it the spec of {document_path}?)", where=str(spec_path))
+    explained, telling = result.explained()
+    if not force and telling >= 10 and explained < 0.35 * telling:
+        raise SpecError(f"only {explained} of the {telling} numbers of {document_path} with three digits or "
+                        f"more are values of this spec's computation or follow from the document's own "
+                        f"numbers: is it the spec of that document? (--force audits it anyway)",
+                        where=str(spec_path))
     return result, doc
