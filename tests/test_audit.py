@@ -209,7 +209,7 @@ def test_cli_exit_status_json_and_annotated_copy(tmp_path):
     annotated = out.read_text().split("\n")
     original = _seed(0).read_text().split("\n")
     assert len(annotated) == len(original)
-    assert r"\boxed{309.139 \to 309.141}" in annotated[181]
+    assert r"\boxed{309.139 \to 309.141\ \text{arithmetic}}" in annotated[181]
     assert sum(a != o for a, o in zip(annotated, original)) == 2
 
 

@@ -606,9 +606,15 @@ def _cause(al: _Aligner, n: nb.Number, el: Element, pair, first, by_id, wrong_ro
             return "consequence", f, f"copies {f.printed}"
         return "operand", None, f"the operand should be {_short(full)}"
     # 5. another formula
-    for factor, why in ((Decimal(2), "twice"), (Decimal("0.5"), "half")):
-        if full != 0 and _significant(n) >= 2 and rounds_to(abs(full * factor), abs(n.value), n.places):
-            return "method", None, f"it is {why} the value: another formula"
+    if full != 0 and _significant(n) >= 2:
+        if n.value != 0 and rounds_to(-full, n.value, n.places):
+            return "slip", None, f"the sign is wrong: the value is {_short(full)}"
+        for k in (2, 3, 4):           # a missing or extra factor: 2, ½, n or 1/n of a small batch
+            if k > 2 and _significant(n) < 3:
+                break
+            for factor, why in ((Decimal(k), f"{k} times"), (Decimal(1) / k, f"1/{k} of")):
+                if rounds_to(abs(full * factor), abs(n.value), n.places):
+                    return "method", None, f"it is {why} the value {_short(full)}: another formula (a factor missing?)"
     return "slip", None, f"the value is {_short(full)}"
 
 

@@ -57,7 +57,10 @@ def text_report(a: Audit, document: str, spec: str) -> str:
         out += ["  " + _finding_line(a, f) for f in group]
     if a.not_checked:
         out += ["", f"not checked (no value of the computation is printed like them): {len(a.not_checked)}"]
-        out += ["  " + ", ".join(f"{a.where(n.line)}: {n.printed}" for n in a.not_checked)]
+        by_line: dict = {}
+        for n in a.not_checked:
+            by_line.setdefault(a.where(n.line), []).append(n.printed)
+        out += [f"  {where}: {', '.join(printed)}" for where, printed in by_line.items()]
     if not a.findings:
         out += ["", "no wrong number found"]
     return "\n".join(out) + "\n"
@@ -80,13 +83,13 @@ def json_report(a: Audit, document: str, spec: str) -> str:
 
 
 def annotated(a: Audit, doc) -> str:
-    """The document with every wrong number boxed and its correct value beside it:
-    ``\\boxed{0.6 \\to 0.4}`` (amsmath; MathJax reads it too)."""
+    """The document with every wrong number boxed with its correct value and cause beside it:
+    ``\\boxed{0.6 \\to 0.4\\ \\text{consequence}}`` (amsmath; MathJax reads it too)."""
     text = doc.text
     for f in sorted(a.findings, key=lambda f: f.number.tok.start, reverse=True):
         t = f.number.tok
         start = t.start - 1 if f.number.printed.startswith("-") and text[t.start - 1] == "-" else t.start
         old = text[start:t.end]
         expected = f.expected.replace(",", "{,}") if "{," in old else f.expected
-        text = text[:start] + r"\boxed{" + old + r" \to " + expected + "}" + text[t.end:]
+        text = text[:start] + r"\boxed{" + old + r" \to " + expected + r"\ \text{" + f.cause + "}}" + text[t.end:]
     return doc.restore(text)
