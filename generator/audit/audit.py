@@ -304,6 +304,11 @@ class _Aligner:
         said = e.value.cells()[0].mid if e.value is not None and len(e.value.cells()) == 1 else None
         label = before[0].toks if before and before[0].value is None and before[0].toks else None
         hint, where = (_hint(label), _subscript(label)) if label else (None, None)
+        named = set()             # the step the label names, one of its operands wrongly printed
+        if hint is not None and where is not None and said is not None:
+            named = {k for k, n in uses.items() if n == len(self.el[k].operands) - 1 and
+                     where in _entry_texts(k[2]) and self._hint_of(k) == hint}
+            pool |= named
         decimals = sum(not m.integer for m in leaves)
         best = None
         for k in pool:
@@ -337,6 +342,7 @@ class _Aligner:
                     for v in (el.value, self.world.get(k)))
                 made_of = matched >= min(2, len(el.operands)) and (
                     said is None or (matched >= 0.6 * len(el.operands) and matched >= 0.6 * decimals))
+                made_of = made_of or (k in named and len(ops) == 1 and len(spare) == 1)
                 if made_of and said is not None and not computes:
                     # the expression is this step's operation on the printed operands (one of
                     # them wrong)? Not when it is another quantity: e^{-0.15}, a sum before /n

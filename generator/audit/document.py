@@ -49,7 +49,7 @@ def read(path: str | Path) -> Document:
     """The document at ``path`` (.pdf through its text; anything else as LaTeX/Markdown text)."""
     p = Path(path)
     if not p.is_file():
-        raise SpecError("no such file", where=str(p))
+        raise SpecError("not a file" if p.exists() else "no such file", where=str(p))
     if p.stat().st_size > _MAX_BYTES:
         raise SpecError(f"the document is larger than {_MAX_BYTES // 2 ** 20} MB", where=str(p))
     if p.suffix.lower() == ".pdf":
@@ -61,7 +61,9 @@ def read(path: str | Path) -> Document:
             original = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise SpecError("not a UTF-8 text document (LaTeX, Markdown or PDF expected)", where=str(p)) from None
-        original = original.replace("\r\n", "\n").replace("\r", "\n")
+        if "\x00" in original:
+            raise SpecError("a binary file, not a text document (LaTeX, Markdown or PDF expected)", where=str(p))
+        original = original.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
         wheres = [f"line {k + 1}" for k in range(original.count("\n") + 1)]
     text, converted = _commas(original)
     return Document(str(p), text, original, wheres, bool(converted), converted)

@@ -24,17 +24,11 @@ def read_document(path: str) -> tuple[Document, list[str], bool]:
     """The document at ``path`` (its lines are ``Document.where``'s), its lines as read (a PDF: its
     text, numeric lines in ``$$…$$``), and whether it is LaTeX (its ``%`` comments are not read)."""
     p = Path(path)
-    if p.exists() and not p.is_file():
-        raise DraftError("not a file", where=path)
-    doc = read(p)
+    doc = read(p)               # one line naming the file for a directory, binary bytes, a bad PDF …
     text = doc.original
-    if "\0" in text and p.suffix.lower() != ".pdf":
-        raise DraftError("a binary file; expected Markdown, LaTeX or a PDF", where=path)
     if len(text) > MAX_TEXT:
         raise DraftError(f"the document's text is longer than {MAX_TEXT} characters; a worked solution is "
                          "shorter", where=path)
-    if text.startswith("\ufeff"):                   # a byte order mark is not text
-        text = text[1:]
     return doc, text.split("\n"), p.suffix.lower() in _TEX_SUFFIXES
 
 
