@@ -643,8 +643,8 @@ def check(spec, against, templates, rel_tol, abs_tol, values_only):
 
 
 @main.command()
-@click.argument("spec", type=click.Path(dir_okay=False))
-@click.argument("document", type=click.Path(dir_okay=False))
+@click.argument("spec", type=click.Path())
+@click.argument("document", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="A readable report, or JSON ({checked, not_checked, findings: [{line, printed, expected, "
                    "cause, value}]}).")

@@ -123,7 +123,9 @@ _FUNC_NAMES = {"relu": "relu", "lrelu": "lrelu", "leakyrelu": "lrelu", "id": "id
                "sum": "sum", "mean": "mean", "tanh": "tanh", "exp": "exp", "log": "log",
                "ln": "log", "max": "max", "min": "min", "sin": "sin", "cos": "cos"}
 _FRACS = {r"\frac", r"\tfrac", r"\dfrac", r"\cfrac"}
-_NUM_RE = re.compile(r"\d+(?:\{,\}\d+|\.\d+)?|\.\d+")      # .752: written by hand without its 0
+_NUM_RE = re.compile(r"[0-9]+(?:\{,\}[0-9]+|\.[0-9]+)?|\.[0-9]+")   # .752: written by hand without its 0
+_DIGITS = frozenset("0123456789")     # str.isdigit() is true of ² and ٣ too
+_MAX_PRODUCT = 100_000                # multiplications of one printed matrix product
 _SPACE_SYMBOLS = set(",;:! >")
 _ROW_OPTION_RE = re.compile(r"\s*\[[^\]]*\]")          # \\[2pt]
 _COMMAND_RE = re.compile(r"\\([A-Za-z]+\*?)")
@@ -167,12 +169,13 @@ def tokenize(s: str, base: int = 0) -> list[Tok]:
         if c.isspace():
             i += 1
             continue
-        if single and c.isdigit():
+        if single and c in _DIGITS:
             add("num", c, i, i + 1)
             i, single = i + 1, single - 1
             continue
         single = 0
-        if c.isdigit() or (c == "." and s[i + 1:i + 2].isdigit() and not (i and s[i - 1].isdigit())):
+        if c in _DIGITS or (c == "." and s[i + 1:i + 2] in _DIGITS and s[i + 1:i + 2] and
+                             not (i and s[i - 1] in _DIGITS)):
             m = _NUM_RE.match(s, i)
             add("num", m.group().replace("{,}", "."), i, m.end())
             i = m.end()
@@ -189,7 +192,7 @@ def tokenize(s: str, base: int = 0) -> list[Tok]:
             add("ch", c, i, i + 1)
             j = _skip_ws(s, i + 1)
             if j < n and s[j] not in "{\\":
-                kind = "num" if s[j].isdigit() else "ch"
+                kind = "num" if s[j] in _DIGITS else "ch"
                 add(kind, s[j], j, j + 1)
                 j += 1
             i = j
@@ -522,6 +525,8 @@ def _product(a: Arr, b: Arr) -> Arr:
     (r1, c1), (r2, c2) = a.shape, b.shape
     if c1 != r2:
         raise Malformed(f"matrix product of {r1}x{c1} and {r2}x{c2}")
+    if r1 * c1 * c2 > _MAX_PRODUCT:
+        raise Symbolic(f"a matrix product of {r1}x{c1} and {r2}x{c2} is not a hand calculation")
     rows = []
     for i in range(r1):
         row = []
@@ -713,7 +718,8 @@ class _Parser:
                 self.take()
                 rows.append([])
             elif not self.at("end", env):
-                raise Symbolic(f"unexpected {self.peek().text!r} in matrix")
+                raise Symbolic("unterminated matrix" if self.peek() is None else
+                               f"unexpected {self.peek().text!r} in matrix")
         self.take()
         rows = [r for r in rows if r]
         if not rows or len({len(r) for r in rows}) != 1:
@@ -778,6 +784,8 @@ def evaluate(toks: list[Tok], places: int | None = None, funcs: dict | None = No
         return _Parser(toks, places, {**_SCALAR_FUNCS, **(funcs or {})}, exact_at).parse()
     except (InvalidOperation, DivisionByZero, Overflow) as exc:
         raise Malformed(f"arithmetic error {type(exc).__name__}") from None
+    except RecursionError:
+        raise Symbolic("nested too deeply") from None
 
 
 # ----------------------------------------------------------------------------- comparison

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
 
@@ -34,7 +34,9 @@ def rounds_to(value: Decimal, printed: Decimal, places: int) -> bool:
 
 
 def at_precision(value: Decimal, places: int) -> Decimal:
-    return value.quantize(unit(places), rounding=ROUND_HALF_UP)
+    with localcontext() as ctx:       # room for every digit the printed number has
+        ctx.prec = max(28, places + value.adjusted() + 3)
+        return value.quantize(unit(places), rounding=ROUND_HALF_UP)
 
 
 def _entries(arr) -> list[tuple[tuple, Decimal]]:
