@@ -861,11 +861,11 @@ class _Unit:
 
 
 def _units(tex: str) -> Iterator[_Unit]:
-    """Math regions in document order: boxes, display environments, \\[ \\], $$ $$, $ $."""
+    """Math regions in document order: boxes, display environments, \\[ \\], $$ $$, $ $, \\( \\)."""
     boxes = "|".join(re.escape(b) for b in BOX_MACROS)
     envs = "|".join(re.escape(e) for e in DISPLAY_ENVS)
     scan = re.compile(r"(?P<esc>\\[\\$%])|(?P<box>\\(?:" + boxes + r")(?![A-Za-z])\s*\{)"
-                      r"|(?P<env>\\begin\{(?P<name>" + envs + r")\})|(?P<brk>\\\[)"
+                      r"|(?P<env>\\begin\{(?P<name>" + envs + r")\})|(?P<brk>\\\[)|(?P<par>\\\()"
                       r"|(?P<dd>\$\$)|(?P<d>\$)|(?P<cmt>%)")
     body = tex.find(r"\begin{document}")
     i = body + len(r"\begin{document}") if body >= 0 else 0
@@ -881,7 +881,7 @@ def _units(tex: str) -> Iterator[_Unit]:
             end = _brace_end(tex, m.end() - 1)
             a, b, close = m.end(), end - 1, end
         else:
-            closing = {"env": r"\end{%s}" % m.group("name"), "brk": r"\]", "dd": "$$"}.get(kind)
+            closing = {"env": r"\end{%s}" % m.group("name"), "brk": r"\]", "dd": "$$", "par": r"\)"}.get(kind)
             if closing:
                 a = m.end()
                 b = tex.find(closing, a)
@@ -896,7 +896,7 @@ def _units(tex: str) -> Iterator[_Unit]:
             if b < 0:
                 return
             close = b + len(closing or "$")
-        yield _Unit(kind != "d", m.start(), close, tokenize(tex[a:b], a))
+        yield _Unit(kind not in ("d", "par"), m.start(), close, tokenize(tex[a:b], a))
         i = close
 
 

@@ -105,6 +105,7 @@ class _Aligner:
         self._index: dict = {}
         self._seen: dict = {}             # matches() of this round
         self._hints: dict = {}
+        self._orders_cache = None
 
     # -- matching
     def _bucket(self, places: int) -> dict:
@@ -203,9 +204,10 @@ class _Aligner:
         for c in self.chains:
             for ei, ri in c.pairs:
                 cursor = self._pair(c.segments[ei], c.segments[ri], cursor, c.segments[:ei])
-            for s in c.segments:
-                if s.plain and len(s.numbers) > 1 and all(m.key is None for m in s.numbers):
-                    cursor = self._group(s, cursor)
+            results = {ri for _, ri in c.pairs}       # tried with their expression above
+            for j, s in enumerate(c.segments):
+                if j not in results and s.plain and len(s.numbers) > 1 and all(m.key is None for m in s.numbers):
+                    cursor = self._group(s, cursor, label=c.segments[0] if j else None)
         for n in self.numbers:
             if n.key is None and not n.script and not n.integer:
                 cands = self.candidates(n)
@@ -214,38 +216,35 @@ class _Aligner:
                 if cands:
                     n.key, n.via = self.nearest(cands, cursor, n), "value"
 
-    def _group(self, s: nb.Segment, cursor: int, e: nb.Segment | None = None) -> int:
+    def _group(self, s: nb.Segment, cursor: int, e: nb.Segment | None = None, label=None) -> int:
         nums = [m for m in s.numbers if not m.script]
         if not nums:
             return cursor
-        shape = s.value.shape if s.value is not None else (1, len(nums))
         best = None
-        by_name: dict = {}
-        for k in self.keys:
-            by_name.setdefault(k[:2], []).append(k)
-        for name, ks in by_name.items():
-            if len(ks) != len(nums):
+        told = e.value.cells() if e is not None and e.value is not None else []
+        hint = _hint(label.toks) if label is not None and label.value is None and label.toks else None
+        for ordered, part in self._orders().get(len(nums), ()):
+            if part and not told:       # a row or block of some step agrees by chance: only when the
+                continue                # expression printed before it computes it
+            # a decimal that agrees says more than a whole number (0, 1 are everywhere)
+            score = sum((2 if self.matches(m, k) == "exact" else 1 if self.matches(m, k) else 0) *
+                        (1 if m.integer else 2) for m, k in zip(nums, ordered))
+            if score == 0:
                 continue
-            orders = [ks]
-            if len(ks[0][2]) == 2 and shape[0] * shape[1] == len(nums):
-                rows = max(i[0] for _, _, i in ks) + 1
-                cols = len(ks) // rows
-                if (cols, rows) == shape and rows > 1 and cols > 1:
-                    orders.append(sorted(ks, key=lambda k: (k[2][1], k[2][0])))
-            told = e.value.cells() if e is not None and e.value is not None else []
-            for ordered in orders:
-                # a decimal that agrees says more than a whole number (0, 1 are everywhere)
-                score = sum((2 if self.matches(m, k) == "exact" else 1 if self.matches(m, k) else 0) *
-                            (1 if m.integer else 2) for m, k in zip(nums, ordered))
-                if len(told) == len(ordered):      # the expression before it computes this entry
-                    half = unit(max(m.places for m in nums)) / 2
-                    score += sum(6 for x, k in zip(told, ordered) if abs(x.mid - self.el[k].value) <= half)
-                if score == 0:
+            if len(told) == len(ordered):      # the expression before it computes this entry …
+                near = unit(max(m.places for m in nums))       # printed operands are rounded
+                near = near / 2 if all(m.integer for m in nums) else near
+                agree = sum(abs(x.mid - self.el[k].value) <= max(near, abs(self.el[k].value) / 2000)
+                            for x, k in zip(told, ordered))
+                if 2 * agree < len(ordered):   # … or something else: not this entry
                     continue
-                order = self.el[ordered[0]].order
-                rank = (score, -abs(order - cursor))
-                if best is None or rank > best[0]:
-                    best = (rank, ordered)
+                score += 6 * agree
+            if hint is not None and hint == self._hint_of(ordered[0]):    # the symbol before "="
+                score += 1.5
+            order = self.el[ordered[0]].order
+            rank = (score, -abs(order - cursor))
+            if best is None or rank > best[0]:
+                best = (rank, ordered)
         if best is None or 2 * best[0][0] < sum(2 if m.integer else 4 for m in nums):   # half agree
             return cursor
         if all(m.integer for m in nums) and not self._sure(nums, best[1], e):
@@ -253,6 +252,34 @@ class _Aligner:
         for m, k in zip(nums, best[1]):
             m.key = k
         return self.el[best[1][-1]].order          # where the document is in the computation now
+
+    def _orders(self) -> dict:
+        """{length: [(entries in the order a document prints them, whether it is a part of a
+        step)]}: every step whole (row by row, and a matrix column by column), each of its rows and
+        columns, and each 2-D block of a step of three axes or more (one kernel, one channel)."""
+        if self._orders_cache is None:
+            steps: dict = {}
+            for k in self.keys:
+                steps.setdefault(k[:2], []).append(k)
+            out: dict = {}
+            for ks in steps.values():
+                shape = tuple(max(i[d] for _, _, i in ks) + 1 for d in range(len(ks[0][2])))
+                at = {k[2]: k for k in ks}
+                orders = [(ks, False)]
+                if len(shape) >= 2:
+                    lead = list(np.ndindex(shape[:-2]))
+                    for pre in lead:
+                        r, c = shape[-2], shape[-1]
+                        if len(lead) > 1:
+                            orders.append(([at[pre + (i, j)] for i in range(r) for j in range(c)], True))
+                        if r > 1 and c > 1:
+                            orders.append(([at[pre + (i, j)] for j in range(c) for i in range(r)], len(lead) > 1))
+                            orders += [([at[pre + (i, j)] for j in range(c)], True) for i in range(r)]
+                            orders += [([at[pre + (i, j)] for i in range(r)], True) for j in range(c)]
+                for o, part in orders:
+                    out.setdefault(len(o), []).append((o, part))
+            self._orders_cache = out
+        return self._orders_cache
 
     def _sure(self, nums: list, keys: list, e: nb.Segment | None) -> bool:
         """Whether whole numbers (which agree with many entries by chance) are this entry: the
@@ -289,7 +316,7 @@ class _Aligner:
     def _pair(self, e: nb.Segment, r: nb.Segment, cursor: int, before: list) -> int:
         if len(r.numbers) != 1:
             if all(m.key is None for m in r.numbers):
-                cursor = self._group(r, cursor, e)
+                cursor = self._group(r, cursor, e, before[0] if before else None)
             self._leaves(e, [m.key for m in r.numbers if m.key is not None])
             return cursor
         res = r.numbers[0]
@@ -311,7 +338,7 @@ class _Aligner:
             pool |= named
         decimals = sum(not m.integer for m in leaves)
         best = None
-        for k in pool:
+        for k in sorted(pool, key=lambda k: self.el[k].order):     # ties: the earlier step, always
             el = self.el[k]
             if el.given:
                 continue
@@ -338,7 +365,8 @@ class _Aligner:
                 # expression computes it (the result is wrong), or it is the expression's
                 # operands (most of them, making most of the expression: an operand is wrong)
                 computes = said is not None and any(
-                    v is not None and abs(said - v) <= max(unit(res.places), abs(v) / 100)
+                    v is not None and abs(said - v) <= (unit(res.places) / 2 if res.integer else
+                                                        max(unit(res.places), abs(v) / 100))
                     for v in (el.value, self.world.get(k)))
                 made_of = matched >= min(2, len(el.operands)) and (
                     said is None or (matched >= 0.6 * len(el.operands) and matched >= 0.6 * decimals))
@@ -535,6 +563,15 @@ def _classify(al: _Aligner, trace, nums, chains, document) -> Audit:
             n.status = "ignored"
             continue
         if n.key is None:
+            chain = _chain_value(al, n, pair_of.get(n.id))
+            if chain is not None and not _holds(chain, n):
+                n.status = "wrong"        # not a value of the computation, but its expression's
+                n.finding = f = Finding(n, _fmt(chain.mid, n.places, "," in n.printed), "arithmetic", "",
+                                        "the printed expression",
+                                        why=f"the expression before it gives {_short(chain.mid)}")
+                by_id[n.id] = f
+                findings.append(f)
+                continue
             n.status = "ignored" if n.integer else "unchecked"
             continue
         el = al.el[n.key]
@@ -550,12 +587,40 @@ def _classify(al: _Aligner, trace, nums, chains, document) -> Audit:
             lab = label(name, idx, tex=False, kind=problems[pid].kind, problem=problems[pid])
         except Exception:
             lab = value
-        f = Finding(n, _fmt(exp, n.places, "," in n.printed), "slip", value, lab)
+        expected = _fmt(exp, n.places, "," in n.printed)
+        if expected.lstrip("-") == n.printed.lstrip("-").lstrip("0") or expected == n.printed or \
+                Decimal(expected.replace(",", ".")) == n.value:
+            n.status = "correct"          # its correction would read as it does: it is right as printed
+            continue
+        f = Finding(n, expected, "slip", value, lab)
         f.cause, f.because, f.why = _cause(al, n, el, pair_of.get(n.id), first, by_id, wrong_root)
         by_id[n.id] = f
         n.finding = f
         findings.append(f)
     return Audit(nums, findings, document.where)
+
+
+def _chain_value(al: _Aligner, n: nb.Number, pair):
+    """The value (an interval, ``arithmetic.Num``) that the expression printed before ``n`` gives
+    from its printed numbers, or None (no such expression, or one the reader cannot evaluate)."""
+    if pair is None:
+        return None
+    e, r, _ = pair
+    if e.value is None or not (len(r.numbers) == len(e.value.cells()) or len(e.value.cells()) == 1):
+        return None
+    try:
+        v = ar.evaluate(e.toks, 1, ar.document_functions(""), _exact_starts(al, [e]))
+    except (ar.Symbolic, ar.Malformed):
+        return None
+    cells = v.cells()
+    return cells[r.numbers.index(n) if len(cells) == len(r.numbers) else 0]
+
+
+def _holds(x, n: nb.Number) -> bool:
+    """Whether printed ``n`` is the interval ``x`` at its printed precision (either sign: a minus
+    may be the expression's)."""
+    half = unit(n.places) / 2
+    return x.lo - half <= n.value <= x.hi + half or x.lo - half <= -n.value <= x.hi + half
 
 
 def _exact_starts(al: _Aligner, segs) -> frozenset:
@@ -577,18 +642,9 @@ def _cause(al: _Aligner, n: nb.Number, el: Element, pair, first, by_id, wrong_ro
     # 1. its own printed expression does not give it
     if pair is not None:
         e, r, before = pair
-        if len(r.numbers) == len(e.value.cells()) or len(e.value.cells()) == 1:
-            try:
-                v = ar.evaluate(e.toks, 1, ar.document_functions(""), _exact_starts(al, [e]))
-            except (ar.Symbolic, ar.Malformed):
-                v = None
-            if v is not None:
-                cells = v.cells()
-                k = r.numbers.index(n) if len(cells) == len(r.numbers) else 0
-                x = cells[k]
-                half = unit(n.places) / 2
-                if not (x.lo - half <= n.value <= x.hi + half or x.lo - half <= -n.value <= x.hi + half):
-                    return "arithmetic", None, f"the expression before it gives {_short(x.mid)}"
+        x = _chain_value(al, n, pair)
+        if x is not None and not _holds(x, n):
+            return "arithmetic", None, f"the expression before it gives {_short(x.mid)}"
         wrong_ops = [m for s in before + [e] for m in s.numbers if m.id in by_id]
         if wrong_ops:
             m = wrong_ops[0]

@@ -87,8 +87,8 @@ def _plain(seg: list) -> bool:
     """Only printed numbers (a number, a vector, a matrix): no operator but a sign."""
     for k, t in enumerate(seg[1:], 1):
         after_value = seg[k - 1].kind == "num" or seg[k - 1].text in ")]"
-        if t.kind == "ch" and t.text in "-(" and after_value:      # 0.65 - 0.9, 2 (-2)
-            return False
+        if (t.kind == "ch" and t.text in "-(" or t.kind == "begin") and after_value:   # 0.65 - 0.9,
+            return False                                            # 2 (-2), -0.119 [2 0]: products
     return any(t.kind == "num" for t in seg) and all(
         t.kind in ("num", "amp", "row", "sep") or (t.kind == "ch" and t.text in _PLAIN_CH) or
         (t.kind in ("begin", "end") and t.text in ar.MATRIX_ENVS) for t in seg)
@@ -112,9 +112,11 @@ def read(text: str, comma: bool) -> tuple[list[Number], list[Chain]]:
             if t.kind != "num":
                 continue
             raw = text[t.start:t.end]
-            signed = t.start > 0 and text[t.start - 1] == "-"
             before = text[max(unit.start, t.start - 8):t.start].rstrip()
-            signless = t.start in exponents or (not signed and before.endswith("-"))
+            touching = t.start > 0 and text[t.start - 1] == "-"
+            binary = before.endswith("-") and before[:-1].rstrip()[-1:] in tuple("0123456789)]")
+            signed = touching and not binary            # 0-0.1 and (a)-0.1: a minus between operands
+            signless = t.start in exponents or binary or (not signed and before.endswith("-"))
             digits = t.text
             places = len(digits.split(".")[1]) if "." in digits else 0
             value = Decimal(digits) * (-1 if signed else 1)
