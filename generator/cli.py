@@ -663,6 +663,10 @@ def audit(spec, document, fmt, output, annotate, force):
     from .escape import terminal
     from .files import write_atomic
 
+    from .errors import UsageError
+    for path in (annotate, output):
+        if path and Path(path).resolve() in (Path(document).resolve(), Path(spec).resolve()):
+            raise UsageError(f"{path} is the document or the spec; write the copy or report elsewhere")
     result, doc = run(spec, document, limits=_limits(), force=force)
     report = (json_report if fmt == "json" else text_report)(result, document, spec)
     if annotate:

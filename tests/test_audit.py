@@ -36,6 +36,8 @@ FIXTURES = ROOT / "tests" / "fixtures" / "seed_errors"
 #: decimal points lost (770 for .770), struck-out scribbles and entries whose quantity cannot be
 #: told from the page; the audit lists what it cannot align as "not checked".
 RECALL = {0: 2, 1: 38, 2: 3, 3: 2, 4: 50}
+#: Of those, how many have the independent list's corrected value (sign included) and its cause.
+AGREE = {0: (2, 2), 1: (33, 26), 2: (3, 3), 3: (2, 2), 4: (42, 49)}
 
 
 def _display(spec):
@@ -63,12 +65,11 @@ def test_seed_documents_against_the_independent_list(n):
     assert found >= RECALL[n], f"found {found} of {sum(want.values())} wrong numbers"
     # the corrected value, at the number's printed precision, is the independent one
     expected = {(f["line"], f["printed"]): f["expected"] for f in fixture["findings"]}
-    agree = [f for f in result.findings if expected[(f.number.line, f.number.printed)].lstrip("-")
-             == f.expected.lstrip("-")]
-    assert len(agree) >= 0.8 * found
+    agree = [f for f in result.findings if expected[(f.number.line, f.number.printed)] == f.expected]
+    assert len(agree) >= AGREE[n][0], f"{len(agree)} corrections agree"
     causes = {(f["line"], f["printed"]): f["cause"] for f in fixture["findings"]}
     same = [f for f in result.findings if causes[(f.number.line, f.number.printed)] == f.cause]
-    assert len(same) >= 0.6 * found
+    assert len(same) >= AGREE[n][1], f"{len(same)} causes agree"
     assert result.checked >= 0.6 * fixture["checked"]
 
 
@@ -284,3 +285,11 @@ def test_a_long_solution_of_many_similar_values_has_no_wrong_number(tmp_path):
     result = run_audit(trace, read(doc))
     assert result.findings == []
     assert result.checked > 4500 and not result.not_checked
+
+
+def test_the_annotated_copy_never_overwrites_the_document(tmp_path):
+    doc = tmp_path / "key.md"
+    doc.write_text(_seed(0).read_text())
+    r = _dryrun("audit", "specs/seed000.yaml", str(doc), "--annotate", str(doc))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().split("\n")) == 1
+    assert doc.read_text() == _seed(0).read_text()

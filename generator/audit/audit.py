@@ -15,7 +15,7 @@ say why each is wrong.
    its cause is decided: ``arithmetic`` (its printed expression does not give it), ``operand`` (an
    operand copied wrongly into an expression), ``consequence`` (it follows from an earlier wrong
    number, named), ``rounding`` (it follows from the document's own correctly rounded numbers but
-   not from the exact values), ``method`` (a factor 2, ½, n, 1/n or the sign away from the value),
+   not from the exact values), ``method`` (2, 3 or 4 times the value or that fraction of it),
    ``slip`` (none of these).
 Numbers that no entry explains are "not checked" (whole numbers and indices of notation, which
 a document prints for many reasons, are ignored).

@@ -4,7 +4,7 @@ from the numbers a document printed (``recompute``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
@@ -114,7 +114,3 @@ def recompute(trace, printed: dict[Key, Decimal]) -> dict[Key, Decimal]:
             own[name] = mine
     return out
 
-
-def without_entry_rounding(policy):
-    """``policy`` in display mode: the exact values, rounded only where printed."""
-    return replace(policy, mode="display")
