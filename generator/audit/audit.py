@@ -67,6 +67,12 @@ class Audit:
     def checked(self) -> int:
         return sum(n.status in ("correct", "wrong") for n in self.numbers)
 
+    @property
+    def by_value(self) -> int:
+        """How many of the checked numbers were placed by their value alone (no expression, vector
+        or label placed them): right as printed, but it is not known which quantity they stand for."""
+        return sum(n.status == "correct" and n.via == "value" for n in self.numbers)
+
     def explained(self) -> tuple[int, int]:
         """(how many, of the decimals with three significant digits or more) are computed values
         the document prints right, or follow from its own numbers (consequence, rounding): what a

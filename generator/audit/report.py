@@ -43,8 +43,8 @@ def _finding_line(a: Audit, f: Finding) -> str:
 def text_report(a: Audit, document: str, spec: str) -> str:
     wrong = len(a.findings)
     out = [f"audit of {document} against {spec}",
-           f"{a.checked} numbers checked: {a.checked - wrong} right, {wrong} wrong; "
-           f"{len(a.not_checked)} not checked"]
+           f"{a.checked} numbers checked: {a.checked - wrong} right ({a.by_value} of them placed by their value "
+           f"alone), {wrong} wrong; {len(a.not_checked)} not checked"]
     if a.findings:
         out.append(f"first wrong number ({a.findings[0].cause}): " + _finding_line(a, a.findings[0]))
     seen = []
@@ -75,7 +75,8 @@ def json_report(a: Audit, document: str, spec: str) -> str:
                 d[field] = {**_place(a.where(n.line)), "printed": n.printed,
                             "value": n.finding.value if n.finding else None}
         return d
-    doc = {"document": document, "spec": spec, "checked": a.checked, "not_checked": len(a.not_checked),
+    doc = {"document": document, "spec": spec, "checked": a.checked, "checked_by_value": a.by_value,
+           "not_checked": len(a.not_checked),
            "wrong": len(a.findings), "causes": {c: sum(f.cause == c for f in a.findings) for c in CAUSES},
            "findings": [one(f) for f in a.findings],
            "not_checked_numbers": [{**_place(a.where(n.line)), "printed": n.printed} for n in a.not_checked]}
