@@ -18,11 +18,10 @@ import pytest
 from generator.kinds.gru import reference as R
 from generator.kinds.gru.schema import PARAMETERS
 from generator.numbers import Precision
-from generator.render import render
 from generator.solve import solve
 from generator.spec import load_spec, parse_yaml, spec_from_data
+from tests.byhand import by_hand as _by_hand
 from tests.conftest import SPECS
-from tests.handcheck import explain
 
 FOLDER = Path(__file__).resolve().parent.parent / "generator" / "kinds" / "gru"
 TORCH = json.loads((FOLDER / "torch_cases.json").read_text(encoding="utf-8"))["cases"]
@@ -146,13 +145,6 @@ def test_engine_gradients_are_finite_differences(part):
             assert abs(fd - grad[idx]) <= 1e-6 * max(1, abs(fd)), (q, idx, fd, grad[idx])
 
 
-def _by_hand(spec, policy) -> int:
-    """The relations of the rendered solution that check by hand (``tests.handcheck``; display mode
-    strict: each line within a unit of its last digit, as the rounding note promises)."""
-    relations = explain(render(spec, solve(spec, policy), "solution"), policy.mode, strict=policy.mode == "display")
-    wrong = [f"{r.left} {r.rel} {r.right}: {r.why}" for r in relations if r.status == "fail"]
-    assert not wrong, "\n".join(wrong[:10])
-    return sum(r.status == "ok" for r in relations)
 
 
 @pytest.mark.parametrize("mode", ["display", "carry"])

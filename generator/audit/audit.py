@@ -31,7 +31,7 @@ import numpy as np
 
 from . import arithmetic as ar
 from . import numbers as nb
-from .values import Element, at_precision, elements, recompute, rounds_to, unit
+from .values import Element, as_array, at_precision, elements, recompute, rounds_to, step_value, unit
 
 CAUSES = ("slip", "rounding", "consequence", "operand", "method", "arithmetic")
 _ROUNDS = 4
@@ -176,7 +176,7 @@ class _Aligner:
         for o in self.el[key].operands:
             src = self.printed.get(o)
             if src is not None and src[1] != 0 and abs(self.el[o].value) != abs(src[1]) and \
-                    len(str(abs(src[1])).replace(".", "").lstrip("0")) >= 3:
+                    _digits(str(abs(src[1]))) >= 3:
                 rel = max(rel, unit(src[2]) / 2 / abs(src[1]))
         return abs(w) * rel
 
@@ -463,24 +463,17 @@ class _Aligner:
     def _apply(self, key, subs: dict) -> Decimal | None:
         """Entry ``key`` computed by its step's operation with the operand entries ``subs`` as the
         document printed them (the others exact); None for a step without an operation."""
-        from ..ops.graph import OPS
-
         pid, name, idx = key
-        entry = self.problems[pid].entries[name]
-        if entry.op not in OPS:
-            return None
+        entries = self.problems[pid].entries
         values = []
-        for o in entry.operands:
-            a = np.array(np.asarray(self.problems[pid].entries[o].dec, dtype=object), dtype=object)
+        for o in entries[name].operands:
+            a = as_array(entries[o].dec)
             for (qp, qn, qi), v in subs.items():
                 if qp == pid and qn == o:
                     a[qi] = v
-            values.append(a if a.ndim else a.item())
-        try:
-            r = np.asarray(OPS[entry.op].compute(values, dict(entry.params or {})), dtype=object)
-            return r[idx] if r.ndim else r.item()
-        except Exception:             # an operation that needs what the subs do not give
-            return None
+            values.append(a)
+        r = step_value(entries[name], values)
+        return None if r is None else (r[idx] if r.ndim else r.item())
 
     def _closure(self, keys: list, depth: int = 4, most: int = 200) -> list:
         """The operands of ``keys``' operands, and theirs, breadth first (not ``keys`` themselves)."""
@@ -758,8 +751,13 @@ def _plain_hint(text: str) -> str | None:
     return head[:1].lower() if head[:1].isalpha() else None
 
 
+def _digits(text: str) -> int:
+    """Significant digits of a printed decimal: 3 of 0.0250, 1 of 0.1."""
+    return len(text.replace(".", "").lstrip("0"))
+
+
 def _significant(n: nb.Number) -> int:
-    return len(n.tok.text.replace(".", "").lstrip("0"))
+    return _digits(n.tok.text)
 
 
 def _short(d: Decimal) -> str:

@@ -81,29 +81,40 @@ def elements(trace) -> dict[Key, Element]:
     return out
 
 
+def step_value(entry, operands: list) -> np.ndarray | None:
+    """Step ``entry``'s operation applied to ``operands`` (object arrays, one per operand), or None
+    for a step without a graph operation or operands it cannot take."""
+    from ..ops.graph import OPS
+
+    if entry.op not in OPS:
+        return None
+    try:
+        r = OPS[entry.op].compute([a if a.ndim else a.item() for a in operands], dict(entry.params or {}))
+    except (ArithmeticError, ValueError, TypeError, IndexError, KeyError):
+        return None
+    return np.asarray(r, dtype=object)
+
+
+def as_array(value) -> np.ndarray:
+    """A step's value as a fresh object array (a copy that may be written)."""
+    return np.array(np.asarray(value, dtype=object), dtype=object)
+
+
 def recompute(trace, printed: dict[Key, Decimal]) -> dict[Key, Decimal]:
     """Each entry of a graph step recomputed from its operands as the document printed them
     (``printed``; an operand it did not print: as computed from the document's own numbers in turn),
     never from itself: what the document should have written at each step given what it wrote
     before."""
-    from ..ops.graph import OPS
-
     out: dict[Key, Decimal] = {}
     for p in trace.problems:
         own: dict[str, np.ndarray] = {}          # each step as the document has it
         for name, entry in p.entries.items():
-            a = np.array(np.asarray(entry.dec, dtype=object), dtype=object)
-            ok = entry.op in OPS and all(o in own for o in entry.operands)
-            if ok:
-                try:
-                    r = OPS[entry.op].compute([own[o] if own[o].ndim else own[o].item() for o in entry.operands],
-                                              dict(entry.params or {}))
-                    r = np.asarray(r, dtype=object)
-                    if r.shape == a.shape:
-                        for idx in np.ndindex(a.shape):
-                            out[(p.id, name, idx)] = r[idx]
-                except Exception:
-                    pass
+            a = as_array(entry.dec)
+            r = step_value(entry, [own[o] for o in entry.operands]) if all(o in own for o in entry.operands) \
+                else None
+            if r is not None and r.shape == a.shape:
+                for idx in np.ndindex(a.shape):
+                    out[(p.id, name, idx)] = r[idx]
             mine = a.copy()
             for idx in np.ndindex(a.shape):
                 key = (p.id, name, idx)
