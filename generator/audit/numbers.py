@@ -120,7 +120,7 @@ def read(text: str, comma: bool) -> tuple[list[Number], list[Chain]]:
             digits = t.text
             places = len(digits.split(".")[1]) if "." in digits else 0
             value = Decimal(digits) * (-1 if signed else 1)
-            printed = ("-" if signed else "") + (raw.replace("{,}", ",") if comma else raw)
+            printed = ("-" if signed else "") + raw.replace("{,}", ",")     # as it reads: 0,070
             numbers[t.start] = Number(len(numbers), t, line_of(t.start), printed, value, places,
                                       t.start in scripts, signless)
         follows = unit.display and prev_end >= 0 and not text[prev_end:unit.start].strip()
